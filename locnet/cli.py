@@ -1,0 +1,52 @@
+"""Command line: `python -m locnet <command> ...`.
+
+Each command lives in its own module exposing `configure_parser(parser)` and
+`run(args) -> int`; modules are imported lazily so `--help` stays fast.
+User errors (LocNetError) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from locnet.errors import LocNetError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("locnet.data.generate", "simulate a dataset in the RadioMapSeer layout"),
+    "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
+    "train": ("locnet.train", "train a model"),
+    "evaluate": ("locnet.evaluate", "evaluate models on a split across sampling rates"),
+    "bench": ("locnet.bench", "benchmark data loading/simulation or models"),
+}
+
+
+def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object | None]:
+    parser = argparse.ArgumentParser(prog="python -m locnet", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    module = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.configure_parser(command_parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, module = build_parser(argv)
+    args = parser.parse_args(argv)
+    if module is None:
+        parser.print_help()
+        return 1
+    try:
+        return int(module.run(args) or 0)
+    except LocNetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

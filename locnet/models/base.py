@@ -1,0 +1,57 @@
+"""The one prediction contract every model follows, so callers never special-case a model.
+
+Input batch: float tensor (B, 2, 256, 256) encoded as DESIGN.md §1
+(see locnet.data.sampling.encode_input). Output of `predict`: a Prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Prediction:
+    """xy: (B, 2) float pixel coordinates (x = column, y = row).
+
+    scores: (B, 256, 256) map where higher means more likely (a probability
+    heatmap for heatmap models), or None for pure coordinate regressors.
+    """
+
+    xy: torch.Tensor
+    scores: torch.Tensor | None = None
+
+
+class LocalizationModel(nn.Module):
+    """Base class: subclasses implement `predict` and, if trainable, `training_loss`.
+
+    `forward(x)` returns the raw network output (logits, heatmap or coordinates)
+    and is what training differentiates; `predict` turns it into a Prediction.
+    """
+
+    #: option dict the model was built with (saved in checkpoints)
+    options: dict
+
+    def predict(self, x: torch.Tensor) -> Prediction:
+        raise NotImplementedError
+
+    def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
+        """Scalar loss for a batch; tx_xy is (B, 2) long (x = column, y = row)."""
+        raise NotImplementedError(f"{type(self).__name__} is not trainable")
+
+
+def argmax_xy(scores: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) scores -> (B, 2) float (x, y) of each map's maximum."""
+    flat = scores.flatten(1).argmax(dim=1)
+    width = scores.shape[-1]
+    return torch.stack((flat % width, flat // width), dim=1).to(torch.float32)
+
+
+def one_hot_target(tx_xy: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, 2) long (x, y) -> (B, 1, size, size) float one-hot target maps."""
+    batch = tx_xy.shape[0]
+    target = torch.zeros(batch, 1, size, size, device=tx_xy.device)
+    target[torch.arange(batch, device=tx_xy.device), 0, tx_xy[:, 1], tx_xy[:, 0]] = 1.0
+    return target
