@@ -55,3 +55,31 @@ def one_hot_target(tx_xy: torch.Tensor, size: int) -> torch.Tensor:
     target = torch.zeros(batch, 1, size, size, device=tx_xy.device)
     target[torch.arange(batch, device=tx_xy.device), 0, tx_xy[:, 1], tx_xy[:, 0]] = 1.0
     return target
+
+
+def check_input(x: torch.Tensor, model_name: str, *, multiple: int = 1, size: int | None = None) -> None:
+    """Raise LocNetError unless x is a (B, 2, H, W) float batch a model can take.
+
+    multiple: H and W must be divisible by it (pooling depth of a fully
+    convolutional net); size: the exact H = W of a fixed-size model.
+    """
+    from locnet.errors import LocNetError
+
+    if x.ndim != 4 or x.shape[1] != 2:
+        raise LocNetError(
+            f"{model_name}: expected an input batch of shape (B, 2, H, W) encoded as "
+            f"DESIGN.md §1 (locnet.data.sampling.encode_input), got {tuple(x.shape)}"
+        )
+    if not x.is_floating_point():
+        raise LocNetError(f"{model_name}: input must be a float tensor, got {x.dtype}; use x.float()")
+    height, width = x.shape[-2:]
+    if size is not None and (height, width) != (size, size):
+        raise LocNetError(
+            f"{model_name}: takes only {size}x{size} maps, got {height}x{width}; "
+            "do not crop inputs for this model"
+        )
+    if height % multiple or width % multiple:
+        raise LocNetError(
+            f"{model_name}: map height and width must be multiples of {multiple}, "
+            f"got {height}x{width}; crop to e.g. 128 or 256"
+        )

@@ -1,0 +1,291 @@
+"""Checkpoint files: save atomically, load safely, list cheaply (docs/architecture.md).
+
+A checkpoint is a `torch.save` of plain types only, so `torch.load(weights_only=True)`
+can read it without executing code, and `map_location` lets GPU-trained weights load on
+a CPU-only machine. `load_weights` also accepts a bare state_dict (the authors'
+`Pretrained_LocNet.pt` is one) when told which model it holds.
+
+Naming in a checkpoint folder: `{model}.pt` for a model's default variant,
+`{model}-{tag}.pt` for others (`locnet-noenv.pt`, `locnet-bbce.pt`); `*.last.pt` are
+resume files written during training and are not listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from locnet.errors import CheckpointError, LocNetError
+from locnet.models.base import LocalizationModel
+from locnet.models.registry import available_models, create_model
+
+FORMAT = "locnet-checkpoint/1"
+RESUME_SUFFIX = ".last.pt"
+LOCNET_DEFAULTS = {"env": True, "loss": "focal"}
+# Prefixes that DataParallel/DDP ("module.") and torch.compile ("_orig_mod.") add to keys.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+MAX_KEYS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint holds, read without loading the weights into a model.
+
+    budget: training effort (epochs, minutes, samples_seen, hardware, stopped).
+    metrics: validation distances in metres at the kept epoch.
+    """
+
+    path: Path
+    model: str
+    options: dict = field(default_factory=dict)
+    variant: str = "default"
+    metrics: dict = field(default_factory=dict)
+    budget: dict = field(default_factory=dict)
+    data_fingerprint: str | None = None
+    epoch: int | None = None
+
+
+def variant_name(model: str, options: Mapping[str, Any] | None) -> str:
+    """Variant label: locnet -> 'env-focal' / 'noenv-bbce' ...; other models 'default'."""
+    if model != "locnet":
+        return "default"
+    opts = {**LOCNET_DEFAULTS, **(options or {})}
+    return f"{'env' if opts['env'] else 'noenv'}-{opts['loss']}"
+
+
+def default_filename(model: str, options: Mapping[str, Any] | None) -> str:
+    """File name in checkpoints/: 'locnet.pt' for the default, 'locnet-noenv-bbce.pt' etc."""
+    tags = []
+    if model == "locnet":
+        opts = {**LOCNET_DEFAULTS, **(options or {})}
+        if not opts["env"]:
+            tags.append("noenv")
+        if opts["loss"] != LOCNET_DEFAULTS["loss"]:
+            tags.append(str(opts["loss"]))
+    return "-".join([model, *tags]) + ".pt"
+
+
+def resume_path(out: str | os.PathLike) -> Path:
+    """The resume file beside a checkpoint: checkpoints/locnet.pt -> checkpoints/locnet.last.pt."""
+    out = Path(out)
+    stem = out.name[: -len(".pt")] if out.name.endswith(".pt") else out.name
+    return out.with_name(stem + RESUME_SUFFIX)
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+    """torch.save to a temp file in the same folder, then os.replace: never a half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_checkpoint(model_name: str, model: LocalizationModel, **fields: Any) -> dict:
+    """Checkpoint dict in the documented format; `fields` fill train_config, metrics, etc."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "model": model_name,
+        "options": dict(getattr(model, "options", {}) or {}),
+        "state_dict": state,
+        "train_config": {},
+        "data_fingerprint": None,
+        "epoch": None,
+        "metrics": {},
+        "history": [],
+        "timings": {},
+    }
+    payload.update(fields)
+    return payload
+
+
+def save_checkpoint(path: str | os.PathLike, model_name: str, model: LocalizationModel,
+                    **fields: Any) -> Path:
+    """Write a checkpoint atomically and return its path."""
+    atomic_torch_save(build_checkpoint(model_name, model, **fields), path)
+    return Path(path)
+
+
+def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool = False) -> Any:
+    """torch.load with weights_only=True, turning every failure into a CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"checkpoint {path} not found; train one with `python -m locnet train "
+            f"--out {path}` or pass the path of an existing .pt file"
+        )
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as exc:
+        if "weights_only" in str(exc) or "Weights only" in str(exc):
+            raise CheckpointError(
+                f"checkpoint {path} contains Python objects other than tensors and plain "
+                "types, so it is not loaded (unsafe); re-save its state_dict with torch.save"
+            ) from exc
+        raise CheckpointError(f"checkpoint {path} is corrupt ({exc}); re-download or retrain it") from exc
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); re-download or retrain it"
+        ) from exc
+
+
+def is_bare_state_dict(obj: Any) -> bool:
+    """A mapping of parameter names to tensors (what `model.state_dict()` returns)."""
+    return (isinstance(obj, Mapping) and len(obj) > 0
+            and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()))
+
+
+def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict:
+    """Read one of our checkpoint files (not a bare state_dict) as its dict."""
+    payload = read_file(path, map_location=map_location)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
+            "a bare state_dict can be loaded with load_weights(path, name)"
+        )
+    return payload
+
+
+def _strip_prefixes(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for key, value in state.items():
+        for prefix in WRAPPER_PREFIXES:
+            while key.startswith(prefix):
+                key = key[len(prefix):]
+        out[key] = value
+    return out
+
+
+def _check_keys(path: Path, name: str, model: LocalizationModel,
+                state: Mapping[str, torch.Tensor]) -> None:
+    """Compare names and shapes before load_state_dict so the error says exactly what differs."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [k for k in expected if k in state and tuple(expected[k].shape) != tuple(state[k].shape)]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:MAX_KEYS_SHOWN])})")
+    if unexpected:
+        problems.append(
+            f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:MAX_KEYS_SHOWN])})")
+    if shapes:
+        k = shapes[0]
+        problems.append(f"{len(shapes)} shape mismatches (e.g. {k}: file "
+                        f"{tuple(state[k].shape)} vs model {tuple(expected[k].shape)})")
+    if problems:
+        raise CheckpointError(
+            f"checkpoint {path} does not fit model '{name}': {'; '.join(problems)}; "
+            "check that it was trained for this model (and these options)"
+        )
+
+
+def load_weights(path: str | os.PathLike, name: str | None = None, *,
+                 device: str | torch.device = "cpu", options: Mapping[str, Any] | None = None
+                 ) -> LocalizationModel:
+    """Build model `name` and load the weights in `path` (ours or a bare state_dict), eval mode.
+
+    For our files `name` may be None (taken from the file) and must match if given; the
+    model is built with the options stored in the file. A bare state_dict needs `name`
+    and is built with `options` (default: the model's defaults).
+    """
+    path = Path(path)
+    payload = read_file(path)
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        stored = payload.get("model")
+        if name is not None and stored != name:
+            raise CheckpointError(
+                f"checkpoint {path} holds a '{stored}' model, not '{name}'; "
+                f"load it as '{stored}' or pick a '{name}' checkpoint"
+            )
+        name, build_options, state = stored, dict(payload.get("options") or {}), payload["state_dict"]
+        if options:
+            build_options.update(options)
+    elif is_bare_state_dict(payload):
+        if name is None:
+            raise CheckpointError(
+                f"{path} is a bare state_dict without a model name; say which model it holds "
+                f"(one of: {', '.join(available_models())})"
+            )
+        build_options, state = dict(options or {}), payload
+    else:
+        raise CheckpointError(
+            f"{path} is neither a LocNet Explorer checkpoint nor a state_dict "
+            f"(found {type(payload).__name__}); pass a file written by `python -m locnet train`"
+        )
+    try:
+        model = create_model(name, **build_options)
+    except TypeError as exc:
+        raise CheckpointError(f"checkpoint {path} has options {build_options} that model "
+                              f"'{name}' does not accept ({exc})") from exc
+    state = _strip_prefixes(state)
+    _check_keys(path, name, model, state)
+    model.load_state_dict(state, strict=True)
+    return model.to(device).eval()
+
+
+def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
+    """Metadata of one of our checkpoints; tensors are memory-mapped, not read."""
+    path = Path(path)
+    payload = read_file(path, mmap=True)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}')")
+    timings = payload.get("timings") or {}
+    budget = {key: timings.get(key) for key in
+              ("epochs", "minutes", "samples_seen", "hardware", "stopped")}
+    options = dict(payload.get("options") or {})
+    return CheckpointInfo(
+        path=path, model=payload["model"], options=options,
+        variant=variant_name(payload["model"], options), metrics=dict(payload.get("metrics") or {}),
+        budget=budget, data_fingerprint=payload.get("data_fingerprint"), epoch=payload.get("epoch"),
+    )
+
+
+def list_checkpoints(folder: str | os.PathLike) -> list[CheckpointInfo]:
+    """Every readable checkpoint in `folder` (sorted by name); resume files and bare
+    state_dicts are skipped. A missing folder is an empty list, not an error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    infos = []
+    for path in sorted(folder.glob("*.pt")):
+        if path.name.endswith(RESUME_SUFFIX):
+            continue
+        try:
+            infos.append(checkpoint_info(path))
+        except LocNetError:
+            continue
+    return infos
+
+
+def resolve_checkpoint(spec: str, checkpoint_dir: str | os.PathLike) -> Path:
+    """'locnet-noenv' -> checkpoint_dir/locnet-noenv.pt; a path (has '/' or ends in .pt) as is."""
+    if spec.endswith(".pt") or os.sep in spec or "/" in spec:
+        return Path(spec)
+    return Path(checkpoint_dir) / f"{spec}.pt"
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file (recorded in evaluation metadata)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,347 @@
+"""Fast torch Dataset over a dataset folder: PNGs are decoded once into a uint8 memmap cache.
+
+The cache (per dataset folder, fingerprint and split) holds the building maps and radio
+maps as raw uint8 (65,536 bytes per radio map plus 65,536 per building map, so the full
+RadioMapSeer's 56,080 radio maps take about 3.7 GB of disk and almost no RAM: pages
+are read on demand), transmitter positions, and every mask as a list of sensor pixel
+indices. An item then only gathers its sensors' gray values, so it costs well under a
+millisecond where decoding four PNGs (NaivePngDataset, the authors' approach) costs
+several. The cache lives under $LOCNET_CACHE or ~/.cache/locnet (a temp dir if that is
+not writable), never inside the dataset, and is rebuilt when the folder changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from locnet.constants import MAP_SIZE, MASKS_PER_TX, RATES_PERCENT
+from locnet.data.radiomapseer import RadioMapDataset, open_dataset, read_png
+from locnet.data.sampling import (
+    add_receiver_noise,
+    drop_readings,
+    encode_input,
+    encode_sparse,
+    n_sensors_for_rate,
+    rate_for_sensors,
+    same_rate,
+    sample_outdoor_indices,
+)
+from locnet.errors import DatasetError, LocNetError
+
+Rates = None | list[float] | tuple[float, float]
+CACHE_VERSION = "locnet-cache/1"
+
+
+def rate_filter(rates: Rates):
+    """Predicate on a rate in %: None = any, list = one of these rates, (low, high) tuple = range."""
+    if rates is None:
+        return lambda r: True
+    if isinstance(rates, tuple):
+        if len(rates) != 2 or not 0 < rates[0] <= rates[1]:
+            raise LocNetError(f"rate range {rates} must be (low, high) in % with 0 < low <= high")
+        low, high = rates
+        return lambda r: low - 1e-9 <= r <= high + 1e-9
+    wanted = [float(r) for r in rates]
+    if not wanted:
+        raise LocNetError("rates is an empty list; give at least one sampling rate in %")
+    return lambda r: any(same_rate(r, w) for w in wanted)
+
+
+def default_cache_dir() -> Path:
+    """$LOCNET_CACHE, else ~/.cache/locnet, else a per-user temp dir when not writable."""
+    for candidate in (os.environ.get("LOCNET_CACHE"), Path.home() / ".cache" / "locnet"):
+        if candidate and _writable(Path(candidate)):
+            return Path(candidate)
+    fallback = Path(tempfile.gettempdir()) / f"locnet-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def build_cache(source: RadioMapDataset, split: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Folder of the packed split (built once; reused while the dataset fingerprint holds).
+
+    buildings.u8 (maps, 256, 256), radio.u8 (samples, 256, 256) raw uint8 memmaps and
+    index.npz: sample ids/positions and masks as sensor flat indices (uint16) + offsets.
+    """
+    base = Path(cache_dir).expanduser().resolve() if cache_dir else default_cache_dir().resolve()
+    if base == source.root or source.root in base.parents:
+        raise DatasetError(f"cache dir {base} is inside the dataset {source.root}; choose another")
+    key = f"{CACHE_VERSION}|{source.root}|{split}"
+    final = base / f"{_hash(key + '|' + source.fingerprint())}"
+    if (final / "index.npz").is_file():
+        return final
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=base))
+    try:
+        _pack(source, split, tmp)
+        (tmp / "source.json").write_text(json.dumps({"key": _hash(key), "root": str(source.root),
+                                                     "split": split, "built": time.time()}))
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process finished first: use its cache
+            if not (final / "index.npz").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _remove_stale(base, final, _hash(key))
+    return final
+
+
+def _hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _remove_stale(base: Path, keep: Path, key: str) -> None:
+    """Delete older caches of the same dataset folder and split (the folder changed)."""
+    for other in base.iterdir():
+        meta = other / "source.json"
+        if other != keep and meta.is_file():
+            try:
+                if json.loads(meta.read_text()).get("key") == key:
+                    shutil.rmtree(other, ignore_errors=True)
+            except (OSError, ValueError):
+                continue
+
+
+def _pack(source: RadioMapDataset, split: str, folder: Path) -> None:
+    samples = source.samples_in(split)
+    map_ids = sorted({m for m, _ in samples})
+    row_of = {m: i for i, m in enumerate(map_ids)}
+    shape = (MAP_SIZE, MAP_SIZE)
+    b_mm = np.memmap(folder / "buildings.u8", np.uint8, "w+", shape=(max(1, len(map_ids)), *shape))
+    r_mm = np.memmap(folder / "radio.u8", np.uint8, "w+", shape=(max(1, len(samples)), *shape))
+    for m in map_ids:
+        b_mm[row_of[m]] = source.buildings(m)
+    tx_xy = np.zeros((len(samples), 2), dtype=np.int32)
+    for i, (m, t) in enumerate(samples):
+        r_mm[i] = source.radio_map(m, t)
+        tx_xy[i] = source.transmitter(m, t)
+    b_mm.flush()
+    r_mm.flush()
+    del b_mm, r_mm
+    sample_of = {s: i for i, s in enumerate(samples)}
+    refs = [r for r in source.mask_refs(split) if (r.map_id, r.tx_id) in sample_of]
+    sensors = [np.flatnonzero(source.load_mask(r)).astype(np.uint16) for r in refs]
+    offsets = np.zeros(len(refs) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in sensors])
+    rates = [r.rate_percent if r.rate_percent is not None else rate_for_sensors(len(s))
+             for r, s in zip(refs, sensors)]
+    np.savez(
+        folder / "index.npz",
+        sample_ids=np.asarray(samples, dtype=np.int64).reshape(-1, 2),
+        sample_map=np.asarray([row_of[m] for m, _ in samples], dtype=np.int64),
+        tx_xy=tx_xy,
+        mask_sample=np.asarray([sample_of[(r.map_id, r.tx_id)] for r in refs], dtype=np.int64),
+        mask_k=np.asarray([r.k for r in refs], dtype=np.int64),
+        mask_rate=np.asarray(rates, dtype=np.float64),
+        mask_offsets=offsets,
+        mask_idx=np.concatenate(sensors) if sensors else np.zeros(0, np.uint16),
+    )
+
+
+class LocalizationDataset(Dataset):
+    """Items {"input" (2,H,W) float32, "tx_xy" long (x, y), "map_id", "tx_id", "mask_id",
+    "rate_percent", "origin_xy" long (x, y) of the crop window}.
+
+    masks="files": one item per mask file of the split (filtered by `rates`).
+    masks="random": masks_per_tx items per (map, tx), masks drawn on the fly at rates from
+    `rates` (None = the standard rates, list = one of them, (low, high) = uniform range),
+    deterministic per (seed, epoch, index); call set_epoch(e) for fresh masks.
+    crop=128: a random window containing the transmitter; tx_xy is then relative to it.
+    noise_db / missing: sensor-level domain randomisation (receiver noise in dB, share of
+    readings lost).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        split: str,
+        *,
+        masks: str = "files",
+        rates: Rates = None,
+        env: bool = True,
+        seed: int = 0,
+        crop: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        masks_per_tx: int = MASKS_PER_TX,
+        noise_db: float = 0.0,
+        missing: float = 0.0,
+    ):
+        if masks not in ("files", "random"):
+            raise LocNetError(f"masks='{masks}' is unknown; use 'files' or 'random'")
+        if crop is not None and not 1 <= int(crop) <= MAP_SIZE:
+            raise LocNetError(f"crop={crop} must be between 1 and {MAP_SIZE} pixels")
+        if noise_db < 0 or not 0 <= missing < 1:
+            raise LocNetError("noise_db must be >= 0 dB and missing in [0, 1)")
+        self.source = open_dataset(root)
+        self.split, self.masks, self.env, self.seed = split, masks, env, seed
+        self.crop, self.noise_db, self.missing = crop, noise_db, missing
+        self.rates, self.masks_per_tx, self.epoch = rates, int(masks_per_tx), 0
+        self.cache_path = build_cache(self.source, split, cache_dir)
+        index = np.load(self.cache_path / "index.npz")
+        self.sample_ids = index["sample_ids"]  # (S, 2) map, tx
+        self.sample_map = index["sample_map"]  # (S,) row in buildings
+        self.tx_xy = index["tx_xy"]  # (S, 2) x, y
+        self._mask_offsets = index["mask_offsets"]
+        self._mask_idx = index["mask_idx"]
+        keep = rate_filter(rates)
+        if masks == "files":
+            distinct, inverse = np.unique(index["mask_rate"], return_inverse=True)
+            self._items = np.flatnonzero(np.asarray([keep(r) for r in distinct], bool)[inverse])
+            self._mask_sample = index["mask_sample"]
+            self._mask_k = index["mask_k"]
+            self._mask_rate = index["mask_rate"]
+            if len(self._items) == 0:
+                raise DatasetError(
+                    f"no sampling masks in {self.source.root} for split '{split}' at rates {rates}; "
+                    "use masks='random' or other rates (python -m locnet dataset-info shows them)"
+                )
+        else:
+            if len(self.sample_ids) == 0:
+                raise DatasetError(f"{self.source.root} has no radio maps in split '{split}'")
+            self._rate_choices = list(RATES_PERCENT) if rates is None else rates
+            rate_filter(rates)
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    # memmaps are opened lazily in each process (DataLoader workers) and never pickled
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_arrays"] = None
+        return state
+
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            n_maps = max(1, int(self.sample_map.max(initial=0)) + 1)
+            n_samples = max(1, len(self.sample_ids))
+            shape = (MAP_SIZE, MAP_SIZE)
+            self._arrays = (
+                np.memmap(self.cache_path / "buildings.u8", np.uint8, "r", shape=(n_maps, *shape)),
+                np.memmap(self.cache_path / "radio.u8", np.uint8, "r", shape=(n_samples, *shape)),
+            )
+        return self._arrays
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw different random masks/crops next epoch (deterministic per epoch)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        if self.masks == "files":
+            return len(self._items)
+        return len(self.sample_ids) * self.masks_per_tx
+
+    def _draw_rate(self, rng: np.random.Generator) -> float:
+        if isinstance(self._rate_choices, tuple):
+            return float(rng.uniform(*self._rate_choices))
+        return float(self._rate_choices[rng.integers(len(self._rate_choices))])
+
+    def __getitem__(self, index: int) -> dict:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        buildings_all, radio_all = self._maps()
+        if self.masks == "files":
+            m = int(self._items[index])
+            sample, mask_id, rate = int(self._mask_sample[m]), int(self._mask_k[m]), float(self._mask_rate[m])
+            sensors = self._mask_idx[self._mask_offsets[m]:self._mask_offsets[m + 1]].astype(np.int64)
+        else:
+            sample, mask_id = divmod(index, self.masks_per_tx)
+            rate = self._draw_rate(rng)
+            sensors = sample_outdoor_indices(
+                buildings_all[self.sample_map[sample]], n_sensors_for_rate(rate), rng
+            )
+        buildings = np.asarray(buildings_all[self.sample_map[sample]])
+        gray = radio_all[sample].reshape(-1)[sensors].astype(np.float32)
+        if self.missing > 0:
+            keep = drop_readings(len(sensors), self.missing, rng)
+            sensors, gray = sensors[keep], gray[keep]
+        if self.noise_db > 0:
+            gray = add_receiver_noise(gray, self.noise_db, rng)
+        tx = self.tx_xy[sample].astype(np.int64)
+        origin = np.zeros(2, dtype=np.int64)
+        if self.crop is not None and self.crop < MAP_SIZE:
+            origin = self._crop_origin(tx, rng)
+            rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
+            inside = (rows >= 0) & (rows < self.crop) & (cols >= 0) & (cols < self.crop)
+            sensors, gray = rows[inside] * self.crop + cols[inside], gray[inside]
+            buildings = buildings[origin[1]:origin[1] + self.crop, origin[0]:origin[0] + self.crop]
+            tx = tx - origin
+        map_id, tx_id = (int(v) for v in self.sample_ids[sample])
+        return {
+            "input": encode_sparse(buildings, sensors, gray, self.env),
+            "tx_xy": torch.from_numpy(tx),
+            "map_id": map_id,
+            "tx_id": tx_id,
+            "mask_id": int(mask_id),
+            "rate_percent": float(rate),
+            "origin_xy": torch.from_numpy(origin),
+        }
+
+    def _crop_origin(self, tx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Top-left (x, y) of a uniformly drawn crop window that contains the transmitter."""
+        low = np.maximum(0, tx - self.crop + 1)
+        high = np.minimum(tx, MAP_SIZE - self.crop)
+        return rng.integers(low, high + 1).astype(np.int64)
+
+    def buildings(self, map_id: int) -> np.ndarray:
+        """0/1 uint8 (256, 256) building map of a map in this split (from the cache)."""
+        rows = np.flatnonzero(self.sample_ids[:, 0] == int(map_id))
+        if rows.size == 0:
+            raise LocNetError(f"map {map_id} is not in split '{self.split}'")
+        return np.asarray(self._maps()[0][self.sample_map[rows[0]]])
+
+
+class NaivePngDataset(Dataset):
+    """The authors' approach: decode buildings, radio map, antenna and mask PNGs every item.
+
+    Same items, order and inputs as LocalizationDataset(masks="files") without crop; kept
+    as the baseline of `python -m locnet bench data`.
+    """
+
+    def __init__(self, root: str | os.PathLike, split: str, *, rates: Rates = None, env: bool = True):
+        self.source: RadioMapDataset = open_dataset(root)
+        keep = rate_filter(rates)
+        self.refs = [r for r in self.source.mask_refs(split, read_rates=True) if keep(r.rate_percent)]
+        self.env = env
+        dirs = self.source.root
+        self._antenna_dir = dirs / ("antennas" if self.source.layout == "authors" else "png/antennas")
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def __getitem__(self, index: int) -> dict:
+        ref = self.refs[index]
+        buildings = self.source.buildings(ref.map_id)
+        gray = self.source.radio_map(ref.map_id, ref.tx_id)
+        antenna = read_png(self._antenna_dir / f"{ref.map_id}_{ref.tx_id}.png")
+        lit = int(np.argmax(antenna))
+        mask = self.source.load_mask(ref)
+        return {
+            "input": torch.from_numpy(encode_input(gray, mask, buildings, self.env)),
+            "tx_xy": torch.tensor([lit % MAP_SIZE, lit // MAP_SIZE], dtype=torch.int64),
+            "map_id": ref.map_id,
+            "tx_id": ref.tx_id,
+            "mask_id": ref.k,
+            "rate_percent": float(ref.rate_percent),
+            "origin_xy": torch.zeros(2, dtype=torch.int64),
+        }
+

@@ -1,0 +1,221 @@
+"""Our dominant-path-style radio simulator: building map + transmitter -> path gain map.
+
+RadioMapSeer's maps were made with WinProp's dominant path model at 5.9 GHz with
+transmitter and receivers 1.5 m above ground among 25 m buildings; they store path
+GAIN (= -loss, dB), clipped to [FLOOR_DB, MAX_DB] and quantised to 8-bit gray. This
+module reproduces that recipe (geometry in `visibility`, path search in
+`dominant_path`) with every uncertain constant in `PropagationParams`, one fixed
+`PAPER_LIKE` setting for the reproduction and `random_params` for domain randomisation.
+
+Maps are (256, 256) arrays indexed [row, col]; transmitters are (x, y) = (col, row).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
+from locnet.data.dominant_path import MapGeometry, path_loss_db, prepare_map
+from locnet.errors import LocNetError
+
+
+@dataclass(frozen=True)
+class PropagationParams:
+    """Every constant of the simulator (units in the names or comments).
+
+    Defaults are PAPER_LIKE. Exponents and corner losses follow the dominant path
+    model's usual ranges (Wölfle & Landstorfer; WinProp defaults are of this order);
+    the other values are chosen so maps look like RadioMapSeer's DPM maps.
+    """
+
+    frequency_hz: float = 5.9e9  # RadioMapSeer carrier; free-space loss at 1 m = 47.86 dB
+    los_exponent: float = 2.0  # free space in line of sight (20 dB/decade)
+    nlos_exponent: float = 3.6  # whole-path exponent once the path has turned full_nlos_turn_deg
+    full_nlos_turn_deg: float = 90.0  # accumulated turn (deg) at which nlos_exponent applies fully
+    corner_loss_db: float = 15.0  # loss of one right-angle (90 deg) turn, dB
+    corner_loss_shape: float = 1.0  # f(phi) = corner_loss_db * (phi / 90) ** shape; 0 dB straight on
+    corner_loss_max_db: float = 22.0  # cap of one corner's loss, dB (sharp turns)
+    max_turn_deg: float = 150.0  # widest turn a corner diffracts into, deg
+    max_interactions: int = 3  # most corners on a dominant path (more always ends at the floor)
+    waveguide_db: float = 3.0  # wave-guiding gain in a fully enclosed street canyon, dB
+    canyon_radius_m: float = 10.0  # window radius (m) measuring how enclosed a street is
+    wall_loss_db: float = 20.0  # per wall crossed by the direct ray (inf disables penetration)
+    penetration_db_per_m: float = 2.0  # extra loss per metre travelled inside buildings
+    gain_offset_db: float = 0.0  # shifts every gain (antenna/power uncertainty; floor share)
+    shadowing_sigma_db: float = 0.0  # log-normal shadowing std, dB (0: none)
+    shadowing_corr_m: float = 20.0  # shadowing correlation length (1/e), m
+
+    def __post_init__(self) -> None:
+        positive = ("frequency_hz", "los_exponent", "full_nlos_turn_deg", "max_turn_deg",
+                    "canyon_radius_m", "shadowing_corr_m", "corner_loss_shape")
+        non_negative = ("corner_loss_db", "corner_loss_max_db", "waveguide_db", "wall_loss_db",
+                        "penetration_db_per_m", "shadowing_sigma_db", "max_interactions")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise LocNetError(f"PropagationParams.{name}={getattr(self, name)!r} must be > 0")
+        for name in non_negative:
+            if not getattr(self, name) >= 0:
+                raise LocNetError(f"PropagationParams.{name}={getattr(self, name)!r} must be >= 0")
+        if self.nlos_exponent < self.los_exponent:
+            raise LocNetError(
+                f"PropagationParams.nlos_exponent={self.nlos_exponent} is below los_exponent="
+                f"{self.los_exponent}; a path that turns cannot decay slower than line of sight"
+            )
+        if self.max_turn_deg > 180:
+            raise LocNetError(f"PropagationParams.max_turn_deg={self.max_turn_deg} must be <= 180")
+
+    def corner_loss(self, turn_deg: np.ndarray) -> np.ndarray:
+        """Loss (dB) of one corner as a function of its turn angle (degrees)."""
+        turn = np.asarray(turn_deg, dtype=np.float32) / np.float32(90.0)
+        if self.corner_loss_shape != 1.0:
+            turn = turn ** np.float32(self.corner_loss_shape)
+        return np.minimum(np.float32(self.corner_loss_db) * turn, np.float32(self.corner_loss_max_db))
+
+    def replace(self, **changes) -> PropagationParams:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+PAPER_LIKE = PropagationParams()
+
+#: Ranges (inclusive) that `random_params` draws from, uniformly.
+RANDOM_BOUNDS: dict[str, tuple[float, float]] = {
+    "los_exponent": (1.8, 2.4),
+    "nlos_exponent": (3.0, 4.5),
+    "full_nlos_turn_deg": (60.0, 120.0),
+    "corner_loss_db": (8.0, 22.0),
+    "corner_loss_shape": (0.7, 1.5),
+    "corner_loss_max_db": (18.0, 30.0),
+    "waveguide_db": (0.0, 6.0),
+    "wall_loss_db": (12.0, 30.0),
+    "penetration_db_per_m": (1.0, 3.0),
+    "gain_offset_db": (-6.0, 4.0),
+    "shadowing_sigma_db": (0.0, 6.0),
+    "shadowing_corr_m": (5.0, 40.0),
+}
+
+
+def random_params(rng: np.random.Generator) -> PropagationParams:
+    """Draw one setting from RANDOM_BOUNDS (domain randomisation; frequency stays 5.9 GHz).
+
+    The exponents, corner losses and gain offset together set the share of the map
+    left at the floor, so it varies from map to map as well.
+    """
+    values = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in RANDOM_BOUNDS.items()}
+    values["corner_loss_max_db"] = max(values["corner_loss_max_db"], values["corner_loss_db"])
+    values["nlos_exponent"] = max(values["nlos_exponent"], values["los_exponent"])
+    return PropagationParams(**values)
+
+
+def validate_buildings(buildings: np.ndarray) -> np.ndarray:
+    """Check a building map is a (256, 256) 0/1 uint8 (or bool) array; return it as uint8."""
+    if not isinstance(buildings, np.ndarray):
+        raise LocNetError(f"building map must be a numpy array, got {type(buildings).__name__}")
+    if buildings.shape != (MAP_SIZE, MAP_SIZE):
+        raise LocNetError(
+            f"building map has shape {buildings.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) "
+            "(crop or resample the city to 256 x 256 pixels at 1 m/pixel)"
+        )
+    if buildings.dtype == bool:
+        return buildings.astype(np.uint8)
+    if buildings.dtype != np.uint8:
+        raise LocNetError(
+            f"building map has dtype {buildings.dtype}; expected uint8 0/1 "
+            "(convert with (buildings > 0).astype(np.uint8))"
+        )
+    if buildings.max(initial=0) > 1:
+        raise LocNetError(
+            f"building map has values up to {int(buildings.max())}; expected 0/1 "
+            "(a PNG mask stores 255: use (png > 0).astype(np.uint8))"
+        )
+    return buildings
+
+
+def validate_tx(buildings: np.ndarray, tx_xy: Sequence[int]) -> tuple[int, int]:
+    """Check a transmitter (x=col, y=row) lies on an outdoor pixel of the map."""
+    try:
+        x, y = (int(v) for v in tx_xy)
+    except (TypeError, ValueError):
+        raise LocNetError(f"transmitter {tx_xy!r} must be two integers (x=column, y=row)") from None
+    if not (0 <= x < MAP_SIZE and 0 <= y < MAP_SIZE):
+        raise LocNetError(f"transmitter (x={x}, y={y}) is off the {MAP_SIZE}x{MAP_SIZE} map")
+    if buildings[y, x]:
+        raise LocNetError(
+            f"transmitter (x={x}, y={y}) is on a building pixel; transmitters must be "
+            "outdoors (pick a pixel where buildings[y, x] == 0)"
+        )
+    return x, y
+
+
+def shadowing_db(params: PropagationParams, rng: np.random.Generator) -> np.ndarray:
+    """(S, S) float32 log-normal shadowing in dB: Gaussian field with the given std and
+    1/e correlation length (a Gaussian kernel of std L/2 gives correlation exp(-d^2/L^2))."""
+    noise = rng.standard_normal((MAP_SIZE, MAP_SIZE)).astype(np.float32)
+    field = ndimage.gaussian_filter(noise, sigma=params.shadowing_corr_m / PIXEL_M / 2.0, mode="wrap")
+    field *= np.float32(params.shadowing_sigma_db) / max(float(field.std()), 1e-12)
+    return field
+
+
+def _simulate(geom: MapGeometry, tx: tuple[int, int], params: PropagationParams,
+              rng: np.random.Generator | None) -> np.ndarray:
+    gain = params.gain_offset_db - path_loss_db(geom, tx, params)
+    if params.shadowing_sigma_db > 0:
+        gain += shadowing_db(params, rng if rng is not None else np.random.default_rng(0))
+    gain = np.clip(gain, FLOOR_DB, MAX_DB).astype(np.float32)
+    gain[geom.buildings.astype(bool)] = FLOOR_DB
+    return gain
+
+
+def simulate_db(buildings: np.ndarray, tx_xy: Sequence[int], params: PropagationParams = PAPER_LIKE,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """(256, 256) float32 path gain in dB for a transmitter at tx_xy = (x=col, y=row).
+
+    Buildings and unreached pixels are FLOOR_DB. rng drives shadowing when
+    params.shadowing_sigma_db > 0 (None: a fixed seed, so results stay deterministic).
+    """
+    b = validate_buildings(buildings)
+    tx = validate_tx(b, tx_xy)
+    return _simulate(prepare_map(b, params.canyon_radius_m), tx, params, rng)
+
+
+def db_to_gray(db: np.ndarray, buildings: np.ndarray) -> np.ndarray:
+    """RadioMapSeer 8-bit gray: round((dB - FLOOR_DB) / DB_RANGE * 255), buildings 0."""
+    scaled = (np.asarray(db, dtype=np.float64) - FLOOR_DB) / DB_RANGE * 255.0
+    gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    gray[np.asarray(buildings).astype(bool)] = 0
+    return gray
+
+
+def gray_to_db(gray: np.ndarray) -> np.ndarray:
+    """Inverse of db_to_gray (to within half a gray step, 0.19 dB): float32 dB."""
+    return (FLOOR_DB + np.asarray(gray, dtype=np.float32) / np.float32(255.0) * np.float32(DB_RANGE)).astype(np.float32)
+
+
+def simulate_gray(buildings: np.ndarray, tx_xy: Sequence[int], params: PropagationParams = PAPER_LIKE,
+                  rng: np.random.Generator | None = None) -> np.ndarray:
+    """(256, 256) uint8: the content of a RadioMapSeer DPM PNG for this transmitter."""
+    return db_to_gray(simulate_db(buildings, tx_xy, params, rng), buildings)
+
+
+def simulate_batch(buildings: np.ndarray, txs: Sequence[Sequence[int]] | np.ndarray,
+                   params: PropagationParams = PAPER_LIKE,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """(N, 256, 256) uint8 gray maps for N transmitters on one map (per-map work shared).
+
+    With shadowing, each transmitter draws its own field from the one rng stream, so a
+    seed fixes the whole batch.
+    """
+    b = validate_buildings(buildings)
+    tx_list = [validate_tx(b, tx) for tx in np.asarray(txs).reshape(-1, 2)]
+    if rng is None and params.shadowing_sigma_db > 0:
+        rng = np.random.default_rng(0)
+    geom = prepare_map(b, params.canyon_radius_m)
+    out = np.empty((len(tx_list), MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    for i, tx in enumerate(tx_list):
+        out[i] = db_to_gray(_simulate(geom, tx, params, rng), b)
+    return out

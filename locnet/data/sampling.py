@@ -1,0 +1,202 @@
+"""Sensors and the model input encoding (DESIGN.md §1).
+
+Sensors sit on outdoor pixels drawn uniformly, *including* pixels at the -147 dB
+floor: a "no signal" reading is information and real sensors cannot know where the
+signal is. The input tensor is (2, 256, 256) float32:
+channel 0 = radio-map gray / 255 times the 0/1 mask (sensor readings, 0 elsewhere);
+channel 1 = mask - buildings (+1 sensor, -1 building, 0 elsewhere), or the mask only
+for the "no environment" ablation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, N_PIXELS, RATES_PERCENT
+from locnet.errors import LocNetError
+
+GRAY_PER_DB = 255.0 / DB_RANGE  # gray levels per dB of path gain
+
+
+def n_sensors_for_rate(rate_percent: float) -> int:
+    """Sensors for a sampling rate in % of the 65,536 pixels (7 at 0.01 %, 66 at 0.1 %)."""
+    if not np.isfinite(rate_percent) or rate_percent <= 0 or rate_percent > 100:
+        raise LocNetError(f"sampling rate {rate_percent!r} % is invalid; use a value in (0, 100]")
+    return max(1, int(round(rate_percent / 100.0 * N_PIXELS)))
+
+
+def rate_for_sensors(n_sensors: int) -> float:
+    """Sampling rate in % of a mask with `n_sensors` sensors.
+
+    Snaps to the standard rate of RATES_PERCENT with that sensor count (7 -> 0.01),
+    otherwise returns n / 65536 * 100 rounded to 6 decimals.
+    """
+    for rate in RATES_PERCENT:
+        if n_sensors_for_rate(rate) == n_sensors:
+            return rate
+    return round(n_sensors / N_PIXELS * 100.0, 6)
+
+
+def same_rate(a: float, b: float) -> bool:
+    """True when two rates give the same number of sensors (how masks are matched)."""
+    return n_sensors_for_rate(a) == n_sensors_for_rate(b)
+
+
+def _check_map(buildings: np.ndarray, name: str = "building map") -> np.ndarray:
+    buildings = np.asarray(buildings)
+    if buildings.shape != (MAP_SIZE, MAP_SIZE):
+        raise LocNetError(
+            f"{name} has shape {buildings.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) pixels"
+        )
+    return buildings
+
+
+def sample_outdoor_indices(buildings: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` distinct flat pixel indices (row * 256 + col) drawn uniformly over outdoor pixels.
+
+    Rejection sampling over the whole map (fast when most pixels are outdoor) with an
+    exact fallback, so the draw is uniform without replacement either way.
+    """
+    flat = _check_map(buildings).reshape(-1)
+    outdoor_count = int(flat.size - np.count_nonzero(flat))
+    if n > outdoor_count:
+        raise LocNetError(
+            f"cannot place {n} sensors/transmitters: the map has only {outdoor_count} "
+            "outdoor pixels; use a lower rate or a less built-up map"
+        )
+    if outdoor_count >= flat.size // 4:
+        for _ in range(4):
+            candidates = rng.integers(0, flat.size, size=4 * n + 16)
+            candidates = candidates[flat[candidates] == 0]
+            _, first = np.unique(candidates, return_index=True)
+            if first.size >= n:
+                return candidates[np.sort(first)[:n]].astype(np.int64)
+    outdoor = np.flatnonzero(flat == 0)
+    return rng.choice(outdoor, size=n, replace=False).astype(np.int64)
+
+
+def sample_mask(buildings: np.ndarray, rate_percent: float, rng: np.random.Generator) -> np.ndarray:
+    """0/1 uint8 (256, 256) sampling mask with n_sensors_for_rate(rate) outdoor sensors."""
+    idx = sample_outdoor_indices(buildings, n_sensors_for_rate(rate_percent), rng)
+    mask = np.zeros(N_PIXELS, dtype=np.uint8)
+    mask[idx] = 1
+    return mask.reshape(MAP_SIZE, MAP_SIZE)
+
+
+def sample_transmitters(buildings: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """(k, 2) int64 distinct outdoor transmitter positions as (x, y) = (column, row)."""
+    idx = sample_outdoor_indices(buildings, k, rng)
+    return np.stack((idx % MAP_SIZE, idx // MAP_SIZE), axis=1)
+
+
+def encode_input(
+    radio_gray: np.ndarray, mask: np.ndarray, buildings: np.ndarray, env: bool = True
+) -> np.ndarray:
+    """Model input (2, 256, 256) float32 from a gray radio map, a 0/1 mask and 0/1 buildings."""
+    mask_f = (_check_map(mask, "sampling mask") != 0).astype(np.float32)
+    out = np.empty((2, MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    out[0] = _check_map(radio_gray, "radio map").astype(np.float32) / 255.0 * mask_f
+    if env:
+        out[1] = mask_f - (_check_map(buildings) != 0).astype(np.float32)
+    else:
+        out[1] = mask_f
+    return out
+
+
+def encode_batch(
+    radio_gray: torch.Tensor, mask: torch.Tensor, buildings: torch.Tensor, env: bool = True
+) -> torch.Tensor:
+    """Batched torch encode_input: (B, H, W) uint8/float inputs -> (B, 2, H, W) float32."""
+    mask_f = (mask != 0).to(torch.float32)
+    ch0 = radio_gray.to(torch.float32) / 255.0 * mask_f
+    ch1 = mask_f - (buildings != 0).to(torch.float32) if env else mask_f
+    return torch.stack((ch0, ch1), dim=1)
+
+
+def encode_sparse(
+    buildings: np.ndarray,
+    sensor_idx: np.ndarray,
+    gray_values: np.ndarray,
+    env: bool = True,
+) -> torch.Tensor:
+    """encode_input from sensor flat indices and their gray values (0..255, may be float).
+
+    Equal to encode_input(gray, mask, buildings, env) but touches only the sensor pixels,
+    which is what makes the cached Dataset fast. Works for any (H, W) window.
+    """
+    height, width = buildings.shape
+    out = torch.zeros((2, height * width), dtype=torch.float32)
+    idx = torch.from_numpy(np.asarray(sensor_idx, dtype=np.int64))
+    out[0, idx] = torch.from_numpy(np.asarray(gray_values, dtype=np.float32)) / 255.0
+    if env:
+        out[1] = -torch.from_numpy(np.ascontiguousarray(buildings).reshape(-1) != 0).float()
+    out[1, idx] += 1.0
+    return out.reshape(2, height, width)
+
+
+def db_to_gray_value(gain_db: np.ndarray) -> np.ndarray:
+    """Path gain in dB -> float gray level 0..255 (clipped; linear in dB as RadioMapSeer)."""
+    return np.clip((np.asarray(gain_db, dtype=np.float64) - FLOOR_DB) * GRAY_PER_DB, 0.0, 255.0)
+
+
+def encode_readings(
+    buildings: np.ndarray,
+    sensors: Iterable[Sequence[float]],
+    env: bool = True,
+) -> np.ndarray:
+    """Model input from app/user readings [(x, y, gain_dB), ...] (x = column, y = row).
+
+    Gains are converted to the gray/255 scale and clipped to [-147, -47.84] dB.
+    """
+    buildings = _check_map(buildings)
+    rows = [tuple(s) for s in sensors]
+    if not rows:
+        raise LocNetError("no sensor readings given; place at least one sensor on an outdoor pixel")
+    if any(len(r) != 3 for r in rows):
+        raise LocNetError("each reading must be (x, y, gain_dB); got " + repr(rows[:3]))
+    xs, ys, gains = (np.asarray(col, dtype=np.float64) for col in zip(*rows))
+    for x, y, g in zip(xs, ys, gains):
+        if not (np.isfinite(x) and np.isfinite(y)) or not (
+            0 <= round(x) < MAP_SIZE and 0 <= round(y) < MAP_SIZE
+        ):
+            raise LocNetError(
+                f"sensor at ({x}, {y}) is off the map; x and y must be in 0..{MAP_SIZE - 1}"
+            )
+        if not np.isfinite(g):
+            raise LocNetError(f"sensor at ({x:.0f}, {y:.0f}) has gain {g}; give a finite dB value")
+    cols, rws = np.rint(xs).astype(np.int64), np.rint(ys).astype(np.int64)
+    on_building = buildings[rws, cols] != 0
+    if on_building.any():
+        i = int(np.flatnonzero(on_building)[0])
+        raise LocNetError(
+            f"sensor at ({cols[i]}, {rws[i]}) is on a building; sensors must be outdoors"
+        )
+    flat = rws * MAP_SIZE + cols
+    uniq, counts = np.unique(flat, return_counts=True)
+    if (counts > 1).any():
+        dup = int(uniq[counts > 1][0])
+        raise LocNetError(
+            f"two readings at pixel ({dup % MAP_SIZE}, {dup // MAP_SIZE}); keep one per pixel"
+        )
+    return encode_sparse(buildings, flat, db_to_gray_value(gains), env).numpy()
+
+
+def add_receiver_noise(
+    gray_values: np.ndarray, sigma_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Gaussian receiver noise of `sigma_db` dB on sensor gray levels (float, clipped 0..255)."""
+    noisy = np.asarray(gray_values, dtype=np.float32) + rng.normal(
+        0.0, sigma_db * GRAY_PER_DB, size=np.shape(gray_values)
+    ).astype(np.float32)
+    return np.clip(noisy, 0.0, 255.0)
+
+
+def drop_readings(n_sensors: int, p_missing: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean keep-mask over sensors: each reading lost with probability p (one always kept)."""
+    keep = rng.random(n_sensors) >= p_missing
+    if n_sensors and not keep.any():
+        keep[rng.integers(n_sensors)] = True
+    return keep

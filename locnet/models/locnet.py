@@ -1,0 +1,138 @@
+"""LocNet (Le & Huang, PAKDD 2024): a 128,743-parameter U-Net-like heatmap network.
+
+Attribute names follow the authors' code exactly (DESIGN.md §2) so their bare
+state_dict (82 tensors) loads with strict=True: `encoder.conv2d`, `encoder.bn_0`,
+..., `decoder.conv2d_transpose_9`, `decoder.conv2d_output`.
+Fully convolutional: any input whose side is a multiple of 8 (256 or 128 crops).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from locnet.losses import get_loss
+from locnet.models.base import LocalizationModel, Prediction, argmax_xy, check_input, one_hot_target
+from locnet.models.registry import register
+
+LEAKY_SLOPE = 0.3  # LeakyReLU negative slope after every normalisation
+POOL_LEVELS = 3  # AvgPool 2x2 steps: input sides must be multiples of 2**3
+
+
+@dataclass(frozen=True)
+class LocNetConfig:
+    enc_in: int = 2
+    n_dim: int = 27
+    enc_out: int = 4
+    dec_out: int = 1
+    groups: int = 9  # GroupNorm groups for the n_dim-wide layers
+    bottleneck_groups: int = 2  # GroupNorm groups for the enc_out-wide layers
+
+
+def _upsample(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+class Encoder(nn.Module):
+    """Three levels of 3 convs (full, 1/2, 1/4 resolution) then a 4-channel bottleneck at 1/8."""
+
+    def __init__(self, cfg: LocNetConfig) -> None:
+        super().__init__()
+        dims = [cfg.enc_in] + [cfg.n_dim] * 9
+        for i in range(9):
+            name = "conv2d" if i == 0 else f"conv2d_{i}"
+            setattr(self, name, nn.Conv2d(dims[i], dims[i + 1], 3, padding="same"))
+            setattr(self, f"bn_{i}", nn.GroupNorm(cfg.groups, cfg.n_dim))
+        self.mu = nn.Conv2d(cfg.n_dim, cfg.enc_out, 3, padding="same")
+        self.bn_9 = nn.GroupNorm(cfg.bottleneck_groups, cfg.enc_out)
+        self.pool = nn.AvgPool2d(2)
+
+    def _block(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        conv = getattr(self, "conv2d" if index == 0 else f"conv2d_{index}")
+        return F.leaky_relu(getattr(self, f"bn_{index}")(conv(x)), LEAKY_SLOPE)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        skips = []
+        for level in range(3):
+            for j in range(3):
+                x = self._block(x, 3 * level + j)
+            skips.append(x)
+            x = self.pool(x)
+        x = F.leaky_relu(self.bn_9(self.mu(x)), LEAKY_SLOPE)
+        return x, skips
+
+
+class Decoder(nn.Module):
+    """Transposed 3x3 convs (stride 1) with bilinear x2 upsampling and concatenated skips."""
+
+    def __init__(self, cfg: LocNetConfig) -> None:
+        super().__init__()
+        n = cfg.n_dim
+        self.conv2d_transpose = nn.ConvTranspose2d(cfg.enc_out, cfg.enc_out, 3, padding=1)
+        self.bn_0 = nn.GroupNorm(cfg.bottleneck_groups, cfg.enc_out)
+        in_dims = [cfg.enc_out + n, n, n, 2 * n, n, n, 2 * n, n, n]
+        for i, dim in enumerate(in_dims, start=1):
+            setattr(self, f"conv2d_transpose_{i}", nn.ConvTranspose2d(dim, n, 3, padding=1))
+            setattr(self, f"bn_{i}", nn.GroupNorm(cfg.groups, n))
+        self.conv2d_output = nn.Conv2d(n, cfg.dec_out, 1)
+
+    def _block(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        conv = getattr(self, "conv2d_transpose" if index == 0 else f"conv2d_transpose_{index}")
+        return F.leaky_relu(getattr(self, f"bn_{index}")(conv(x)), LEAKY_SLOPE)
+
+    def forward(self, x: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        x = self._block(x, 0)
+        for level, skip in enumerate(reversed(skips)):
+            x = torch.cat((_upsample(x), skip), dim=1)
+            for j in range(1, 4):
+                x = self._block(x, 3 * level + j)
+        return self.conv2d_output(x)
+
+
+class LocNet(LocalizationModel):
+    """Heatmap model: forward -> logits (B, 1, H, W); predict -> sigmoid heatmap + argmax."""
+
+    def __init__(self, loss: str = "focal", env: bool = True, config: LocNetConfig | None = None):
+        super().__init__()
+        self.config = config or LocNetConfig()
+        self.loss_name = loss
+        self.loss_fn = get_loss(loss)
+        self.env = bool(env)
+        self.options = {"loss": loss, "env": self.env}
+        self.encoder = Encoder(self.config)
+        self.decoder = Decoder(self.config)
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, "locnet", multiple=2**POOL_LEVELS)
+        bottleneck, skips = self.encoder(x)
+        return self.decoder(bottleneck, skips)
+
+    def predict(self, x: torch.Tensor) -> Prediction:
+        heat = torch.sigmoid(self.forward(x))[:, 0]
+        return Prediction(xy=argmax_xy(heat), scores=heat)
+
+    def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
+        logits = self.forward(x)
+        return self.loss_fn(logits, one_hot_target(tx_xy, x.shape[-1]).to(logits.dtype))
+
+    def extra_repr(self) -> str:
+        return f"loss={self.loss_name}, env={self.env}, config={asdict(self.config)}"
+
+
+@register(
+    "locnet",
+    family="locnet",
+    output="heatmap",
+    trainable=True,
+    description="LocNet (PAKDD 2024): 128,743-parameter GroupNorm U-Net, one-hot target, "
+    "focal loss by default; argmax of the sigmoid heatmap",
+)
+def build_locnet(loss: str = "focal", env: bool = True) -> LocNet:
+    """LocNet with loss in focal/bbce/ft/mse; env only records how inputs were encoded."""
+    return LocNet(loss=loss, env=env)

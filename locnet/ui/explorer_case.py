@@ -1,0 +1,161 @@
+"""Explorer, first half: choose the environment, the transmitter and the sensors; the click map.
+
+State lives in plain session keys (locnet.app_state); widgets mirror into them through
+callbacks, and every click goes through app_state.handle_click (pure, unit-tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from locnet import app_state as S
+from locnet.constants import MAX_RATE_PERCENT, MIN_RATE_PERCENT, PIXEL_M
+from locnet.errors import LocNetError
+from locnet.ui import cache
+from locnet.ui.binding import bind, widget_key
+from locnet.ui.models import Case
+from locnet.ui.sidebar import Settings
+from locnet.viz import case_figure
+
+THUMBS_PER_ROW = 8
+RATE_STEP = 0.01  # percent
+PLACED = "placed by click"
+ALL = "all"
+
+
+def _choose_map(map_id: int) -> None:
+    S.select_map(st.session_state, int(map_id))
+
+
+def environment_picker(settings: Settings) -> tuple[int, pd.Series]:
+    """Searchable select (city / source / split words) plus a thumbnail strip; returns the map."""
+    state = st.session_state
+    table = cache.environment_table(settings.dataset_dir)
+    if state[S.MAP_ID] not in set(table["map"]):
+        test = table[table["split"] == "test"]
+        S.select_map(state, int((test if len(test) else table)["map"].iloc[0]))
+    c_search, c_split, c_source = st.columns([3, 1, 1])
+    split = c_split.selectbox("Split", [ALL, *sorted(s for s in table["split"].unique() if s)], key="explorer_split_filter")
+    sources = sorted(s for s in table["source"].unique() if s)
+    source = c_source.selectbox("Source", [ALL, *sources], key="explorer_source_filter", disabled=not sources)
+    shown = table[((table["split"] == split) | (split == ALL)) & ((table["source"] == source) | (source == ALL))]
+    options = list(shown["map"])
+    if state[S.MAP_ID] not in options:
+        options = [state[S.MAP_ID], *options]
+    labels = dict(zip(table["map"], table["label"]))
+    key = widget_key(S.MAP_ID)
+    state[key] = state[S.MAP_ID]
+    c_search.selectbox(
+        "Environment (type to search by city, source or split)", options, format_func=lambda m: labels[m],
+        key=key, on_change=lambda: _choose_map(state[key]),
+    )
+    _thumbnail_strip(settings, shown)
+    row = table[table["map"] == state[S.MAP_ID]].iloc[0]
+    return int(state[S.MAP_ID]), row
+
+
+def _thumbnail_strip(settings: Settings, shown: pd.DataFrame) -> None:
+    maps = list(shown["map"])
+    if not maps:
+        st.info("No environment matches these filters.")
+        return
+    current = st.session_state[S.MAP_ID]
+    start = (maps.index(current) // THUMBS_PER_ROW) * THUMBS_PER_ROW if current in maps else 0
+    page = maps[start : start + THUMBS_PER_ROW]
+    columns = st.columns(THUMBS_PER_ROW)
+    for column, map_id in zip(columns, page):
+        column.image(cache.thumbnail(settings.dataset_dir, map_id), width="stretch")
+        column.button(f"map {map_id}", key=f"thumb_{map_id}",
+                      on_click=_choose_map, args=(map_id,), width="stretch",
+                      type="primary" if map_id == current else "secondary")
+    prev_map = maps[start - THUMBS_PER_ROW] if start >= THUMBS_PER_ROW else None
+    next_map = maps[start + THUMBS_PER_ROW] if start + THUMBS_PER_ROW < len(maps) else None
+    c_prev, c_info, c_next = st.columns([1, 4, 1])
+    c_prev.button("◀ previous", disabled=prev_map is None, on_click=_choose_map, args=(prev_map,), key="thumb_prev")
+    c_info.caption(f"{start + 1}–{start + len(page)} of {len(maps)} environments")
+    c_next.button("next ▶", disabled=next_map is None, on_click=_choose_map, args=(next_map,), key="thumb_next")
+
+
+def transmitter_picker(settings: Settings, map_id: int, buildings: np.ndarray) -> tuple[int | None, tuple[int, int], np.ndarray]:
+    """Dataset transmitter or one placed by click (simulated live); returns (tx_id, xy, gray)."""
+    state = st.session_state
+    tx_ids = sorted(t for m, t in settings.dataset.samples if m == map_id)
+    if state[S.TX_ID] is None and state[S.TX_XY] is None:
+        state[S.TX_ID] = tx_ids[0]
+    options: list = list(tx_ids) + ([PLACED] if state[S.TX_XY] is not None else [])
+    key = widget_key(S.TX_ID)
+    state[key] = PLACED if state[S.TX_ID] is None else state[S.TX_ID]
+
+    def on_change() -> None:
+        if state[key] != PLACED:
+            S.select_transmitter(state, state[key])
+
+    st.selectbox("Transmitter", options, key=key, on_change=on_change,
+                 format_func=lambda t: t if t == PLACED else f"transmitter {t} (simulated in the dataset)",
+                 help="Or choose the click mode 'place transmitter' and click on the map.")
+    if state[S.TX_ID] is None:
+        xy = tuple(state[S.TX_XY])
+        return None, xy, cache.simulated_gray(buildings, xy)
+    tx = int(state[S.TX_ID])
+    return tx, cache.transmitter(settings.dataset_dir, map_id, tx), cache.radio_gray(settings.dataset_dir, map_id, tx)
+
+
+def sensor_controls(buildings: np.ndarray) -> None:
+    """Rate slider, seed, resample, clear, click mode; draws the sensors when needed."""
+    from locnet.data.sampling import sample_mask
+
+    state = st.session_state
+    st.slider("Sampling rate (% of the 65,536 pixels)", MIN_RATE_PERCENT, MAX_RATE_PERCENT, step=RATE_STEP,
+              format="%.2f %%", **bind(S.RATE, convert=float, then=S.request_sampling))
+    c_seed, c_resample, c_clear = st.columns([1, 1, 1], vertical_alignment="bottom")
+    c_seed.number_input("Seed", min_value=0, step=1, **bind(S.SEED, convert=int, then=S.request_sampling))
+    c_resample.button("Resample", on_click=S.resample, args=(state,), width="stretch")
+    c_clear.button("Clear all", on_click=S.clear_sensors, args=(state,), width="stretch")
+    try:
+        S.ensure_sensors(state, buildings, sample_mask)
+    except LocNetError as exc:
+        st.error(f"Cannot sample sensors: {exc}")
+    n = len(state[S.SENSORS])
+    how = {"sampled": f"sampled, seed {state[S.SEED]}", "manual": "edited by clicks", "case": "opened case"}
+    st.markdown(f"**{n} sensors** · effective rate {S.effective_rate_percent(n):.3f} % "
+                f"({how.get(state[S.SENSOR_SOURCE], '')})")
+    st.radio("Click on the map to", S.CLICK_MODES, horizontal=True, **bind(S.CLICK_MODE))
+
+
+def _on_map_select(chart_key: str, buildings: np.ndarray) -> None:
+    click = S.first_click(st.session_state.get(chart_key))
+    if click is not None:
+        message = S.handle_click(st.session_state, buildings, *click)
+        st.session_state[S.NOTICE] = message
+
+
+def case_map(case: Case, title: str) -> None:
+    """The clickable case map (radio map layer toggle above it) and the click notice."""
+    state = st.session_state
+    st.toggle("Show radio map (dB)", **bind(S.SHOW_RADIO, convert=bool))
+    fig = case_figure(case.buildings, sensors_xy=case.sensors_xy, truth_xy=case.truth_xy,
+                      radio_db=case.radio_db if state[S.SHOW_RADIO] else None, gains_db=case.gains_db,
+                      title=title, clickable=True)
+    chart_key = f"case_map_{state[S.CHART_NONCE]}"
+    st.plotly_chart(fig, key=chart_key, on_select=lambda: _on_map_select(chart_key, case.buildings),
+                    selection_mode="points", width="stretch", config={"displaylogo": False})
+    if state.get(S.NOTICE):
+        st.warning(state[S.NOTICE])
+        state[S.NOTICE] = None
+
+
+def build_case(settings: Settings, map_id: int) -> Case:
+    """Draw the transmitter and sensor controls (left column) and return the current case."""
+    buildings = cache.buildings(settings.dataset_dir, map_id)
+    tx_id, truth_xy, gray = transmitter_picker(settings, map_id, buildings)
+    sensor_controls(buildings)
+    sensors = [tuple(s) for s in st.session_state[S.SENSORS]]
+    return Case(map_id, tx_id, tuple(truth_xy), buildings, gray, sensors)
+
+
+def case_title(case: Case, row: pd.Series) -> str:
+    place = row.get("city") or f"map {case.map_id}"
+    tx = f"transmitter {case.tx_id}" if case.tx_id is not None else "placed transmitter"
+    return f"{place} · {tx} at ({case.truth_xy[0] * PIXEL_M:.0f}, {case.truth_xy[1] * PIXEL_M:.0f}) m"

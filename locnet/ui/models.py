@@ -1,0 +1,171 @@
+"""Which models the Explorer can run, and running them on one case (no Streamlit here).
+
+Every registered model becomes a ModelChoice: classical baselines are always available;
+trainable ones once per checkpoint found in the checkpoint folder, or as "unavailable"
+with the command that trains them. `run_choice` turns one model's InferenceResult into
+a ModelRun with the error in metres, so pages only display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, PIXEL_M
+from locnet.errors import LocNetError
+from locnet.results import DISPLAY_NAMES
+
+LOCNET = "locnet"
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the model picker.
+
+    label: what the user sees (unique); spec: what locnet.inference.load_model gets (a
+    checkpoint path or, for classical baselines, the model name); note: checkpoint summary
+    or, when unavailable, why and the command that fixes it.
+    """
+
+    label: str
+    spec: str
+    model: str
+    family: str
+    available: bool
+    note: str = ""
+
+
+@dataclass
+class Case:
+    """One localization problem as the Explorer shows it. Positions are pixel (x, y)."""
+
+    map_id: int
+    tx_id: int | None  # None: a transmitter placed by click, its radio map simulated
+    truth_xy: tuple[int, int]
+    buildings: np.ndarray  # uint8 0/1 (256, 256)
+    radio_gray: np.ndarray  # uint8 (256, 256), gain_dB = FLOOR_DB + gray/255 * DB_RANGE
+    sensors_xy: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def mask(self) -> np.ndarray:
+        mask = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+        if self.sensors_xy:
+            xy = np.asarray(self.sensors_xy, dtype=np.int64)
+            mask[xy[:, 1], xy[:, 0]] = 1
+        return mask
+
+    @property
+    def radio_db(self) -> np.ndarray:
+        """Path gain in dB (float32); buildings and unreached pixels at FLOOR_DB."""
+        return (FLOOR_DB + self.radio_gray.astype(np.float32) / 255.0 * DB_RANGE).astype(np.float32)
+
+    @property
+    def gains_db(self) -> np.ndarray:
+        """The reading of each sensor in dB, in sensors_xy order."""
+        if not self.sensors_xy:
+            return np.zeros(0, dtype=np.float32)
+        xy = np.asarray(self.sensors_xy, dtype=np.int64)
+        return (FLOOR_DB + self.radio_gray[xy[:, 1], xy[:, 0]].astype(np.float32) / 255.0 * DB_RANGE)
+
+
+@dataclass
+class ModelRun:
+    """One model's answer on a case; `problem` is set (and the rest empty) if it failed."""
+
+    label: str
+    xy: tuple[float, float] | None = None
+    error_m: float | None = None
+    topk: list[tuple[float, float]] = field(default_factory=list)
+    runtime_ms: float | None = None
+    device: str | None = None
+    scores: np.ndarray | None = None
+    problem: str | None = None
+
+
+def display_name(model: str) -> str:
+    return DISPLAY_NAMES.get(model, model)
+
+
+def train_command(model: str, dataset_dir: str, checkpoint_dir: str) -> str:
+    return f"python -m locnet train --model {model} --data {dataset_dir} --out {Path(checkpoint_dir) / f'{model}.pt'}"
+
+
+def _checkpoint_label(info: Any, several: bool) -> str:
+    name = display_name(info.model)
+    variant = getattr(info, "variant", "default")
+    if info.model == LOCNET and variant not in ("default", "env-focal"):
+        name = f"{name} ({variant})"
+    elif several:
+        name = f"{name} ({Path(info.path).stem})"
+    return name
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
+def model_choices(checkpoint_infos: Sequence[Any], dataset_dir: str, checkpoint_dir: str) -> list[ModelChoice]:
+    """All registered models as picker entries: LocNet first, then baselines, then classical."""
+    from locnet.models.registry import available_models, model_info
+
+    order = {"locnet": 0, "baseline": 1, "classical": 2}
+    infos = sorted((model_info(n) for n in available_models()), key=lambda i: (order.get(i.family, 3), i.name != LOCNET))
+    choices: list[ModelChoice] = []
+    for info in infos:
+        if not info.trainable:
+            choices.append(ModelChoice(display_name(info.name), info.name, info.name, info.family, True, info.description))
+            continue
+        found = [c for c in checkpoint_infos if c.model == info.name]
+        if LOCNET == info.name:  # the paper's setting (env, focal) first
+            found.sort(key=lambda c: (getattr(c, "variant", "") != "env-focal", str(c.path)))
+        if not found:
+            choices.append(ModelChoice(display_name(info.name), info.name, info.name, info.family, False,
+                                       f"no checkpoint in {checkpoint_dir}; train it with `{train_command(info.name, dataset_dir, checkpoint_dir)}`"))
+            continue
+        labels = [_checkpoint_label(c, len(found) > 1) for c in found]
+        for c, label in zip(found, labels):
+            metrics = getattr(c, "metrics", {}) or {}
+            note = f"{Path(c.path).name}" + (f", validation mean error {metrics['mean_m']:.1f} m" if isinstance(metrics.get("mean_m"), (int, float)) else "")
+            choices.append(ModelChoice(label, str(c.path), info.name, info.family, True, note))
+    labels = _unique([c.label for c in choices])
+    return [ModelChoice(label, c.spec, c.model, c.family, c.available, c.note) for c, label in zip(choices, labels)]
+
+
+def default_selection(choices: Sequence[ModelChoice]) -> list[str]:
+    """LocNet (paper setting) plus the cheap RSS-centroid and strongest-sensor references."""
+    available = [c for c in choices if c.available]
+    picked = [c.label for c in available if c.model == LOCNET][:1]
+    picked += [c.label for c in available if c.model in ("strongest", "centroid")]
+    return picked or [c.label for c in available[:1]]
+
+
+def _xy_pair(value: Any) -> tuple[float, float]:
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    return float(arr[0]), float(arr[1])
+
+
+def run_choice(model: Any, choice: ModelChoice, case: Case, top_k: int = TOP_K) -> ModelRun:
+    """Run one loaded model on a case; a LocNetError becomes a ModelRun with `problem`."""
+    from locnet.inference import predict
+
+    if not case.sensors_xy:
+        return ModelRun(choice.label, problem="no sensors: add at least one sensor on an outdoor pixel")
+    try:
+        result = predict(model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k)
+    except LocNetError as exc:
+        return ModelRun(choice.label, problem=str(exc))
+    xy = _xy_pair(result.xy)
+    error_m = float(np.hypot(xy[0] - case.truth_xy[0], xy[1] - case.truth_xy[1])) * PIXEL_M
+    topk = [(float(c[0]), float(c[1])) for c in (result.top_k or [])]
+    scores = None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32)
+    return ModelRun(choice.label, xy, error_m, topk, float(result.runtime_ms), str(result.device), scores)

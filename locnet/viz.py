@@ -1,0 +1,254 @@
+"""Plotly figures of a localization case, shared by every page of the app.
+
+One builder, `case_figure`, draws a city map in metres (x = column, y = row, rows going
+down) with optional layers: a radio map in dB, a model's score heatmap, buildings on top,
+and the markers of the paper's Fig. 5 (sensors green, prediction yellow, truth red,
+orange where prediction and truth coincide). `clickable=True` lays an invisible Scattergl
+grid over the map because a plain plotly heatmap returns no click selection in Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from locnet.constants import (
+    FLOOR_DB,
+    MAP_SIZE,
+    MAX_DB,
+    OVERLAP_COLOR,
+    PIXEL_M,
+    PREDICTION_COLOR,
+    SENSOR_COLOR,
+    TRUTH_COLOR,
+)
+
+OUTDOOR_COLOR = "#ffffff"
+BUILDING_COLOR = "#5f6b7a"  # slate gray, dark enough under any marker colour
+TRANSPARENT = "rgba(0,0,0,0)"
+RADIO_COLORSCALE = "Viridis"
+SCORE_COLORSCALE = "Blues"
+CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
+OVERLAP_TOLERANCE_PX = 0.5  # prediction within this of the truth counts as "on it"
+MARKER_OUTLINE = dict(color="#000000", width=1)
+
+SENSOR_NAME = "sensors"
+PREDICTION_NAME = "prediction"
+TRUTH_NAME = "true transmitter"
+OVERLAP_NAME = "prediction = truth"
+CLICK_GRID_NAME = "click target"
+
+
+def axis_m() -> np.ndarray:
+    """Pixel centres in metres along one axis (pixel i is centred at i * PIXEL_M)."""
+    return np.arange(MAP_SIZE, dtype=np.float32) * PIXEL_M
+
+
+def building_background(buildings: np.ndarray) -> go.Heatmap:
+    """Whole map: outdoor white, buildings slate gray (no hover, no colour bar)."""
+    return go.Heatmap(
+        z=np.asarray(buildings, dtype=np.uint8),
+        x=axis_m(),
+        y=axis_m(),
+        colorscale=[[0.0, OUTDOOR_COLOR], [1.0, BUILDING_COLOR]],
+        zmin=0,
+        zmax=1,
+        showscale=False,
+        hoverinfo="skip",
+        name="buildings",
+    )
+
+
+def building_overlay(buildings: np.ndarray, opacity: float = 0.85) -> go.Heatmap:
+    """Buildings only (outdoor fully transparent), drawn over a score or radio layer.
+
+    Kept as uint8 with a transparent colour for 0 rather than NaN floats: 4x less to send.
+    """
+    return go.Heatmap(
+        z=np.asarray(buildings, dtype=np.uint8),
+        x=axis_m(),
+        y=axis_m(),
+        colorscale=[[0.0, TRANSPARENT], [0.5, TRANSPARENT], [0.5, BUILDING_COLOR], [1.0, BUILDING_COLOR]],
+        zmin=0,
+        zmax=1,
+        showscale=False,
+        opacity=opacity,
+        hoverinfo="skip",
+        name="buildings",
+    )
+
+
+def radio_map_layer(radio_db: np.ndarray, buildings: np.ndarray) -> go.Heatmap:
+    """Path gain in dB over outdoor pixels with a colour bar (buildings left blank)."""
+    z = np.where(np.asarray(buildings) > 0, np.nan, radio_db).astype(np.float32)
+    return go.Heatmap(
+        z=z,
+        x=axis_m(),
+        y=axis_m(),
+        colorscale=RADIO_COLORSCALE,
+        zmin=FLOOR_DB,
+        zmax=MAX_DB,
+        colorbar=dict(title=dict(text="gain (dB)"), thickness=12, len=0.8),
+        hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>%{z:.1f} dB<extra>radio map</extra>",
+        name="radio map",
+    )
+
+
+def normalise_scores(scores: np.ndarray) -> np.ndarray:
+    """Min-max scale a score map to [0, 1] so models with different units share a colour bar."""
+    scores = np.asarray(scores, dtype=np.float32)
+    lo, hi = np.nanmin(scores), np.nanmax(scores)
+    if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
+        return np.zeros_like(scores)
+    return (scores - lo) / (hi - lo)
+
+
+def score_layer(scores: np.ndarray) -> go.Heatmap:
+    """A model's score heatmap (relative, 0..1), the brightest pixel being its best guess."""
+    return go.Heatmap(
+        z=normalise_scores(scores),
+        x=axis_m(),
+        y=axis_m(),
+        colorscale=SCORE_COLORSCALE,
+        zmin=0.0,
+        zmax=1.0,
+        colorbar=dict(title=dict(text="score"), thickness=12, len=0.8),
+        hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>score %{z:.3f}<extra></extra>",
+        name="score",
+    )
+
+
+def click_grid(step_px: int = CLICK_GRID_STEP_PX) -> go.Scattergl:
+    """Invisible points every `step_px` pixels: the targets that make clicks selectable."""
+    coords = np.arange(0, MAP_SIZE, step_px, dtype=np.float32) * PIXEL_M
+    gx, gy = np.meshgrid(coords, coords)
+    return go.Scattergl(
+        x=gx.ravel(),
+        y=gy.ravel(),
+        mode="markers",
+        marker=dict(size=max(4, 2 * step_px), opacity=0.0, color="#000000"),
+        hovertemplate="click at (%{x:.0f}, %{y:.0f}) m<extra></extra>",
+        showlegend=False,
+        name=CLICK_GRID_NAME,
+    )
+
+
+def _points(xy: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(xy, dtype=np.float32).reshape(-1, 2) * PIXEL_M
+    return arr[:, 0], arr[:, 1]
+
+
+def sensor_trace(sensors_xy: Sequence[Sequence[float]], gains_db: Sequence[float] | None = None) -> go.Scatter:
+    """Green dots at the sensors; hover shows the reading when `gains_db` is given."""
+    x, y = _points(sensors_xy)
+    kwargs = dict(hovertemplate="sensor (%{x:.0f}, %{y:.0f}) m<extra></extra>")
+    if gains_db is not None and len(gains_db) == len(x):
+        kwargs = dict(
+            customdata=np.asarray(gains_db, dtype=np.float32),
+            hovertemplate="sensor (%{x:.0f}, %{y:.0f}) m<br>%{customdata:.1f} dB<extra></extra>",
+        )
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="markers",
+        marker=dict(size=9, color=SENSOR_COLOR, line=MARKER_OUTLINE, symbol="circle"),
+        name=f"{SENSOR_NAME} ({len(x)})",
+        **kwargs,
+    )
+
+
+def _single(xy: Sequence[float], name: str, color: str, symbol: str, size: int) -> go.Scatter:
+    x, y = _points([xy])
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="markers",
+        marker=dict(size=size, color=color, line=MARKER_OUTLINE, symbol=symbol),
+        name=name,
+        hovertemplate=f"{name} (%{{x:.0f}}, %{{y:.0f}}) m<extra></extra>",
+    )
+
+
+def coincide(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
+    """True when two pixel positions are the same pixel (within OVERLAP_TOLERANCE_PX)."""
+    if a is None or b is None:
+        return False
+    return float(np.hypot(a[0] - b[0], a[1] - b[1])) <= OVERLAP_TOLERANCE_PX
+
+
+def marker_traces(
+    sensors_xy: Sequence[Sequence[float]] = (),
+    truth_xy: Sequence[float] | None = None,
+    prediction_xy: Sequence[float] | None = None,
+    gains_db: Sequence[float] | None = None,
+) -> list[go.Scatter]:
+    """Sensors, truth and prediction markers; one orange marker when the two coincide."""
+    traces = [sensor_trace(sensors_xy, gains_db)]
+    if coincide(truth_xy, prediction_xy):
+        traces.append(_single(truth_xy, OVERLAP_NAME, OVERLAP_COLOR, "star", 18))
+        return traces
+    if truth_xy is not None:
+        traces.append(_single(truth_xy, TRUTH_NAME, TRUTH_COLOR, "star", 18))
+    if prediction_xy is not None:
+        traces.append(_single(prediction_xy, PREDICTION_NAME, PREDICTION_COLOR, "diamond", 14))
+    return traces
+
+
+def style_map(fig: go.Figure, *, title: str | None = None, height: int = 560, clickable: bool = False) -> go.Figure:
+    """Square map in metres, rows going down, legend under the plot."""
+    extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
+    fig.update_layout(
+        title=dict(text=title) if title else None,
+        height=height,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        plot_bgcolor=OUTDOOR_COLOR,
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0.0),
+        dragmode=False if clickable else "zoom",
+        hovermode="closest",
+        uirevision="map",
+    )
+    fig.update_xaxes(title_text="x (m)", range=extent, constrain="domain", showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        title_text="y (m)",
+        range=extent[::-1],
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
+    )
+    return fig
+
+
+def case_figure(
+    buildings: np.ndarray,
+    *,
+    sensors_xy: Sequence[Sequence[float]] = (),
+    truth_xy: Sequence[float] | None = None,
+    prediction_xy: Sequence[float] | None = None,
+    radio_db: np.ndarray | None = None,
+    scores: np.ndarray | None = None,
+    gains_db: Sequence[float] | None = None,
+    title: str | None = None,
+    clickable: bool = False,
+    height: int = 560,
+) -> go.Figure:
+    """The case overlay used on every page: map, optional layer, markers; axes in metres.
+
+    Positions are pixel (x, y); `radio_db` is a (256, 256) dB map, `scores` a model's
+    (256, 256) score map (higher = more likely). With `clickable`, clicks select points
+    of an invisible grid whose x/y are metres (see locnet.app_state.first_click).
+    """
+    traces: list = []
+    if scores is not None:
+        traces += [score_layer(scores), building_overlay(buildings)]
+    elif radio_db is not None:
+        traces += [building_background(buildings), radio_map_layer(radio_db, buildings)]
+    else:
+        traces.append(building_background(buildings))
+    if clickable:
+        traces.append(click_grid())
+    traces += marker_traces(sensors_xy, truth_xy, prediction_xy, gains_db)
+    return style_map(go.Figure(traces), title=title, height=height, clickable=clickable)

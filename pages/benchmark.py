@@ -1,0 +1,116 @@
+"""Benchmark: error vs sampling rate and model size vs error for every model (paper Fig. 3)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from locnet import app_state
+from locnet import report_figures as F
+from locnet import results as R
+from locnet.errors import LocNetError
+from locnet.ui import cache
+
+RERUN_SAMPLES = (10, 500, 40)  # min, max, default test samples per model and rate of a re-run
+
+load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
+model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
+
+
+def pick_results(root, dataset_dir) -> R.ResultSet | None:
+    """Results-folder selector (newest first); messages instead of tracebacks."""
+    folders = R.list_result_folders(root)
+    if not folders:
+        st.info(R.no_results_message(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT), dataset_dir))
+        return None
+    name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
+                        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
+    st.session_state[R.FOLDER_KEY] = name
+    try:
+        res = load_results(str(root / name), R.folder_stamp(root / name))
+    except R.ResultsError as exc:
+        st.error(str(exc))
+        return None
+    try:
+        problem = R.dataset_mismatch(res, cache.load_dataset(dataset_dir).fingerprint(), dataset_dir,
+                                     cache.environment_table(dataset_dir))
+    except LocNetError as exc:
+        problem = f"Cannot check which dataset these results belong to: {exc}"
+    if problem:
+        st.warning(problem)
+    return res
+
+
+def show(res: R.ResultSet) -> None:
+    summary = res.summary
+    series = summary[["model", "variant"]].drop_duplicates()
+    labels = {R.series_label(m, v): (m, v) for m, v in series.itertuples(index=False)}
+    main = [lab for lab, (_, v) in labels.items() if v in (R.DEFAULT_VARIANT, R.ENV_VARIANT)]
+    left, right = st.columns([1, 3])
+    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    chosen = right.multiselect("Models", list(labels), default=main or list(labels))
+    show_paper = st.toggle(f"Show the paper's values ({R.PAPER_LABEL}; RMSE only)", value=True)
+    shown = R.select_series(summary, [labels[c] for c in chosen])
+    if shown.empty:
+        st.info("Choose at least one model.")
+        return
+    paper = R.paper_reference() if show_paper else None
+    st.plotly_chart(F.metric_vs_rate_figure(shown, metric, paper))
+    st.caption(res.source())
+
+    averages = R.average_over_rates(shown, metric)
+    averages["parameters"] = averages["model"].map(model_parameters(sorted(averages["model"].unique())))
+    st.plotly_chart(F.size_vs_error_figure(averages, metric, show_paper))
+    skipped = averages[averages["parameters"].fillna(0) <= 0]
+    note = "; parameters counted from the model registry (default options)"
+    if len(skipped):
+        note += "; not drawn (no parameters): " + ", ".join(map(R.series_label, skipped["model"], skipped["variant"]))
+    st.caption(res.source() + note)
+
+    st.subheader(f"{R.METRICS[metric]} (m) per sampling rate")
+    table = shown.assign(series=list(map(R.series_label, shown["model"], shown["variant"])))
+    pivot = table.pivot_table(index="series", columns="rate_percent", values=metric)
+    pivot.columns = [f"{c:g} %" for c in pivot.columns]
+    pivot.insert(0, "average", pivot.mean(axis=1))
+    st.dataframe(pivot.sort_values("average").round(1))
+    with st.expander(f"All rows of {R.SUMMARY_FILE}"):
+        st.dataframe(summary, hide_index=True)
+    st.caption(res.source())
+
+
+def rerun_section(root, dataset_dir: str) -> None:
+    """Evaluate the open dataset/checkpoints on a few samples into a NEW timestamped folder."""
+    checkpoint_dir = st.session_state[app_state.CHECKPOINT_DIR]
+    with st.expander("Re-run the evaluation on the current dataset and checkpoints"):
+        st.write(f"Evaluates dataset `{dataset_dir}` with checkpoints `{checkpoint_dir}` on a bounded "
+                 f"number of test samples and writes a new, timestamped folder under `{root}`; "
+                 "existing results are never overwritten.")
+        n_samples = st.slider("Test samples per model and rate", *RERUN_SAMPLES)
+        if not st.button("Run evaluation", type="primary"):
+            return
+        out = R.new_results_folder(root)
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            from locnet.evaluate import evaluate
+
+            evaluate(cache.resolve_path(dataset_dir), split="test", models="all",
+                     checkpoints=cache.resolve_path(checkpoint_dir), out=out, max_samples=n_samples,
+                     device=st.session_state[app_state.DEVICE_PREF],
+                     progress=lambda done, total: bar.progress(min(1.0, done / max(total, 1)),
+                                                               text=f"{done} / {total} samples"))
+        except LocNetError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[R.FOLDER_KEY] = out.name
+        st.rerun()
+
+
+app_state.init_state(st.session_state)
+st.title("Benchmark")
+st.caption("Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
+           f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures.")
+dataset = st.session_state[app_state.DATASET_DIR]
+results_root = cache.resolve_path(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT))
+picked = pick_results(results_root, dataset)
+if picked is not None:
+    show(picked)
+rerun_section(results_root, dataset)

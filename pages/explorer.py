@@ -1,0 +1,67 @@
+"""Explorer page: one city, one transmitter, a few sensors -> where does each model look?
+
+Layout only; the logic is in locnet/ui/explorer_case.py, locnet/ui/explorer_results.py,
+locnet/app_state.py (clicks) and locnet/viz.py (figures).
+"""
+
+import streamlit as st
+
+from locnet import app_state as S
+from locnet.errors import LocNetError
+from locnet.ui import explorer_case as case_ui
+from locnet.ui import explorer_results as results_ui
+from locnet.ui.binding import bind
+from locnet.ui.sidebar import GENERATE_HINT, current_settings
+
+st.title("Explorer")
+st.caption(
+    "Pick a city and a transmitter, place a handful of signal-strength sensors, and see "
+    "where each model thinks the transmitter is. Sensors green, prediction yellow, truth red "
+    "(orange when the prediction is on the true pixel)."
+)
+
+settings = current_settings()
+if settings.dataset is None:
+    st.error(f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
+             f"sidebar, or {GENERATE_HINT}.")
+    st.stop()
+if settings.device_note:
+    st.warning(settings.device_note)
+
+try:
+    map_id, row = case_ui.environment_picker(settings)
+    controls, case_col, first_col = st.columns([1.1, 2, 2], gap="medium")
+    with controls:
+        case = case_ui.build_case(settings, map_id)
+        choices = results_ui.model_picker(settings)
+        auto = st.toggle("Run on every change", **bind(S.AUTO_RUN, convert=bool))
+        run_now = st.button("Run", type="primary", width="stretch", disabled=not choices)
+except LocNetError as exc:
+    st.error(str(exc))
+    st.stop()
+
+title = case_ui.case_title(case, row)
+with case_col:
+    case_ui.case_map(case, title)
+
+runs = None
+if not case.sensors_xy:
+    first_col.warning("No sensors: sample some with the rate slider or click on the map to add one.")
+elif not choices:
+    first_col.info("Choose at least one model to run.")
+else:
+    runs = results_ui.run_models(case, choices, settings, compute=auto or run_now)
+    if runs is None:
+        first_col.info("Press **Run** to localize the transmitter with the chosen models.")
+
+if runs:
+    with first_col:
+        results_ui.show_result(case, runs[0], key="result_0")
+    rest = runs[1:]
+    for start in range(0, len(rest), results_ui.FIGURES_PER_ROW):
+        for i, (column, run) in enumerate(zip(st.columns(results_ui.FIGURES_PER_ROW), rest[start:])):
+            with column:
+                results_ui.show_result(case, run, key=f"result_{start + i + 1}")
+    st.subheader("Results")
+    st.dataframe(results_ui.results_table(runs), hide_index=True, width="stretch")
+    results_ui.downloads(case, runs, title)

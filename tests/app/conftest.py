@@ -1,0 +1,53 @@
+"""Fixtures for AppTest runs of the app: a checkpoint folder and a ready-to-run AppTest.
+
+Until trained checkpoints are committed, the LocNet checkpoint here holds random
+weights (saved with locnet.checkpoints.save_checkpoint), which is enough to check that
+the page loads it, runs it and reports an error in metres.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from locnet import app_state as S
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+TIMEOUT_S = 120  # first run imports torch, opens the dataset and warms the model up
+
+
+@pytest.fixture(scope="session")
+def app_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint folder holding locnet.pt with random weights (seed 0)."""
+    import torch
+
+    from locnet.checkpoints import save_checkpoint
+    from locnet.models.registry import create_model
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    torch.manual_seed(0)
+    save_checkpoint(folder / "locnet.pt", "locnet", create_model("locnet"))
+    return folder
+
+
+@pytest.fixture
+def make_app(tiny_dataset: Path, app_checkpoints: Path):
+    """Factory: an AppTest of app.py pointed at the tiny dataset and the checkpoint folder.
+
+    Extra keyword arguments are written into session_state before the first run (that is
+    how a test stands for a click or for another page's open_case).
+    """
+
+    def make(dataset_dir: Path | str = tiny_dataset, checkpoint_dir: Path | str = app_checkpoints,
+             **state) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+        at.session_state[S.DATASET_DIR] = str(dataset_dir)
+        at.session_state[S.CHECKPOINT_DIR] = str(checkpoint_dir)
+        for key, value in state.items():
+            at.session_state[key] = value
+        return at
+
+    return make
+

@@ -1,0 +1,80 @@
+"""The app frame (app.py + sidebar) in AppTest: loads, validates folders, handles the device."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from locnet import app_state as S
+from locnet.ui import sidebar
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_app_loads_on_the_tiny_dataset_without_exception(make_app):
+    at = make_app().run()
+    assert not at.exception
+    assert not at.sidebar.error
+    assert "environments" in _texts(at.sidebar.caption)
+    assert "OpenStreetMap" in _texts(at.sidebar.caption)
+    assert at.title[0].value == "Explorer"
+
+
+def test_bad_dataset_folder_shows_what_to_do(make_app, tmp_path: Path):
+    at = make_app(dataset_dir=tmp_path / "nothing-here").run()
+    assert not at.exception
+    message = _texts(at.sidebar.error)
+    assert "nothing-here" in message and "python -m locnet generate" in message
+    assert "No dataset to explore" in _texts(at.error)  # the page says it too, no traceback
+
+
+def test_folder_that_is_not_a_dataset(make_app, tmp_path: Path):
+    (tmp_path / "photos").mkdir()
+    at = make_app(dataset_dir=tmp_path).run()
+    assert not at.exception
+    assert "not a RadioMapSeer dataset" in _texts(at.sidebar.error)
+
+
+def test_wrong_image_size_is_reported_with_the_file(make_app, tiny_dataset: Path, tmp_path: Path):
+    copy = tmp_path / "dataset"
+    shutil.copytree(tiny_dataset, copy)
+    victim = sorted((copy / "buildings_complete").glob("*.png"))[0]
+    Image.fromarray(np.zeros((128, 128), dtype=np.uint8)).save(victim)
+    at = make_app(dataset_dir=copy).run()
+    assert not at.exception
+    message = _texts(at.sidebar.error)
+    assert victim.name in message and "256x256" in message
+
+
+def test_typing_a_folder_in_the_sidebar_updates_the_lasting_state(make_app, tmp_path: Path):
+    at = make_app().run()
+    at.sidebar.text_input[0].set_value(str(tmp_path / "elsewhere")).run()
+    assert at.session_state[S.DATASET_DIR] == str(tmp_path / "elsewhere")
+    assert "elsewhere" in _texts(at.sidebar.error)
+
+
+def test_missing_checkpoint_folder_is_a_warning_not_an_error(make_app, tmp_path: Path):
+    at = make_app(checkpoint_dir=tmp_path / "no-checkpoints").run()
+    assert not at.exception
+    assert "does not exist" in _texts(at.sidebar.warning)
+
+
+def test_cuda_chosen_but_absent_falls_back_to_cpu(make_app, monkeypatch):
+    monkeypatch.setattr(sidebar, "cuda_available", lambda: False)
+    at = make_app(**{S.DEVICE_PREF: "cuda"}).run()
+    assert not at.exception
+    assert "running on CPU" in _texts(at.sidebar.warning)
+    assert "Running on **cpu**" in _texts(at.sidebar.caption)
+
+
+def test_resolve_device():
+    assert sidebar.resolve_device("auto", False) == ("cpu", None)
+    assert sidebar.resolve_device("auto", True) == ("cuda", None)
+    device, note = sidebar.resolve_device("cuda", False)
+    assert device == "cpu" and "CUDA" in note
+    assert sidebar.resolve_device("cpu", True) == ("cpu", None)

@@ -1,0 +1,160 @@
+"""AppTest of the Benchmark, Ablation, Environments and Cases pages on results made here.
+
+The results folder is built from the `tiny_dataset` fixture's real mask files (so the
+Cases page can draw sensors) with synthetic errors; the pages only read it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from locnet import app_state
+from locnet import results as R
+from tests.test_results import SCALE_M, write_results_folder
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES = ("benchmark", "ablation", "gallery_environments", "gallery_cases")
+TIMEOUT_S = 60
+
+
+def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.DataFrame:
+    """One row per (mask file, model) of every split, errors shrinking with the rate."""
+    from locnet.data.radiomapseer import open_dataset
+
+    ds = open_dataset(root)
+    cities = ds.metadata.set_index("map")
+    refs = [r for split in ("train", "val", "test") for r in ds.mask_refs(split, read_rates=True)]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for ref in refs:
+        tx = ds.transmitter(ref.map_id, ref.tx_id)
+        for model, variant in models:
+            error = SCALE_M[(model, variant)] * np.sqrt(0.01 / ref.rate_percent) * rng.uniform(0.2, 1.0)
+            angle = rng.uniform(0, 2 * np.pi)
+            rows.append({"map": str(ref.map_id), "env_id": cities.loc[ref.map_id, "env_id"],
+                         "city": f"{cities.loc[ref.map_id, 'city']} {ref.map_id}", "tx": ref.tx_id,
+                         "mask": ref.k, "rate_percent": ref.rate_percent, "model": model, "variant": variant,
+                         "pred_x": tx[0] + error * np.cos(angle), "pred_y": tx[1] + error * np.sin(angle),
+                         "true_x": tx[0], "true_y": tx[1], "error_m": error, "runtime_ms": 2.0})
+    return pd.DataFrame(rows, columns=list(R.SAMPLE_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def results_root(tiny_dataset, tmp_path_factory) -> Path:
+    from locnet.data.radiomapseer import open_dataset
+
+    root = tmp_path_factory.mktemp("app-results") / "results"
+    write_results_folder(root / "tiny", samples_for_dataset(tiny_dataset),
+                         fingerprint=open_dataset(tiny_dataset).fingerprint(), dataset_path=str(tiny_dataset))
+    return root
+
+
+def page(name: str, results_root: Path | str, dataset: Path | str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "pages" / f"{name}.py"), default_timeout=TIMEOUT_S)
+    at.session_state[R.ROOT_KEY] = str(results_root)
+    at.session_state[app_state.DATASET_DIR] = str(dataset)
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "subheader", "title")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_load_without_errors(name, results_root, tiny_dataset):
+    at = page(name, results_root, tiny_dataset)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]  # same dataset: no mismatch warning
+    assert at.selectbox[0].value == "tiny"
+    assert "summary.csv" in texts(at) or "per_environment.csv" in texts(at) or "samples.parquet" in texts(at)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_missing_results_show_the_command(name, tmp_path, tiny_dataset):
+    at = page(name, tmp_path / "empty", tiny_dataset)
+    assert not at.exception
+    assert "python -m locnet evaluate --data" in texts(at) and "--models all" in texts(at)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_broken_results_are_an_error_not_a_traceback(name, results_root, tmp_path, tiny_dataset):
+    broken = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", broken / "tiny")
+    summary = pd.read_csv(broken / "tiny" / R.SUMMARY_FILE).drop(columns=["median_m"])
+    summary.to_csv(broken / "tiny" / R.SUMMARY_FILE, index=False)
+    at = page(name, broken, tiny_dataset)
+    assert not at.exception
+    assert "median_m" in at.error[0].value and "python -m locnet evaluate" in at.error[0].value
+
+
+@pytest.mark.slow
+def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
+    other = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", other / "tiny")
+    samples = pd.read_parquet(other / "tiny" / R.SAMPLES_FILE).assign(city="Atlantis")
+    write_results_folder(other / "tiny", samples, fingerprint="0" * 16, dataset_path="data/elsewhere")
+    at = page("gallery_environments", other, tiny_dataset)
+    assert "data/elsewhere" in at.warning[0].value and "python -m locnet evaluate" in at.warning[0].value
+    assert not at.get("imgs")  # no building maps of the wrong dataset
+
+
+@pytest.mark.slow
+def test_benchmark_filters_change_the_plot(results_root, tiny_dataset):
+    at = page("benchmark", results_root, tiny_dataset)
+    chart = at.get("plotly_chart")[0]
+    assert '"LocNet (env-focal)"' in chart.proto.spec and "paper, RadioMapSeer" in chart.proto.spec
+    at.multiselect[0].set_value(["MSLocNet"]).run()
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "LocNet (env-focal)" not in spec and "MSLocNet" in spec
+    at.selectbox[1].set_value("median_m").run()
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "median error" in spec and "paper, RadioMapSeer" not in spec
+
+
+@pytest.mark.slow
+def test_ablation_states_the_improvement(results_root, tiny_dataset):
+    at = page("ablation", results_root, tiny_dataset)
+    labels = [m.label for m in at.metric]
+    assert "relative improvement" in labels
+    value = next(m.value for m in at.metric if m.label == "relative improvement")
+    assert value.endswith("%") and float(value.rstrip(" %")) > 0  # fake env errors are 20 % lower
+    table = at.dataframe[0].value
+    assert table.iloc[0]["variant"] == "env-focal"
+
+
+@pytest.mark.slow
+def test_environment_gallery_sorted_and_filtered(results_root, tiny_dataset):
+    at = page("gallery_environments", results_root, tiny_dataset)
+    table = at.dataframe[0].value
+    assert table["rmse_m"].is_monotonic_increasing and {"building_density", "n_blocks"} <= set(table.columns)
+    assert len(at.get("imgs")) > 0
+    before = table["rmse_m"].tolist()
+    at.selectbox[2].set_value(0.01).run()
+    assert at.dataframe[0].value["rmse_m"].tolist() != before
+
+
+@pytest.mark.slow
+def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
+    at = page("gallery_cases", results_root, tiny_dataset)
+    headers = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert len(headers) == 4 and all("sensors" in h for h in headers)
+    at.radio[0].set_value("worst").run()
+    worst = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert worst != headers
+    at.selectbox[3].set_value("MSLocNet").run()
+    assert len(at.get("plotly_chart")) == 2 * 4
+    city = sorted(at.multiselect[0].options)[0]
+    at.multiselect[0].set_value([city]).run()
+    assert all(city in m.value for m in at.markdown if m.value.startswith("**#"))

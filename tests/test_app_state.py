@@ -1,0 +1,182 @@
+"""Click and session logic of the app (locnet.app_state), without Streamlit."""
+
+import numpy as np
+import pytest
+
+from locnet import app_state as S
+from locnet.constants import MAP_SIZE, PIXEL_M
+from locnet.data.sampling import n_sensors_for_rate, sample_mask
+
+
+@pytest.fixture
+def buildings() -> np.ndarray:
+    """A map with one building block covering x, y in 100..149."""
+    b = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    b[100:150, 100:150] = 1
+    return b
+
+
+@pytest.fixture
+def state() -> dict:
+    s: dict = {}
+    S.init_state(s)
+    s[S.MAP_ID] = 3
+    return s
+
+
+def test_init_state_fills_defaults_without_overwriting():
+    s = {S.RATE: 0.08}
+    S.init_state(s)
+    assert s[S.RATE] == 0.08
+    assert s[S.DATASET_DIR] == S.DEFAULT_DATASET_DIR and s[S.SENSORS] == [] and s[S.RUNS] == {}
+    s[S.SENSORS].append((1, 1))
+    fresh: dict = {}
+    S.init_state(fresh)
+    assert fresh[S.SENSORS] == []  # sessions never share the default list
+
+
+@pytest.mark.parametrize(
+    ("x_m", "y_m", "expected"),
+    [(10.4, 20.6, (10, 21)), (0.0, 0.0, (0, 0)), (255.4, 255.49, (255, 255)),
+     (-0.6, 5.0, None), (256.0, 3.0, None), (float("nan"), 3.0, None)],
+)
+def test_snap_xy_rounds_metres_to_pixels_and_rejects_off_map(x_m, y_m, expected):
+    assert S.snap_xy(x_m * PIXEL_M, y_m * PIXEL_M) == expected
+
+
+def test_add_sensor_on_outdoor_pixel(state, buildings):
+    assert S.add_sensor(state, buildings, 10.2, 20.7) is None
+    assert state[S.SENSORS] == [(10, 21)]
+    assert state[S.SENSOR_SOURCE] == "manual"
+
+
+def test_add_sensor_refused_on_building_with_message(state, buildings):
+    message = S.add_sensor(state, buildings, 120, 130)
+    assert "building" in message and "(120, 130)" in message
+    assert state[S.SENSORS] == []
+
+
+def test_add_sensor_refuses_duplicates_and_off_map(state, buildings):
+    S.add_sensor(state, buildings, 5, 5)
+    assert "already" in S.add_sensor(state, buildings, 5.3, 4.8)
+    assert "outside" in S.add_sensor(state, buildings, 300, 5)
+    assert state[S.SENSORS] == [(5, 5)]
+
+
+def test_remove_sensor_takes_the_nearest_within_radius(state, buildings):
+    for xy in [(10, 10), (14, 10), (60, 60)]:
+        S.add_sensor(state, buildings, *xy)
+    assert S.remove_sensor(state, 13, 11) is None
+    assert state[S.SENSORS] == [(10, 10), (60, 60)]
+    assert "No sensor within" in S.remove_sensor(state, 30, 30)
+    assert state[S.SENSORS] == [(10, 10), (60, 60)]
+
+
+def test_remove_sensor_without_sensors(state):
+    assert "no sensors" in S.remove_sensor(state, 1, 1)
+
+
+def test_clear_sensors(state, buildings):
+    S.add_sensor(state, buildings, 1, 1)
+    S.clear_sensors(state)
+    assert state[S.SENSORS] == []
+
+
+def test_place_transmitter_outdoor_and_refused_on_building(state, buildings):
+    state[S.TX_ID] = 7
+    assert S.place_transmitter(state, buildings, 40.4, 50.6) is None
+    assert state[S.TX_ID] is None and state[S.TX_XY] == (40, 51)
+    assert "building" in S.place_transmitter(state, buildings, 110, 110)
+    assert state[S.TX_XY] == (40, 51)
+
+
+def test_handle_click_dispatches_by_mode_and_refreshes_chart(state, buildings):
+    nonce = state[S.CHART_NONCE]
+    assert S.handle_click(state, buildings, 3, 4, S.MODE_ADD) is None
+    assert S.handle_click(state, buildings, 120, 120, S.MODE_ADD) is not None  # refused ...
+    assert state[S.CHART_NONCE] >= nonce + 2  # ... but the chart is still refreshed
+    S.handle_click(state, buildings, 3, 4, S.MODE_REMOVE)
+    assert state[S.SENSORS] == []
+    state[S.CLICK_MODE] = S.MODE_TRANSMITTER
+    S.handle_click(state, buildings, 30, 31)
+    assert state[S.TX_XY] == (30, 31)
+    with pytest.raises(ValueError, match="click mode"):
+        S.handle_click(state, buildings, 1, 1, "teleport")
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [({"selection": {"points": [{"x": 12.0, "y": 40, "curve_number": 1}]}}, (12.0, 40.0)),
+     ({"points": [{"x": 3, "y": 4}]}, (3.0, 4.0)),
+     ({"selection": {"points": []}}, None), (None, None),
+     ({"selection": {"points": [{"x": "a", "y": 1}]}}, None)],
+)
+def test_first_click_reads_plotly_selection(event, expected):
+    assert S.first_click(event) == expected
+
+
+def test_mask_round_trip_and_effective_rate():
+    sensors = [(3, 200), (250, 1), (17, 17)]
+    mask = S.sensors_to_mask(sensors)
+    assert mask[200, 3] == 1 and mask.sum() == 3
+    assert S.mask_to_sensors(mask) == sorted(sensors, key=lambda p: (p[1], p[0]))
+    assert S.effective_rate_percent(33) == pytest.approx(100 * 33 / MAP_SIZE**2)
+
+
+def test_ensure_sensors_follows_rate_seed_and_map(state, buildings):
+    assert S.ensure_sensors(state, buildings, sample_mask)
+    first = list(state[S.SENSORS])
+    assert len(first) == n_sensors_for_rate(S.DEFAULT_RATE_PERCENT)
+    assert all(buildings[y, x] == 0 for x, y in first)
+    assert not S.ensure_sensors(state, buildings, sample_mask)  # nothing changed: no redraw
+    state[S.RATE] = 0.1
+    S.request_sampling(state)
+    assert S.ensure_sensors(state, buildings, sample_mask)
+    assert len(state[S.SENSORS]) == n_sensors_for_rate(0.1)
+    at_01 = list(state[S.SENSORS])
+    S.resample(state)
+    S.ensure_sensors(state, buildings, sample_mask)
+    assert state[S.SEED] == S.DEFAULT_SEED + 1 and state[S.SENSORS] != at_01
+
+
+def test_manual_sensors_survive_until_rate_changes(state, buildings):
+    S.ensure_sensors(state, buildings, sample_mask)
+    S.add_sensor(state, buildings, 2, 2)
+    kept = list(state[S.SENSORS])
+    assert not S.ensure_sensors(state, buildings, sample_mask)
+    assert state[S.SENSORS] == kept
+
+
+def test_select_map_resets_case_and_requests_sampling(state, buildings):
+    S.ensure_sensors(state, buildings, sample_mask)
+    state[S.TX_ID] = 2
+    assert not S.select_map(state, 3)
+    assert S.select_map(state, 4)
+    assert state[S.SENSORS] == [] and state[S.TX_ID] is None and state[S.SENSOR_SOURCE] == "sampled"
+    assert S.ensure_sensors(state, buildings, sample_mask)
+
+
+def test_open_case_sets_everything_and_is_not_resampled(buildings):
+    s: dict = {}
+    S.open_case(s, dataset_dir="data/x", map_id=9, tx_id=4, sensors_xy=[(1, 2), (3, 4)])
+    assert s[S.DATASET_DIR] == "data/x" and s[S.MAP_ID] == 9 and s[S.TX_ID] == 4
+    assert s[S.SENSORS] == [(1, 2), (3, 4)] and s[S.SENSOR_SOURCE] == "case"
+    assert not S.ensure_sensors(s, buildings, sample_mask)
+    assert s[S.SENSORS] == [(1, 2), (3, 4)]
+
+
+def test_case_key_changes_with_sensors_and_transmitter(state, buildings):
+    key = S.case_key(state)
+    S.add_sensor(state, buildings, 1, 1)
+    assert S.case_key(state) != key
+    key = S.case_key(state)
+    S.place_transmitter(state, buildings, 9, 9)
+    assert S.case_key(state) != key
+    hash(S.case_key(state))
+
+
+def test_remember_run_keeps_a_bounded_memo(state):
+    for i in range(S.MAX_RUNS_KEPT + 5):
+        S.remember_run(state, ("case", i), i)
+    assert len(state[S.RUNS]) == S.MAX_RUNS_KEPT
+    assert ("case", 0) not in state[S.RUNS] and ("case", S.MAX_RUNS_KEPT + 4) in state[S.RUNS]

@@ -1,0 +1,82 @@
+"""locnet.report_figures: traces, colours, axes and paper references of the report figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from locnet import report_figures as F
+from locnet import results as R
+from tests.test_results import aggregate, synthetic_samples
+
+
+@pytest.fixture(scope="module")
+def samples() -> pd.DataFrame:
+    return synthetic_samples()
+
+
+@pytest.fixture(scope="module")
+def summary(samples) -> pd.DataFrame:
+    return aggregate(samples, ["model", "variant", "rate_percent"])
+
+
+def test_colours_are_stable_and_distinct():
+    assert F.series_color("locnet", "env-focal") == F.MODEL_COLORS["locnet"]
+    assert F.series_color("locnet", "noenv-focal") != F.series_color("locnet", "env-focal")
+    assert F.series_color("brand-new-model") == F.series_color("brand-new-model")
+    known = list(F.MODEL_COLORS.values()) + list(F.LOCNET_VARIANT_COLORS.values())
+    assert len(set(known)) == len(known)
+
+
+def test_metric_vs_rate_has_one_line_per_series_and_paper_dashes(summary):
+    fig = F.metric_vs_rate_figure(summary, "rmse_m", R.paper_reference())
+    ours = [t for t in fig.data if R.PAPER_LABEL not in t.name]
+    paper = [t for t in fig.data if R.PAPER_LABEL in t.name]
+    assert len(ours) == len(summary[["model", "variant"]].drop_duplicates())
+    # paper references exist for LocNet env / noenv and MSLocNet among the synthetic series
+    assert sorted(t.name for t in paper) == sorted(
+        f"{R.series_label(m, v)}: {R.PAPER_LABEL}"
+        for m, v in [("locnet", "env-focal"), ("locnet", "noenv-focal"), ("mslocnet", "default")])
+    assert all(t.line.dash == "dash" for t in paper)
+    locnet = next(t for t in ours if t.name == "LocNet (env-focal)")
+    assert list(locnet.x) == sorted(locnet.x) and locnet.line.color == F.MODEL_COLORS["locnet"]
+    assert "(m)" in fig.layout.yaxis.title.text
+
+
+def test_no_paper_lines_for_metrics_the_paper_does_not_report(summary):
+    fig = F.metric_vs_rate_figure(summary, "median_m", R.paper_reference())
+    assert not any(R.PAPER_LABEL in t.name for t in fig.data)
+    assert fig.layout.yaxis.title.text.startswith("median error")
+
+
+def test_size_figure_log_axis_skips_parameterless(summary):
+    avg = R.average_over_rates(summary)
+    avg["parameters"] = avg["model"].map({"locnet": 128_743, "mslocnet": 310_000, "centroid": 0})
+    fig = F.size_vs_error_figure(avg)
+    assert fig.layout.xaxis.type == "log"
+    names = [t.name for t in fig.data]
+    assert "RSS centroid" not in names and "MSLocNet" in names
+    paper = [t for t in fig.data if R.PAPER_LABEL in t.name]
+    # env-focal LocNet and MSLocNet get the paper's point; ablation variants do not
+    assert len(paper) == 2
+    assert {t.x[0] for t in paper} == {R.PAPER_PARAMETERS["locnet"], R.PAPER_PARAMETERS["mslocnet"]}
+
+
+def test_improvement_figure_labels_average():
+    imp = pd.DataFrame({"rate_percent": [0.01, np.nan], "baseline": [50.0, 30.0],
+                        "improved": [40.0, 22.5], "improvement_percent": [20.0, 25.0]})
+    fig = F.improvement_figure(imp, "env vs no env")
+    assert list(fig.data[0].x) == ["0.01 %", "average"]
+    assert list(fig.data[0].text) == ["+20.0 %", "+25.0 %"]
+
+
+def test_environment_scatter_trend_and_percent_axis():
+    table = pd.DataFrame({"map": list("abcd"), "city": ["A", "A", "B", "C"], "n": 5,
+                          "building_density": [0.1, 0.2, 0.3, 0.4], "rmse_m": [10.0, 20.0, 30.0, 40.0]})
+    fig = F.environment_scatter(table, "locnet", "env-focal")
+    assert list(fig.data[0].x) == pytest.approx([10, 20, 30, 40])
+    assert len(fig.data) == 2 and "r = 1.00" in fig.layout.title.text
+    single = F.environment_scatter(table.head(2), "locnet", "env-focal")
+    assert len(single.data) == 1  # too few points for a trend
+

@@ -1,0 +1,259 @@
+"""locnet.results: loading/validating result folders, paper table, ranking, statistics.
+
+`write_results_folder` builds a small, self-consistent results folder the way
+`python -m locnet evaluate` lays it out; the app tests reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from locnet import results as R
+from locnet.constants import RATES_PERCENT
+
+MODELS = [("locnet", "env-focal"), ("locnet", "noenv-focal"), ("locnet", "env-bbce"),
+          ("locnet", "env-ft"), ("locnet", "env-mse"), ("mslocnet", "default"), ("centroid", "default")]
+# Typical error scale (m) at rate 0.01 %; larger maps index -> denser -> harder in this fake.
+SCALE_M = {("locnet", "env-focal"): 40, ("locnet", "noenv-focal"): 50, ("locnet", "env-bbce"): 42,
+           ("locnet", "env-ft"): 80, ("locnet", "env-mse"): 90, ("mslocnet", "default"): 100,
+           ("centroid", "default"): 70}
+
+
+def synthetic_samples(maps=("0", "1", "2", "3"), cities=("Alpha", "Alpha", "Beta", "Gamma"),
+                      models=MODELS, rates=RATES_PERCENT, n_tx=2, seed=0) -> pd.DataFrame:
+    """One row per (map, tx, rate, model) with errors that fall with the rate."""
+    rng = np.random.default_rng(seed)
+    grid = pd.MultiIndex.from_product(
+        [range(len(maps)), range(n_tx), rates, range(len(models))],
+        names=["mi", "tx", "rate_percent", "mo"]).to_frame(index=False)
+    scale = np.array([SCALE_M[m] for m in models])[grid["mo"]]
+    error = scale * np.sqrt(0.01 / grid["rate_percent"]) * (1 + 0.3 * grid["mi"]) * rng.uniform(0.5, 1.5, len(grid))
+    angle = rng.uniform(0, 2 * np.pi, len(grid))
+    true = rng.integers(20, 236, size=(len(grid), 2))
+    samples = pd.DataFrame({
+        "map": np.asarray(maps)[grid["mi"]], "env_id": [f"env{i}" for i in grid["mi"]],
+        "city": np.asarray(cities)[grid["mi"]], "tx": grid["tx"], "mask": 0,
+        "rate_percent": grid["rate_percent"], "model": [models[i][0] for i in grid["mo"]],
+        "variant": [models[i][1] for i in grid["mo"]],
+        "pred_x": true[:, 0] + error * np.cos(angle), "pred_y": true[:, 1] + error * np.sin(angle),
+        "true_x": true[:, 0], "true_y": true[:, 1], "error_m": error, "runtime_ms": 1.0})
+    return samples
+
+
+def aggregate(samples: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    e = samples.groupby(keys)["error_m"]
+    return pd.DataFrame({"rmse_m": np.sqrt(e.apply(lambda s: np.mean(s ** 2))), "mean_m": e.mean(),
+                         "median_m": e.median(), "p90_m": e.quantile(0.9), "n": e.size()}).reset_index()
+
+
+def write_results_folder(folder: Path, samples: pd.DataFrame | None = None, *, fingerprint: str = "abc123",
+                         dataset_path: str = "data/demo", date: str = "2024-05-01T12:00:00") -> Path:
+    """Write summary.csv, per_environment.csv, samples.parquet and meta.json into `folder`."""
+    samples = synthetic_samples() if samples is None else samples
+    folder.mkdir(parents=True, exist_ok=True)
+    aggregate(samples, ["model", "variant", "rate_percent"])[list(R.SUMMARY_COLUMNS)].to_csv(
+        folder / R.SUMMARY_FILE, index=False)
+    aggregate(samples, ["model", "variant", "rate_percent", "map", "env_id", "city"])[
+        list(R.PER_ENV_COLUMNS)].to_csv(folder / R.PER_ENV_FILE, index=False)
+    samples.to_parquet(folder / R.SAMPLES_FILE, index=False)
+    meta = {"dataset": {"path": dataset_path, "fingerprint": fingerprint}, "split": "test",
+            "checkpoints": {"locnet-env-focal.pt": {"sha256": "00", "budget": "10 epochs"}},
+            "device": "cpu", "date": date, "command": "python -m locnet evaluate ..."}
+    (folder / R.META_FILE).write_text(json.dumps(meta))
+    return folder
+
+
+@pytest.fixture
+def result_folder(tmp_path) -> Path:
+    return write_results_folder(tmp_path / "results" / "demo")
+
+
+def test_load_results_reads_all_tables(result_folder):
+    res = R.load_results(result_folder)
+    assert list(res.summary.columns) == list(R.SUMMARY_COLUMNS)
+    assert len(res.summary) == len(MODELS) * len(RATES_PERCENT)
+    assert res.per_environment is not None and set(res.per_environment["map"]) == {"0", "1", "2", "3"}
+    assert res.samples is not None and len(res.samples) == 4 * 2 * len(RATES_PERCENT) * len(MODELS)
+    source = res.source()
+    assert "summary.csv" in source and "data/demo" in source and "locnet-env-focal.pt" in source
+    assert "2024-05-01" in source
+
+
+def test_missing_folder_names_the_command(tmp_path):
+    with pytest.raises(R.ResultsError, match="python -m locnet evaluate .*--out .*nowhere"):
+        R.load_results(tmp_path / "nowhere")
+
+
+def test_missing_column_is_named(result_folder):
+    table = pd.read_csv(result_folder / R.SUMMARY_FILE).drop(columns=["p90_m"])
+    table.to_csv(result_folder / R.SUMMARY_FILE, index=False)
+    with pytest.raises(R.ResultsError, match=r"summary.csv lacks column\(s\) p90_m.*python -m locnet evaluate"):
+        R.load_results(result_folder)
+
+
+def test_empty_or_garbled_summary_is_an_error(result_folder):
+    (result_folder / R.SUMMARY_FILE).write_text("")
+    with pytest.raises(R.ResultsError, match="cannot read"):
+        R.load_results(result_folder)
+    (result_folder / R.SUMMARY_FILE).write_text(",".join(R.SUMMARY_COLUMNS) + "\nlocnet,env-focal,0.01,x,1,1,1,3\n")
+    with pytest.raises(R.ResultsError, match="non-numeric"):
+        R.load_results(result_folder)
+
+
+def test_list_result_folders_newest_first(tmp_path):
+    root = tmp_path / "results"
+    write_results_folder(root / "old", date="2024-01-01T00:00:00")
+    write_results_folder(root / "new", date="2024-06-01T00:00:00")
+    (root / "not-results").mkdir()
+    assert [p.name for p in R.list_result_folders(root)] == ["new", "old"]
+    assert R.list_result_folders(tmp_path / "absent") == []
+
+
+def test_new_results_folder_never_reuses_a_name(tmp_path):
+    now = datetime(2024, 5, 1, 12, 0, 0)
+    first = R.new_results_folder(tmp_path, now=now)
+    assert first.name == "rerun-20240501-120000" and not first.exists()
+    first.mkdir()
+    second = R.new_results_folder(tmp_path, now=now)
+    assert second != first and not second.exists()
+
+
+def test_dataset_mismatch(result_folder):
+    res = R.load_results(result_folder)
+    assert R.dataset_mismatch(res, "abc123", "data/demo") is None
+    message = R.dataset_mismatch(res, "fff999", "data/other")
+    assert "data/other" in message and "--data data/other" in message and "--out results/other" in message
+    same_maps = pd.DataFrame({"map": [0, 1, 2, 3, 9], "city": ["Alpha", "Alpha", "Beta", "Gamma", "Delta"]})
+    assert R.dataset_mismatch(res, "fff999", "data/copy", same_maps) is None  # copied files: same maps
+    other_cities = same_maps.assign(city="Elsewhere")
+    assert R.dataset_mismatch(res, "fff999", "data/other", other_cities) is not None
+
+
+def test_paper_reference_matches_design_table():
+    paper = R.paper_reference()
+    locnet = paper[(paper["model"] == "locnet") & (paper["variant"] == "env-focal")].set_index("rate_percent")
+    assert locnet.loc[0.01, "rmse_m"] == 41 and locnet.loc[0.09, "rmse_m"] == 5
+    assert len(locnet) == 9
+    assert set(paper["model"]) == {"locnet", "mslocnet", "tldl", "deeptxfinder", "deepmtl"}
+    # headline: LocNet > 3x better than the best baseline
+    assert R.PAPER_AVERAGE_RMSE_M["mslocnet"] / R.PAPER_AVERAGE_RMSE_M["locnet"] > 3
+
+
+def test_average_over_rates_ranks_best_first(result_folder):
+    res = R.load_results(result_folder)
+    avg = R.average_over_rates(res.summary)
+    assert (avg.iloc[0]["model"], avg.iloc[0]["variant"]) == ("locnet", "env-focal")
+    assert avg["rmse_m"].is_monotonic_increasing
+    expected = res.summary.query("model == 'mslocnet'")["rmse_m"].mean()
+    assert avg.set_index("model").loc["mslocnet", "rmse_m"] == pytest.approx(expected)
+
+
+def test_relative_improvement_numbers():
+    summary = pd.DataFrame({"model": "locnet", "variant": ["noenv-focal", "noenv-focal", "env-focal", "env-focal"],
+                            "rate_percent": [0.01, 0.09, 0.01, 0.09], "rmse_m": [50.0, 10.0, 40.0, 5.0]})
+    imp = R.relative_improvement(summary, ("locnet", "noenv-focal"), ("locnet", "env-focal"))
+    assert imp["improvement_percent"].iloc[:2].tolist() == pytest.approx([20.0, 50.0])
+    average = imp.iloc[-1]
+    assert np.isnan(average["rate_percent"])
+    assert (average["baseline"], average["improved"]) == (30.0, 22.5)
+    assert average["improvement_percent"] == pytest.approx(25.0)
+    none = R.relative_improvement(summary, ("locnet", "env-mse"), ("locnet", "env-focal"))
+    assert none.empty
+
+
+def test_rank_environments_sorted_and_pooled(result_folder):
+    res = R.load_results(result_folder)
+    one_rate = R.rank_environments(res.per_environment, "locnet", "env-focal", 0.05)
+    assert len(one_rate) == 4 and one_rate["rmse_m"].is_monotonic_increasing
+    pooled = R.rank_environments(res.per_environment, "locnet", "env-focal", None)
+    s = res.samples.query("model == 'locnet' and variant == 'env-focal' and map == '2'")
+    assert pooled.set_index("map").loc["2", "rmse_m"] == pytest.approx(np.sqrt((s["error_m"] ** 2).mean()))
+    assert pooled.set_index("map").loc["2", "n"] == len(s)
+
+
+def test_rank_cases_best_worst_and_filters(result_folder):
+    samples = R.load_results(result_folder).samples
+    best = R.rank_cases(samples, "mslocnet", "default", 0.03, k=3)
+    worst = R.rank_cases(samples, "mslocnet", "default", 0.03, worst=True, k=3)
+    assert best["error_m"].is_monotonic_increasing and worst["error_m"].is_monotonic_decreasing
+    assert best["error_m"].max() <= worst["error_m"].min()
+    only_beta = R.rank_cases(samples, "mslocnet", "default", None, cities=["Beta"], k=100)
+    assert set(only_beta["city"]) == {"Beta"} and len(only_beta) == 2 * len(RATES_PERCENT)
+
+
+def test_same_case_finds_other_model(result_folder):
+    samples = R.load_results(result_folder).samples
+    case = R.rank_cases(samples, "locnet", "env-focal", 0.02, k=1).iloc[0]
+    other = R.same_case(samples, case, "centroid", "default")
+    assert other is not None and (other["map"], other["tx"], other["rate_percent"]) == (
+        case["map"], case["tx"], case["rate_percent"])
+    assert R.same_case(samples, case, "tldl", "default") is None
+
+
+def test_environment_statistics_counts_blocks():
+    b = np.zeros((256, 256), np.uint8)
+    b[10:20, 10:20] = 1      # block 1: 100 px
+    b[50:60, 50:70] = 1      # block 2: 200 px
+    b[100, 100] = b[101, 101] = 1  # diagonal neighbours: two 4-connected blocks
+    stats = R.environment_statistics(b)
+    assert stats["n_blocks"] == 4
+    assert stats["building_density"] == pytest.approx(302 / 65536)
+    assert stats["open_area_m2"] == pytest.approx(65536 - 302)
+    table = R.environment_table({"a": b, "b": np.zeros_like(b)})
+    assert table["n_blocks"].tolist() == [4, 0] and table["map"].tolist() == ["a", "b"]
+
+
+def test_series_label():
+    assert R.series_label("mslocnet") == "MSLocNet"
+    assert R.series_label("locnet", "noenv-focal") == "LocNet (noenv-focal)"
+    assert R.series_label("mystery", "default") == "mystery"
+
+
+def test_no_results_message_and_folder_index(tmp_path):
+    message = R.no_results_message(tmp_path / "results", "data/demo")
+    assert f"--data data/demo --split test --models all --checkpoints checkpoints --out {tmp_path}/results/demo" in message
+    folders = [Path("results/b"), Path("results/a")]
+    assert R.folder_index(folders, "a") == 1
+    assert R.folder_index(folders, "gone") == 0 and R.folder_index(folders, None) == 0
+
+
+def test_loss_comparison_ranks_losses(result_folder):
+    table = R.loss_comparison(R.load_results(result_folder).summary)
+    assert table["variant"].tolist()[0] == "env-focal"
+    assert set(table["loss"]) == set(R.LOSS_VARIANTS.values())
+    focal = table.set_index("variant").loc["env-focal"]
+    assert focal["focal_better_percent"] == 0.0
+    mse = table.set_index("variant").loc["env-mse"]
+    assert mse["focal_better_percent"] == pytest.approx((mse["rmse_m"] - focal["rmse_m"]) / mse["rmse_m"] * 100)
+
+
+def test_case_sensors_reads_the_mask_file(tmp_path):
+    from locnet.data.radiomapseer import DatasetWriter, open_dataset
+
+    writer = DatasetWriter(tmp_path / "ds")
+    writer.write_buildings(3, np.zeros((256, 256), np.uint8))
+    writer.write_radio_map(3, 5, np.full((256, 256), 80, np.uint8))
+    writer.write_antenna(3, 5, (100, 120))
+    mask = np.zeros((256, 256), np.uint8)
+    sensors = [(10, 20), (30, 40), (50, 60), (70, 80), (90, 100), (110, 120), (130, 140)]
+    for x, y in sensors:
+        mask[y, x] = 1
+    writer.write_mask("test", 3, 5, 2, mask, rate_percent=0.01)
+    ds = open_dataset(tmp_path / "ds")
+    case = {"map": "3", "tx": 5, "mask": 2, "rate_percent": 0.01}
+    assert sorted(R.case_sensors(ds, case)) == sensors  # split found from the map
+    assert sorted(R.case_sensors(ds, case, "test")) == sensors
+    assert R.case_sensors(ds, case, "val") is None
+    assert R.case_sensors(ds, {**case, "mask": 0}) is None
+    assert R.case_sensors(ds, {**case, "rate_percent": 0.05}) is None
+
+
+def test_model_parameters_from_registry():
+    counts = R.model_parameters(["locnet", "no-such-model"])
+    assert counts == {"locnet": 128_743, "no-such-model": None}

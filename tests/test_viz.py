@@ -1,0 +1,111 @@
+"""Figure builders (locnet.viz) and case downloads (locnet.ui.export)."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from locnet import viz
+from locnet.constants import MAP_SIZE, OVERLAP_COLOR, PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
+from locnet.ui.export import PNG_SCALE, PredictionPoint, building_rgb, case_csv, case_png, case_table
+
+
+@pytest.fixture
+def buildings() -> np.ndarray:
+    b = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    b[100:150, 20:60] = 1
+    return b
+
+
+def _by_name(fig, name):
+    """Traces called `name` (the sensor trace is named 'sensors (N)')."""
+    return [t for t in fig.data if t.name == name or (name == viz.SENSOR_NAME and (t.name or "").startswith(name + " ("))]
+
+
+def test_case_figure_markers_use_the_paper_colours(buildings):
+    fig = viz.case_figure(buildings, sensors_xy=[(1, 2), (3, 4)], truth_xy=(10, 10), prediction_xy=(30, 40))
+    (sensors,) = _by_name(fig, viz.SENSOR_NAME)
+    (truth,) = _by_name(fig, viz.TRUTH_NAME)
+    (pred,) = _by_name(fig, viz.PREDICTION_NAME)
+    assert sensors.marker.color == SENSOR_COLOR and sensors.name == "sensors (2)"
+    assert truth.marker.color == TRUTH_COLOR and pred.marker.color == PREDICTION_COLOR
+    assert list(pred.x) == [30.0] and list(pred.y) == [40.0]
+    assert not _by_name(fig, viz.OVERLAP_NAME)
+
+
+def test_prediction_on_the_truth_is_one_orange_marker(buildings):
+    fig = viz.case_figure(buildings, sensors_xy=[(1, 2)], truth_xy=(10, 10), prediction_xy=(10.2, 9.9))
+    (overlap,) = _by_name(fig, viz.OVERLAP_NAME)
+    assert overlap.marker.color == OVERLAP_COLOR
+    assert not _by_name(fig, viz.TRUTH_NAME) and not _by_name(fig, viz.PREDICTION_NAME)
+
+
+def test_axes_are_metres_with_rows_going_down(buildings):
+    fig = viz.case_figure(buildings)
+    assert fig.layout.xaxis.title.text == "x (m)" and fig.layout.yaxis.title.text == "y (m)"
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]  # reversed: row 0 at the top
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert fig.layout.xaxis.range[1] == pytest.approx((MAP_SIZE - 0.5) * viz.PIXEL_M)
+    assert fig.data[0].type == "heatmap" and np.array_equal(np.asarray(fig.data[0].z), buildings)
+
+
+def test_clickable_adds_an_invisible_grid_and_disables_drag(buildings):
+    plain = viz.case_figure(buildings)
+    fig = viz.case_figure(buildings, clickable=True)
+    assert not _by_name(plain, viz.CLICK_GRID_NAME)
+    (grid,) = _by_name(fig, viz.CLICK_GRID_NAME)
+    assert grid.type == "scattergl" and grid.marker.opacity == 0
+    side = len(range(0, MAP_SIZE, viz.CLICK_GRID_STEP_PX))
+    assert len(grid.x) == side * side and float(np.max(grid.x)) <= MAP_SIZE - 1
+    assert fig.layout.dragmode is False
+
+
+def test_radio_layer_in_db_with_colour_bar_and_blank_buildings(buildings):
+    radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
+    fig = viz.case_figure(buildings, radio_db=radio)
+    (layer,) = _by_name(fig, "radio map")
+    z = np.asarray(layer.z)
+    assert np.isnan(z[120, 30]) and z[0, 0] == pytest.approx(-90.0)
+    assert layer.zmin == viz.FLOOR_DB and layer.zmax == viz.MAX_DB
+    assert "dB" in layer.colorbar.title.text
+
+
+def test_score_layer_is_normalised_and_buildings_drawn_on_top(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    scores[5, 7] = 40.0
+    fig = viz.case_figure(buildings, scores=scores, prediction_xy=(7, 5))
+    kinds = [t.name for t in fig.data]
+    assert kinds.index("score") < kinds.index("buildings")
+    z = np.asarray(fig.data[0].z)
+    assert z.max() == pytest.approx(1.0) and z[5, 7] == pytest.approx(1.0) and z.min() == 0.0
+    assert np.array_equal(viz.normalise_scores(np.ones((4, 4))), np.zeros((4, 4)))
+
+
+def test_sensor_hover_shows_readings(buildings):
+    fig = viz.case_figure(buildings, sensors_xy=[(1, 2), (3, 4)], gains_db=[-80.0, -120.5])
+    (sensors,) = _by_name(fig, viz.SENSOR_NAME)
+    assert list(sensors.customdata) == [-80.0, -120.5] and "dB" in sensors.hovertemplate
+
+
+def test_case_png_draws_the_map_and_markers(buildings):
+    data = case_png(buildings, sensors_xy=[(5, 5)], truth_xy=(200, 200),
+                    predictions=[PredictionPoint("LocNet", (80.0, 200.0), 120.0)], title="t")
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert image.shape[1] == MAP_SIZE * PNG_SCALE and image.shape[0] > MAP_SIZE * PNG_SCALE
+    centre = lambda x, y: image[int((y + 0.5) * PNG_SCALE), int((x + 0.5) * PNG_SCALE)]  # noqa: E731
+    assert tuple(centre(5, 5)) == (0x00, 0xC8, 0x53)  # sensor green
+    assert tuple(centre(200, 200)) == (0xD5, 0x00, 0x00)  # truth red
+    assert tuple(centre(80, 200)) == (0xFF, 0xD6, 0x00)  # prediction yellow
+    assert tuple(centre(40, 120)) == tuple(building_rgb(buildings)[120, 40])  # building
+
+
+def test_case_csv_lists_every_point(buildings):
+    kwargs = dict(sensors_xy=[(5, 6), (7, 8)], gains_db=[-90.0, -100.0], truth_xy=(1, 2),
+                  predictions=[PredictionPoint("LocNet", (1.0, 3.0), 1.0, 12.5, "cpu")])
+    table = pd.read_csv(io.BytesIO(case_csv(**kwargs)))
+    assert list(table["kind"]) == ["sensor", "sensor", "truth", "prediction"]
+    assert table.loc[3, "model"] == "LocNet" and table.loc[3, "error_m"] == 1.0
+    assert table.loc[1, "gain_db"] == -100.0 and table.loc[0, "x_m"] == 5.0
+    assert len(case_table(sensors_xy=[], gains_db=None, truth_xy=None)) == 0
