@@ -10,6 +10,7 @@ drawn in metres, so clicks arrive in metres and are snapped to pixels here.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
@@ -73,13 +74,19 @@ DEFAULTS: dict[str, Any] = {
     SHOW_RADIO: True,
     RUNS: None,
 }
+ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)
 
 
 def init_state(state: State) -> None:
-    """Fill in every missing key with its default (never overwrites a user's choice)."""
+    """Fill in every missing key with its default (never overwrites a user's choice).
+
+    The default folders can be set with the environment variables LOCNET_DATASET_DIR
+    and LOCNET_CHECKPOINT_DIR (e.g. to start the app on another dataset).
+    """
     for key, value in DEFAULTS.items():
         if key not in state:
+            value = os.environ.get(ENV_DEFAULTS[key], value) if key in ENV_DEFAULTS else value
             state[key] = list(value) if isinstance(value, list) else value
     if state[RUNS] is None:
         state[RUNS] = {}

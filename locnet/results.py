@@ -10,6 +10,8 @@ app pages only display what it returns and tests can call it directly.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from locnet.errors import LocNetError
 
 RESULTS_ROOT = Path("results")
 ROOT_KEY, FOLDER_KEY = "results_root", "results_folder"  # plain st.session_state keys
+ROOT_ENV = "LOCNET_RESULTS"  # environment variable naming another results root
 SUMMARY_FILE, PER_ENV_FILE, SAMPLES_FILE, META_FILE = (
     "summary.csv", "per_environment.csv", "samples.parquet", "meta.json")
 SUMMARY_COLUMNS = ("model", "variant", "rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n")
@@ -99,6 +102,11 @@ class ResultSet:
         if self.meta.get("device"):
             parts.append(f"on {self.meta['device']}")
         return "Source: " + "; ".join(parts)
+
+
+def results_root(state: Mapping) -> Path:
+    """Where result folders live: the session's choice, else $LOCNET_RESULTS, else results/."""
+    return Path(state.get(ROOT_KEY) or os.environ.get(ROOT_ENV) or RESULTS_ROOT)
 
 
 def no_results_message(root: str | Path, dataset_dir: str | Path = "data/demo") -> str:

@@ -273,7 +273,7 @@ def set_rng_state(state: dict) -> None:
 def fresh_state() -> dict:
     """Loop position and records; `epoch` = epochs completed, `step` = batches done in the next."""
     return {"epoch": 0, "step": 0, "steps": 0, "samples_seen": 0, "minutes": 0.0, "history": [],
-            "best_metrics": {}, "best_epoch": None, "stopped": None, "loss_sum": 0.0}
+            "best_metrics": {}, "best_epoch": None, "stopped": None, "loss_sum": 0.0, "rng": None}
 
 
 def restore(path: Path, cfg: TrainConfig, options: dict, fingerprint: str,
@@ -302,6 +302,11 @@ def restore(path: Path, cfg: TrainConfig, options: dict, fingerprint: str,
     return state
 
 
+def loader_generator(seed: int, epoch: int) -> torch.Generator:
+    """Own generator for DataLoader seeds, so loaders never draw from the global RNG."""
+    return torch.Generator().manual_seed((seed * 7_919 + epoch) % 2**63)
+
+
 def params_digest(model: nn.Module) -> str:
     """sha256 of all parameters' bytes: equal on every rank iff the replicas are identical."""
     digest = hashlib.sha256()
@@ -315,8 +320,10 @@ def params_digest(model: nn.Module) -> str:
 def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, dist: Dist) -> dict:
     """Mean / RMSE / median distance (metres) of argmax predictions on this rank's shard,
     gathered over all ranks."""
-    loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=[int(i) for i in indices[dist.rank::dist.world]],
-                        num_workers=cfg.workers, pin_memory=dist.device.type == "cuda")
+    loader = DataLoader(dataset, batch_size=cfg.batch_size,
+                        sampler=[int(i) for i in indices[dist.rank::dist.world]],
+                        num_workers=cfg.workers, pin_memory=dist.device.type == "cuda",
+                        generator=loader_generator(cfg.seed, -1))
     model.eval()
     errors = []
     with torch.inference_mode():
@@ -373,8 +380,9 @@ def train(cfg: TrainConfig) -> dict:
 
         def save_resume_file() -> None:
             if dist.main:
+                rng = state["rng"] if state["step"] and state["rng"] else rng_state()
                 resume = {"step": state["step"], "best_epoch": state["best_epoch"],
-                          "loss_sum": state["loss_sum"], "rng": rng_state()}
+                          "loss_sum": state["loss_sum"], "rng": rng}
                 ckpt.save_checkpoint(last_path, cfg.model, model, **records(), epoch=state["epoch"],
                                      metrics=state["best_metrics"], optimizer=optimizer.state_dict(),
                                      resume=resume)
@@ -410,7 +418,8 @@ def train(cfg: TrainConfig) -> dict:
                 train_set.set_epoch(epoch)  # fresh random masks/crops; workers copy it per epoch
             loader = DataLoader(train_set, batch_size=cfg.batch_size,
                                 sampler=order[state["step"] * cfg.batch_size:],
-                                num_workers=cfg.workers, pin_memory=dist.device.type == "cuda")
+                                num_workers=cfg.workers, pin_memory=dist.device.type == "cuda",
+                                generator=loader_generator(cfg.seed, epoch))
             bar = tqdm(total=state["steps"], initial=state["step"], desc=f"epoch {epoch + 1}/{cfg.epochs}",
                        disable=not dist.main or cfg.quiet, leave=False, dynamic_ncols=True)
             model.train()
@@ -435,10 +444,12 @@ def train(cfg: TrainConfig) -> dict:
                 over = budget_s is not None and dist.any(time.monotonic() - started > budget_s)
                 if over and state["step"] < state["steps"]:
                     state["stopped"] = "max-minutes"  # mid-epoch: saved below, resumable
+                    state["rng"] = rng_state()  # before validation touches anything
                     break
                 if time.monotonic() - last_save > cfg.save_every_minutes * 60:
                     state["loss_sum"] += running.item()
                     running.zero_()
+                    state["rng"] = rng_state()
                     save_resume_file()
                     last_save = time.monotonic()
             bar.close()
@@ -449,18 +460,21 @@ def train(cfg: TrainConfig) -> dict:
             if not partial:
                 state["epoch"], state["step"] = epoch + 1, 0
             entry = validate_and_keep(train_loss, rate, partial)
-            if budget_s is not None and state["epoch"] < cfg.epochs:
-                if dist.any(time.monotonic() - started > budget_s):
-                    state["stopped"] = "max-minutes"
+            if state["epoch"] >= cfg.epochs:
+                state["stopped"] = "completed"
+            elif budget_s is not None and dist.any(time.monotonic() - started > budget_s):
+                state["stopped"] = "max-minutes"
             save_resume_file()
             last_save = time.monotonic()
             if dist.main and not cfg.quiet:
+                stop = "; stopped: time budget" if state["stopped"] == "max-minutes" else ""
                 tqdm.write(f"epoch {entry['epoch']:g}/{cfg.epochs}: loss {train_loss:.4g}, val mean "
                            f"{entry['val_mean_m']:.2f} m, rmse {entry['val_rmse_m']:.2f} m, "
-                           f"{rate:.1f} img/s" + ("; stopped: time budget" if state["stopped"] else ""))
-        state["stopped"] = state["stopped"] or "completed"
+                           f"{rate:.1f} img/s{stop}")
+        if state["stopped"] is None:  # resumed a finished run: nothing to train
+            state["stopped"] = "completed"
+            save_resume_file()
         replicas = dist.gather([params_digest(model)])
-        save_resume_file()
         if dist.main and out.is_file():  # the best weights, with the whole run's history
             final = ckpt.load_checkpoint(out)
             final.update(records(), replicas=replicas)

@@ -17,7 +17,7 @@ def pick_results(root, dataset_dir: str) -> R.ResultSet | None:
     """Results-folder selector (newest first); messages instead of tracebacks."""
     folders = R.list_result_folders(root)
     if not folders:
-        st.info(R.no_results_message(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT), dataset_dir))
+        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None
     name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
                         index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
@@ -77,7 +77,7 @@ settings = current_settings()
 st.title("Ablation")
 st.caption("LocNet with and without the environment map, and trained with focal, balanced BCE, "
            f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate.")
-results_root = cache.resolve_path(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT))
+results_root = cache.resolve_path(R.results_root(st.session_state))
 picked = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
     if not (picked.summary["model"] == R.LOCNET).any():

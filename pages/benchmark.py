@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from locnet import app_state
 from locnet import report_figures as F
 from locnet import results as R
 from locnet.errors import LocNetError
 from locnet.ui import cache
+from locnet.ui.sidebar import Settings, current_settings
 
 RERUN_SAMPLES = (10, 500, 40)  # min, max, default test samples per model and rate of a re-run
 
@@ -20,7 +20,7 @@ def pick_results(root, dataset_dir) -> R.ResultSet | None:
     """Results-folder selector (newest first); messages instead of tracebacks."""
     folders = R.list_result_folders(root)
     if not folders:
-        st.info(R.no_results_message(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT), dataset_dir))
+        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None
     name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
                         index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
@@ -77,9 +77,9 @@ def show(res: R.ResultSet) -> None:
     st.caption(res.source())
 
 
-def rerun_section(root, dataset_dir: str) -> None:
+def rerun_section(root, settings: Settings) -> None:
     """Evaluate the open dataset/checkpoints on a few samples into a NEW timestamped folder."""
-    checkpoint_dir = st.session_state[app_state.CHECKPOINT_DIR]
+    dataset_dir, checkpoint_dir = settings.dataset_dir, settings.checkpoint_dir
     with st.expander("Re-run the evaluation on the current dataset and checkpoints"):
         st.write(f"Evaluates dataset `{dataset_dir}` with checkpoints `{checkpoint_dir}` on a bounded "
                  f"number of test samples and writes a new, timestamped folder under `{root}`; "
@@ -94,7 +94,7 @@ def rerun_section(root, dataset_dir: str) -> None:
 
             evaluate(cache.resolve_path(dataset_dir), split="test", models="all",
                      checkpoints=cache.resolve_path(checkpoint_dir), out=out, max_samples=n_samples,
-                     device=st.session_state[app_state.DEVICE_PREF],
+                     device=settings.device,
                      progress=lambda done, total: bar.progress(min(1.0, done / max(total, 1)),
                                                                text=f"{done} / {total} samples"))
         except LocNetError as exc:
@@ -104,13 +104,12 @@ def rerun_section(root, dataset_dir: str) -> None:
         st.rerun()
 
 
-app_state.init_state(st.session_state)
+settings = current_settings()
 st.title("Benchmark")
 st.caption("Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
            f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures.")
-dataset = st.session_state[app_state.DATASET_DIR]
-results_root = cache.resolve_path(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT))
-picked = pick_results(results_root, dataset)
+results_root = cache.resolve_path(R.results_root(st.session_state))
+picked = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
     show(picked)
-rerun_section(results_root, dataset)
+rerun_section(results_root, settings)

@@ -30,7 +30,7 @@ if settings.device_note:
 
 try:
     map_id, row = case_ui.environment_picker(settings)
-    controls, case_col, first_col = st.columns([1.1, 2, 2], gap="medium")
+    controls, case_col, first_col = st.columns([1.3, 2, 2], gap="medium")
     with controls:
         case = case_ui.build_case(settings, map_id)
         choices = results_ui.model_picker(settings)

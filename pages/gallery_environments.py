@@ -24,7 +24,7 @@ def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None
     """Results-folder selector (newest first) -> (results, dataset problem); messages, no tracebacks."""
     folders = R.list_result_folders(root)
     if not folders:
-        st.info(R.no_results_message(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT), dataset_dir))
+        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None, None
     name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
                         index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
@@ -65,7 +65,7 @@ settings = current_settings()
 st.title("Environments")
 st.caption("RMSE per test environment for one model and sampling rate: the easiest and hardest cities "
            "(paper Fig. 2), with building statistics.")
-results_root = cache.resolve_path(st.session_state.get(R.ROOT_KEY, R.RESULTS_ROOT))
+results_root = cache.resolve_path(R.results_root(st.session_state))
 picked, problem = pick_results(results_root, settings.dataset_dir)
 if picked is not None and picked.per_environment is None:
     st.error(f"`{picked.folder}` has no {R.PER_ENV_FILE}; re-create it with: "

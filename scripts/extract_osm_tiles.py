@@ -170,7 +170,8 @@ def rasterise_pyrosm(name: str, city: str, slug: str, inset_m: float) -> Scene:
 
 
 def mapped_area(raster: np.ndarray, closing_m: float) -> np.ndarray:
-    """Built-up area the data covers: closing of the footprints (Euclidean, metres), holes filled."""
+    """Built-up area the data covers: footprints closed over `closing_m` (Euclidean), holes
+    filled."""
     radius = closing_m / PIXEL_M
     pad = int(np.ceil(radius)) + 1
     padded = np.pad(raster, pad)
@@ -269,7 +270,8 @@ def write_outputs(out: Path, rows: list[dict], tiles: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "data" / "cities")
-    parser.add_argument("--sionna-wheel", type=Path, help="local sionna-rt wheel (else pip download)")
+    parser.add_argument("--sionna-wheel", type=Path,
+                        help="local sionna-rt wheel (else pip download)")
     parser.add_argument("--closing-m", type=float, default=40.0,
                         help="gap (radius, m) bridged when estimating a scene's mapped area")
     parser.add_argument("--inset-m", type=float, default=10.0,

@@ -180,3 +180,12 @@ def test_remember_run_keeps_a_bounded_memo(state):
         S.remember_run(state, ("case", i), i)
     assert len(state[S.RUNS]) == S.MAX_RUNS_KEPT
     assert ("case", 0) not in state[S.RUNS] and ("case", S.MAX_RUNS_KEPT + 4) in state[S.RUNS]
+
+
+def test_default_folders_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LOCNET_DATASET_DIR", "/data/radiomapseer")
+    monkeypatch.delenv("LOCNET_CHECKPOINT_DIR", raising=False)
+    s: dict = {}
+    S.init_state(s)
+    assert s[S.DATASET_DIR] == "/data/radiomapseer"
+    assert s[S.CHECKPOINT_DIR] == S.DEFAULT_CHECKPOINT_DIR

@@ -257,3 +257,11 @@ def test_case_sensors_reads_the_mask_file(tmp_path):
 def test_model_parameters_from_registry():
     counts = R.model_parameters(["locnet", "no-such-model"])
     assert counts == {"locnet": 128_743, "no-such-model": None}
+
+
+def test_results_root_precedence(monkeypatch):
+    monkeypatch.delenv(R.ROOT_ENV, raising=False)
+    assert R.results_root({}) == Path("results")
+    monkeypatch.setenv(R.ROOT_ENV, "/srv/results")
+    assert R.results_root({}) == Path("/srv/results")
+    assert R.results_root({R.ROOT_KEY: "mine"}) == Path("mine")

@@ -70,7 +70,8 @@ def _read_tiles(path: Path) -> np.ndarray:
             packed = archive["tiles"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise DatasetError(f"cannot read {path} ({exc}); {_REGENERATE}") from exc
-    if packed.dtype != np.uint8 or packed.ndim != 3 or packed.shape[1:] != (MAP_SIZE, MAP_SIZE // 8):
+    expected = (MAP_SIZE, MAP_SIZE // 8)
+    if packed.dtype != np.uint8 or packed.ndim != 3 or packed.shape[1:] != expected:
         raise DatasetError(
             f"{path}: 'tiles' has dtype {packed.dtype} shape {packed.shape}, expected uint8 "
             f"(N, {MAP_SIZE}, {MAP_SIZE // 8}) packed bits; {_REGENERATE}")

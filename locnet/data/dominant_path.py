@@ -41,10 +41,9 @@ DIAGONALS = np.array([(-1, -1), (1, -1), (-1, 1), (1, 1)])
 SHADOW_EDGE_DB = 6.0
 #: Radius (pixels) of the window searched for shadow next to a lit corner.
 SHADOW_EDGE_PX = 2
-#: One secondary source per cell of this size (pixels) and order ...
-SOURCE_CELL_PX = 4
-#: ... and at most this many per order (the strongest), bounding the time per map.
-MAX_SOURCES = 64
+#: At most this many secondary sources per order (the strongest), bounding the time
+#: per map on dense maps with many staircase corners.
+MAX_SOURCES = 512
 #: Rays this far (degrees) on the lit side of the incoming direction are also cast, to
 #: cover pixels the discretised shadow boundary leaves out.
 WEDGE_MARGIN_DEG = 6.0
@@ -59,8 +58,8 @@ class MapGeometry:
     corners: np.ndarray  # (n,) flat indices of free pixels at convex building corners
     corner_diag: np.ndarray  # (n, 4) bool: which DIAGONALS hold the building corner
     canyon: np.ndarray  # flat float32 in [0, 1]: how enclosed each pixel is by buildings
-    dist_x: np.ndarray  # (S,) float32 column coordinates
-    dist_y: np.ndarray  # (S,) float32 row coordinates
+    near: np.ndarray  # (n, 9) flat indices of each corner's 3x3 block (S*S = off the map)
+    window: np.ndarray  # (n, (2 * SHADOW_EDGE_PX + 1) ** 2) same for the shadow window
 
 
 def prepare_map(buildings: np.ndarray, canyon_radius_m: float = 10.0) -> MapGeometry:
@@ -80,16 +79,25 @@ def prepare_map(buildings: np.ndarray, canyon_radius_m: float = 10.0) -> MapGeom
     size = 2 * int(round(canyon_radius_m)) + 1
     density = ndimage.uniform_filter(b.astype(np.float32), size=size, mode="constant")
     canyon = np.clip(2.0 * density, 0.0, 1.0).astype(np.float32)
-    coords = np.arange(s, dtype=np.float32)
     return MapGeometry(
         buildings=buildings,
         blocked_pad=vis.padded_blocked(buildings),
         corners=corners,
         corner_diag=diag.reshape(-1, 4)[corners],
         canyon=canyon.ravel(),
-        dist_x=coords,
-        dist_y=coords,
+        near=_blocks(corners, 1),
+        window=_blocks(corners, SHADOW_EDGE_PX),
     )
+
+
+def _blocks(flat: np.ndarray, radius: int) -> np.ndarray:
+    """(n, (2r+1)^2) flat indices of the square around each pixel; MAP_SIZE**2 off the map."""
+    y, x = np.divmod(flat, MAP_SIZE)
+    d = np.arange(-radius, radius + 1)
+    dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing="ij"))
+    yy, xx = y[:, None] + dy[None, :], x[:, None] + dx[None, :]
+    inside = (yy >= 0) & (yy < MAP_SIZE) & (xx >= 0) & (xx < MAP_SIZE)
+    return np.where(inside, yy * MAP_SIZE + xx, MAP_SIZE * MAP_SIZE)
 
 
 @dataclass
@@ -154,47 +162,62 @@ def _reach_m(params: PropagationParams, src: Sources, constant_db: float) -> np.
     return total - src.length
 
 
-def _wedges(geom: MapGeometry, params: PropagationParams, src: Sources, angles: np.ndarray):
-    """(source, ray) pairs: rays into the shadow side of each corner, turns <= max_turn."""
-    delta = np.degrees(_wrap(angles[None, :] - src.heading[:, None]))
+def _fans(geom: MapGeometry, params: PropagationParams, src: Sources) -> tuple[np.ndarray, np.ndarray]:
+    """Start angle and width (radians) of the fan each corner casts into its shadow.
+
+    The shadow side is where the building corner lies relative to the incoming
+    direction: turns of 0..max_turn_deg towards it (plus WEDGE_MARGIN_DEG on the lit
+    side). A corner with building on both sides (or dead ahead) gets both sides.
+    """
     ux, uy = np.cos(src.heading), np.sin(src.heading)
     cross = ux[:, None] * DIAGONALS[None, :, 1] - uy[:, None] * DIAGONALS[None, :, 0]
     diag = geom.corner_diag[src.index]
     plus = (diag & (cross > 1e-9)).any(1)
     minus = (diag & (cross < -1e-9)).any(1)
-    side = np.where(plus & ~minus, 1.0, np.where(minus & ~plus, -1.0, 0.0))[:, None]
-    lo = np.where(side == 0, -params.max_turn_deg, -WEDGE_MARGIN_DEG)
-    signed = np.where(side == 0, delta, delta * side)
-    ok = (signed >= lo) & (signed <= params.max_turn_deg)
-    return np.nonzero(ok)
+    turn, margin = np.radians(params.max_turn_deg), np.radians(WEDGE_MARGIN_DEG)
+    start = np.where(plus & ~minus, src.heading - margin, src.heading - turn)
+    width = np.where(plus != minus, turn + margin, 2 * turn)
+    return start, width
 
 
-def _shadow_edge(loss: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Flat bool: pixels with a free pixel within SHADOW_EDGE_PX that is SHADOW_EDGE_DB
-    weaker or unreached (the shadow behind a corner starts as a sliver, so look a little
-    beyond the 8-neighbours)."""
-    grid = np.where(free, loss, -np.inf).reshape(MAP_SIZE, MAP_SIZE)
-    worst = ndimage.maximum_filter(grid, size=2 * SHADOW_EDGE_PX + 1, mode="constant", cval=-np.inf)
-    with np.errstate(invalid="ignore"):
-        return (worst - grid > SHADOW_EDGE_DB).ravel()
+def _spawn(geom: MapGeometry, current: np.ndarray, best: np.ndarray, free: np.ndarray,
+           winner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Corners that become sources of the next order, and the source that reached each.
 
-
-def _select(geom: MapGeometry, candidates: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Keep the strongest corner per SOURCE_CELL_PX cell, then the MAX_SOURCES strongest.
-
-    Rasterised slanted walls are staircases with a corner every few pixels; paths
-    through neighbouring corners are near-identical, so one per cell suffices and
-    bounds the work per order.
+    A corner counts as reached when any pixel of its 3x3 block is (a digital ray can
+    miss the very pixel at a building's tip), through the best of them. It spawns when
+    this order gave that best value and a free pixel within SHADOW_EDGE_PX is at least
+    SHADOW_EDGE_DB weaker or unreached: the corner then starts a shadow.
     """
-    flat = geom.corners[candidates]
-    y, x = np.divmod(flat, MAP_SIZE)
-    cell = (y // SOURCE_CELL_PX) * MAP_SIZE + x // SOURCE_CELL_PX
-    order = np.lexsort((flat, loss[flat], cell))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = cell[order[1:]] != cell[order[:-1]]
-    kept = order[first]
-    kept = kept[np.argsort(loss[flat[kept]], kind="stable")[:MAX_SOURCES]]
-    return np.sort(candidates[kept])
+    rows = np.arange(geom.corners.size)
+    near = np.append(current, np.float32(np.inf))[geom.near]
+    pick = np.argmin(near, axis=1)
+    loss = near[rows, pick]
+    near_best = np.append(best, np.float32(np.inf))[geom.near].min(axis=1)
+    shadow = np.append(np.where(free, best, -np.inf), -np.inf)[geom.window].max(axis=1)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(loss) & (loss <= near_best + 1e-3) & (shadow - loss > SHADOW_EDGE_DB)
+    ids = _select(np.flatnonzero(ok), loss)
+    via = np.append(winner, 0)[geom.near[ids, pick[ids]]]
+    return ids, via
+
+
+def _select(candidates: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """The MAX_SOURCES strongest candidate corners (`loss` is per corner), sorted."""
+    if candidates.size > MAX_SOURCES:
+        candidates = candidates[np.argsort(loss[candidates], kind="stable")[:MAX_SOURCES]]
+    return np.sort(candidates)
+
+
+def _fill_pinholes(loss: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Give unreached free pixels flanked by reached ones (left/right or up/down) the
+    weaker flank: digital rays leave such one-pixel holes at grazing angles."""
+    grid = loss.reshape(MAP_SIZE, MAP_SIZE)
+    pad = np.pad(grid, 1, constant_values=np.inf)
+    across = np.minimum(np.maximum(pad[1:-1, :-2], pad[1:-1, 2:]), np.maximum(pad[:-2, 1:-1], pad[2:, 1:-1]))
+    hole = np.isinf(grid) & free.reshape(grid.shape) & np.isfinite(across)
+    grid[hole] = across[hole]
+    return loss
 
 
 def path_loss_db(geom: MapGeometry, tx_xy: tuple[int, int], params: PropagationParams) -> np.ndarray:
@@ -202,24 +225,21 @@ def path_loss_db(geom: MapGeometry, tx_xy: tuple[int, int], params: PropagationP
     tx, ty = int(tx_xy[0]), int(tx_xy[1])
     constant_db = 20.0 * np.log10(4.0 * np.pi * params.frequency_hz / SPEED_OF_LIGHT)
     free = geom.buildings.ravel() == 0
-    dx = geom.dist_x[None, :] - tx
-    dy = geom.dist_y[:, None] - ty
-    direct = np.maximum(np.hypot(dx, dy), 1.0).ravel()
+    yy, xx = np.divmod(np.arange(MAP_SIZE * MAP_SIZE), MAP_SIZE)
+    direct = np.maximum(np.hypot(xx - tx, yy - ty), 1.0).astype(np.float32)
     los = vis.visible_from(geom.blocked_pad, tx, ty).ravel()
-    best = np.full(MAP_SIZE * MAP_SIZE, np.inf, dtype=np.float32)
-    best[los] = constant_db + 10.0 * params.los_exponent * np.log10(direct[los])
+    current = np.full(MAP_SIZE * MAP_SIZE, np.inf, dtype=np.float32)
+    current[los] = constant_db + 10.0 * params.los_exponent * np.log10(direct[los])
+    best = _fill_pinholes(current, free).copy()
+    winner = np.zeros(MAP_SIZE * MAP_SIZE, dtype=np.int64)
     src = Sources(*(np.array([v]) for v in (tx, ty, 0.0, 0.0, 0.0, np.nan, -1)))
-    improved = los
-    winner_of_corner = np.zeros(geom.corners.size, dtype=np.int64)
     for _ in range(params.max_interactions):
-        spawn = improved[geom.corners] & _shadow_edge(best, free)[geom.corners]
-        ids = _select(geom, np.flatnonzero(spawn), best)
-        src = _next_sources(geom, params, src, winner_of_corner[ids], ids, constant_db)
+        ids, via = _spawn(geom, current, best, free, winner)
+        src = _next_sources(geom, params, src, via, ids, constant_db)
         if src.x.size == 0:
             break
-        current, winner_of_corner = _cast_order(geom, params, src, constant_db)
-        improved = current < best - 1e-3
-        np.minimum(best, current, out=best)
+        current, winner = _cast_order(geom, params, src, constant_db, np.isfinite(best))
+        np.minimum(best, _fill_pinholes(current, free), out=best)
     if params.wall_loss_db < _budget_db(params):
         max_cost = _budget_db(params) - constant_db
         cost = vis.through_walls(geom.blocked_pad, tx, ty, params.wall_loss_db,
@@ -230,47 +250,50 @@ def path_loss_db(geom: MapGeometry, tx_xy: tuple[int, int], params: PropagationP
     return best.reshape(MAP_SIZE, MAP_SIZE)
 
 
-def _cast_order(geom: MapGeometry, params: PropagationParams, src: Sources, constant_db: float):
-    """Min loss over all sources of one order, and the winning source of each corner."""
+def _cast_order(geom: MapGeometry, params: PropagationParams, src: Sources, constant_db: float,
+                served: np.ndarray):
+    """Min loss over all sources of one order, and the winning source of each pixel.
+
+    served: bool flat map of pixels lower orders already reach; rays stop there.
+    """
     current = np.full(MAP_SIZE * MAP_SIZE, np.inf, dtype=np.float32)
-    reach = _reach_m(params, src, constant_db)
-    radius = np.array([vis.table_for(r).radius for r in reach])
-    corner_hits = []
-    for r in np.unique(radius):
-        table = vis.ray_table(int(r))
-        members = np.flatnonzero(radius == r)
-        sub = Sources(*(getattr(src, f)[members] for f in Sources.__dataclass_fields__))
-        which, rays = _wedges(geom, params, sub, table.angle)
-        steps = int(np.ceil(reach[members].max()))
-        hits = vis.cast(geom.blocked_pad, table, sub.x[which], sub.y[which], rays, steps)
-        owner = members[which[hits.row]]
-        dist = table.dist.ravel()[hits.sample]
-        keep = dist > 0
-        owner, pixel, sample = owner[keep], hits.pixel[keep], hits.sample[keep]
-        loss = _sample_loss(geom, params, src, owner, pixel, sample, table, constant_db)
-        np.minimum.at(current, pixel, loss)
-        corner_hits.append((pixel, loss, owner))
-    winner = np.zeros(geom.corners.size, dtype=np.int64)
-    corner_slot = np.full(MAP_SIZE * MAP_SIZE, -1, dtype=np.int64)
-    corner_slot[geom.corners] = np.arange(geom.corners.size)
-    for pixel, loss, owner in corner_hits:
-        slot = corner_slot[pixel]
-        won = (slot >= 0) & (loss <= current[pixel])
-        winner[slot[won]] = owner[won]
+    winner = np.zeros(MAP_SIZE * MAP_SIZE, dtype=np.int64)
+    grid = vis.padded_blocked(geom.buildings, served)
+    start, width = _fans(geom, params, src)
+    budget = _budget_db(params)
+
+    def limit(owner: np.ndarray, angle: np.ndarray) -> np.ndarray:
+        base, slope, guide = _ray_terms(params, src, owner, angle, constant_db)
+        return 10.0 ** ((budget + guide - base) / slope) - src.length[owner]
+
+    results = []
+    length0 = src.length.astype(np.float32)
+    for level in vis.cast_fans(grid, src.x, src.y, start, width, limit):
+        base, slope, guide = _ray_terms(params, src, level.owner, level.angle, constant_db)
+        row = level.row
+        length = np.maximum(length0[level.owner[row]] + level.dist, np.float32(1.0))
+        loss = base[row] + slope[row] * np.log10(length)
+        loss -= guide[row] * geom.canyon[level.pixel]
+        np.minimum.at(current, level.pixel, loss)
+        results.append((level.pixel, loss, level.owner[row]))
+    for pixel, loss, owner in results:
+        won = loss <= current[pixel]
+        winner[pixel[won]] = owner[won]
     return current, winner
 
 
-def _sample_loss(geom, params, src, owner, pixel, sample, table, constant_db) -> np.ndarray:
-    """Loss (dB, float32) of each visible ray sample reached through its owner source."""
-    dist = table.dist.ravel()[sample]
-    theta = table.theta.ravel()[sample]
-    turn = np.abs(_wrap(theta - src.heading[owner].astype(np.float32)))
-    turn = np.minimum(np.degrees(turn), np.float32(params.max_turn_deg))
-    total_turn = src.turn[owner].astype(np.float32) + turn
-    blend = np.minimum(total_turn / np.float32(params.full_nlos_turn_deg), np.float32(1.0))
-    exponent = params.los_exponent + (params.nlos_exponent - params.los_exponent) * blend
-    length = np.maximum(src.length[owner].astype(np.float32) + dist, np.float32(1.0))
-    loss = np.float32(constant_db) + 10.0 * exponent * np.log10(length)
-    loss += src.corner_db[owner].astype(np.float32) + params.corner_loss(turn)
-    loss -= np.float32(params.waveguide_db) * geom.canyon[pixel] * blend
-    return loss.astype(np.float32, copy=False)
+def _ray_terms(params: PropagationParams, src: Sources, owner: np.ndarray, angle: np.ndarray,
+               constant_db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ray: loss = base + slope * log10(path length) - guide * canyon (float32, dB).
+
+    The turn at the owner corner is taken from the ray's direction, so every term but
+    the distance is constant along a ray.
+    """
+    turn = np.degrees(np.abs(_wrap(angle - src.heading[owner])))
+    turn = np.minimum(turn, params.max_turn_deg)
+    total_turn = src.turn[owner] + turn
+    blend = np.clip(total_turn / params.full_nlos_turn_deg, 0.0, 1.0)
+    slope = 10.0 * _exponent(params, total_turn)
+    base = constant_db + src.corner_db[owner] + params.corner_loss(turn)
+    guide = params.waveguide_db * blend
+    return base.astype(np.float32), slope.astype(np.float32), guide.astype(np.float32)

@@ -7,8 +7,9 @@ streets), wide avenues and straight diagonals cut through everything. Every bloc
 typology (perimeter rows with courtyards, detached houses, solid old-town blocks, slabs,
 towers, podium blocks, or open space: parks / plazas) evaluated in block-local
 coordinates, so the whole map is a handful of vectorised numpy expressions over the
-256 x 256 pixel grid. Buildings never sit on streets, so the street network (and with it
-nearly all outdoor space) is one connected component.
+256 x 256 pixel grid. Buildings never sit on streets, so the street network is one
+connected component (up to street stubs cut off by the map edge); enclosed courtyards
+are the main outdoor space outside it (`outdoor_connectivity` measures this).
 
 Units: metres; one pixel = PIXEL_M. Output follows Environment: uint8 0/1, [row, col].
 """
@@ -28,6 +29,7 @@ MIN_COVER, MAX_COVER = 0.10, 0.60  # building share accepted (the real tiles' ra
 MAX_ATTEMPTS = 12  # redraws (still deterministic per seed) when cover falls outside
 MIN_BUILDING_PX = 12  # specks smaller than this (m^2) are removed
 _REACH_M = 0.75 * MAP_SIZE * PIXEL_M + 60.0  # grid lines must cover the rotated map + warp
+_THIN = np.ones((3, 3), bool)  # buildings thinner than this (pixels) are removed
 _LOTS = 64  # lots per block side with their own random draws (more reuse the last)
 
 
@@ -76,8 +78,8 @@ PRESETS: dict[str, Preset] = {
     "modern": Preset(  # large slabs and towers, podium blocks, plazas, wide avenues
         label="modern", pitch_u=(95, 160), pitch_v=(100, 180), street_m=(14, 22), avenue_p=0.35,
         avenue_m=(28, 42), warp_m=(0, 0), stagger=0.2, depth_m=(13, 20), depth_jitter=0.3,
-        setback_m=(5, 12), lot_m=(30, 60), side_gap_m=(8, 16), empty_lot_p=0.1,
-        types={"slab": 0.3, "tower": 0.3, "podium": 0.22, "open": 0.1, "row": 0.08},
+        setback_m=(4, 10), lot_m=(30, 60), side_gap_m=(8, 16), empty_lot_p=0.1,
+        types={"slab": 0.3, "tower": 0.2, "podium": 0.3, "open": 0.08, "row": 0.12},
         split_p=0.4, diagonals=(0, 1), diagonal_m=(22, 32)),
 }
 _PRESET_WEIGHTS = {"old_town": 0.3, "grid": 0.3, "suburb": 0.15, "modern": 0.25}
@@ -179,15 +181,20 @@ def _district(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray)
     empty, jitter = np.take(lot_rand, slot, axis=1)
     lot_depth = depth * (1 - p.depth_jitter + 2 * p.depth_jitter * jitter)
 
+    def repeated(coord, span, size, period):
+        """Bars of `size` every `period` from the setback line, only where a whole bar fits."""
+        offset = _mod(coord - setback, period)
+        return (offset < size) & (coord - offset + size <= span - setback) & (coord >= setback)
+
+    long_a = span_a > span_b
     masks = {
         "row": lambda: ((edge >= setback) & (edge < setback + lot_depth) & (empty >= p.empty_lot_p)
                         & (in_lot >= side_gap / 2) & (in_lot <= lot - side_gap / 2)),
         "solid": lambda: edge >= 0,
-        "slab": lambda: (edge >= setback) & (_mod(b + (span_a > span_b) * (a - b),
-                                                  2.2 * depth + setback) < depth),
-        "tower": lambda: ((edge >= setback) & (_mod(a - setback, 2.2 * depth) < 1.4 * depth)
-                          & (_mod(b - setback, 2.2 * depth) < 1.4 * depth)
-                          & (span_a - a >= setback) & (span_b - b >= setback)),
+        "slab": lambda: (edge >= setback) & repeated(b + long_a * (a - b), span_b + long_a * (
+            span_a - span_b), depth, 2.2 * depth + setback),
+        "tower": lambda: (repeated(a, span_a, 1.6 * depth, 2.8 * depth)
+                          & repeated(b, span_b, 1.6 * depth, 2.8 * depth)),
         "podium": lambda: (edge >= setback) & (edge < setback + 2.2 * depth),
     }
     buildings = np.zeros(u.shape, bool)
@@ -214,6 +221,7 @@ def _generate(rng: np.random.Generator, p: Preset) -> np.ndarray:
         buildings = np.where(dist > 0, buildings, other) & ~avenue
     for _ in range(rng.integers(p.diagonals[0], p.diagonals[1] + 1)):
         buildings &= ~_cut(rng, x, y, _uniform(rng, p.diagonal_m))[1]
+    buildings = ndimage.binary_opening(buildings, _THIN)  # no wall-thin slivers left by cuts
     labels, n = ndimage.label(buildings)
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
     keep = sizes >= MIN_BUILDING_PX / PIXEL_M**2
@@ -235,7 +243,8 @@ def default_preset(seed: int) -> str:
     """The preset `procedural_city(seed)` uses when none is given."""
     names = list(_PRESET_WEIGHTS)
     weights = np.array(list(_PRESET_WEIGHTS.values()))
-    return names[np.random.default_rng([seed, 0x5EED]).choice(len(names), p=weights / weights.sum())]
+    pick = np.random.default_rng([seed, 0x5EED]).choice(len(names), p=weights / weights.sum())
+    return names[pick]
 
 
 def procedural_city(seed: int, preset: str | None = None) -> Environment:

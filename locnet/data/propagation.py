@@ -35,17 +35,17 @@ class PropagationParams:
 
     frequency_hz: float = 5.9e9  # RadioMapSeer carrier; free-space loss at 1 m = 47.86 dB
     los_exponent: float = 2.0  # free space in line of sight (20 dB/decade)
-    nlos_exponent: float = 3.6  # whole-path exponent once the path has turned full_nlos_turn_deg
+    nlos_exponent: float = 3.5  # whole-path exponent once the path has turned full_nlos_turn_deg
     full_nlos_turn_deg: float = 90.0  # accumulated turn (deg) at which nlos_exponent applies fully
-    corner_loss_db: float = 15.0  # loss of one right-angle (90 deg) turn, dB
+    corner_loss_db: float = 14.0  # loss of one right-angle (90 deg) turn, dB
     corner_loss_shape: float = 1.0  # f(phi) = corner_loss_db * (phi / 90) ** shape; 0 dB straight on
     corner_loss_max_db: float = 22.0  # cap of one corner's loss, dB (sharp turns)
     max_turn_deg: float = 150.0  # widest turn a corner diffracts into, deg
     max_interactions: int = 3  # most corners on a dominant path (more always ends at the floor)
     waveguide_db: float = 3.0  # wave-guiding gain in a fully enclosed street canyon, dB
     canyon_radius_m: float = 10.0  # window radius (m) measuring how enclosed a street is
-    wall_loss_db: float = 20.0  # per wall crossed by the direct ray (inf disables penetration)
-    penetration_db_per_m: float = 2.0  # extra loss per metre travelled inside buildings
+    wall_loss_db: float = 25.0  # per wall crossed by the direct ray (inf disables penetration)
+    penetration_db_per_m: float = 3.0  # extra loss per metre travelled inside buildings
     gain_offset_db: float = 0.0  # shifts every gain (antenna/power uncertainty; floor share)
     shadowing_sigma_db: float = 0.0  # log-normal shadowing std, dB (0: none)
     shadowing_corr_m: float = 20.0  # shadowing correlation length (1/e), m

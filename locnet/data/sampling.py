@@ -128,13 +128,14 @@ def encode_sparse(
     which is what makes the cached Dataset fast. Works for any (H, W) window.
     """
     height, width = buildings.shape
-    out = torch.zeros((2, height * width), dtype=torch.float32)
-    idx = torch.from_numpy(np.asarray(sensor_idx, dtype=np.int64))
-    out[0, idx] = torch.from_numpy(np.asarray(gray_values, dtype=np.float32)) / 255.0
+    out = np.zeros((2, height * width), dtype=np.float32)  # numpy: no intra-op thread pool
+    idx = np.asarray(sensor_idx, dtype=np.int64)
+    out[0, idx] = np.asarray(gray_values, dtype=np.float32) / np.float32(255.0)
     if env:
-        out[1] = -torch.from_numpy(np.ascontiguousarray(buildings).reshape(-1) != 0).float()
+        np.not_equal(buildings.reshape(-1), 0, out=out[1], casting="unsafe")
+        np.negative(out[1], out=out[1])
     out[1, idx] += 1.0
-    return out.reshape(2, height, width)
+    return torch.from_numpy(out.reshape(2, height, width))
 
 
 def db_to_gray_value(gain_db: np.ndarray) -> np.ndarray:

@@ -16,13 +16,14 @@ atan2(dy, dx) in radians. Maps are flattened row-major.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
 from locnet.constants import MAP_SIZE
 
-#: Table radii (pixels) a caller can choose from; small radii cost ~R^2 samples.
+#: Table radii (pixels), one per level of the multi-resolution march (doubling).
 RADII = (8, 16, 32, 64, 128, 256)
 #: Padding (pixels) around the map in the blocked grid, so any offset within
 #: +-MAP_SIZE of an in-map source stays inside the padded array.
@@ -76,83 +77,152 @@ def ray_table(radius: int) -> RayTable:
     return tables
 
 
-def table_for(reach_m: float) -> RayTable:
-    """Smallest table whose radius covers `reach_m` metres (capped at the largest)."""
-    for radius in RADII:
-        if radius >= reach_m:
-            return ray_table(radius)
-    return ray_table(RADII[-1])
+@lru_cache(maxsize=None)
+def parent_rays(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each ray of table `radius`, the two rays of the next smaller table whose
+    directions bracket it (the same ray twice when the directions coincide)."""
+    level = RADII.index(radius)
+    child, parent = ray_table(radius).angle, ray_table(RADII[level - 1]).angle
+    right = np.searchsorted(parent, child - 1e-12) % parent.size
+    exact = np.abs((parent[right] - child + np.pi) % (2 * np.pi) - np.pi) < 1e-9
+    left = np.where(exact, right, (right - 1) % parent.size)
+    for array in (left, right):
+        array.setflags(write=False)
+    return left, right
 
 
-def padded_blocked(buildings: np.ndarray) -> np.ndarray:
-    """Flat uint8 blocked grid: the building map with a PAD-wide blocked border.
+@lru_cache(maxsize=None)
+def child_rays(radius: int) -> np.ndarray:
+    """(n_parent, k) rays of table `radius` bracketed by each ray of the next smaller
+    table, padded with -1: the rays a live parent may hand its visibility to."""
+    left, right = parent_rays(radius)
+    parent = np.concatenate([left, right])
+    child = np.tile(np.arange(left.size), 2)
+    pairs = np.unique(parent.astype(np.int64) * left.size + child)
+    parent, child = np.divmod(pairs, left.size)
+    n_parent = ray_table(RADII[RADII.index(radius) - 1]).angle.size
+    counts = np.bincount(parent, minlength=n_parent)
+    slot = np.arange(parent.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    out = np.full((n_parent, int(counts.max())), -1, dtype=np.int64)
+    out[parent, slot] = child
+    out.setflags(write=False)
+    return out
 
-    Outside the map counts as blocked, so every visible sample is inside the map.
-    """
-    grid = np.ones((PADDED, PADDED), dtype=np.uint8)
-    grid[PAD : PAD + MAP_SIZE, PAD : PAD + MAP_SIZE] = buildings
+
+def padded_blocked(buildings: np.ndarray, served: np.ndarray | None = None) -> np.ndarray:
+    """Flat uint8 padded grid for `cast_fans`: BLOCKED on buildings and off the map (so every
+    visible sample is inside the map), plus SERVED where `served` (bool map) is set."""
+    grid = np.full((PADDED, PADDED), BLOCKED, dtype=np.uint8)
+    inner = buildings.astype(np.uint8) * BLOCKED
+    if served is not None:
+        inner |= served.reshape(MAP_SIZE, MAP_SIZE).astype(np.uint8) * SERVED
+    grid[PAD : PAD + MAP_SIZE, PAD : PAD + MAP_SIZE] = inner
     return grid.ravel()
 
 
 @dataclass
-class Hits:
-    """Visible samples of a batch of rays.
+class LevelHits:
+    """Visible samples of one level of `cast_fans`.
 
-    row: index of the ray in the caller's request; pixel: flat map index;
-    sample: flat index into the table's (step-major) sample arrays, for dist / theta.
+    owner/angle: source index and direction (radians) of each ray cast at this level;
+    row: the ray of each visible sample; pixel: its flat map index; dist: its distance
+    from the source in metres (float32).
     """
 
+    owner: np.ndarray
+    angle: np.ndarray
     row: np.ndarray
     pixel: np.ndarray
-    sample: np.ndarray
+    dist: np.ndarray
 
 
-def cast(
-    blocked_pad: np.ndarray,
-    table: RayTable,
+#: Bits of a padded grid passed to `cast_fans`.
+BLOCKED = 1  # building or off the map: the ray stops here
+SERVED = 2  # already served by a lower order: the ray stops on the 2nd such pixel in a row
+
+
+def cast_fans(
+    grid_pad: np.ndarray,
     src_x: np.ndarray,
     src_y: np.ndarray,
-    ray_ids: np.ndarray,
-    n_steps: int | None = None,
-) -> Hits:
-    """Cast ray `ray_ids[i]` of `table` from source (src_x[i], src_y[i]) for every i.
+    start: np.ndarray,
+    width: np.ndarray,
+    limit_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    grace: int = 4,
+) -> list[LevelHits]:
+    """Cast a fan of rays from each source: directions start[i] .. start[i] + width[i]
+    (radians, counter-clockwise in (x, y) = (col, row) axes; width 2 pi = all round).
 
-    n_steps limits each ray to its first n_steps + 1 samples (pixels), saving work
-    when the caller knows nothing farther matters. Rays are marched in chunks of
-    growing length and dropped once blocked: in a city most rays die within a few
-    tens of metres, so this touches a small fraction of the table.
+    Multi-resolution: steps (R/2, R] of the march use the table of radius R, whose
+    8R rays just cover that ring, and a ray starts alive when either of the two rays
+    of the previous table that bracket it was still alive (a slightly generous line
+    of sight, so no pixel next to a shadow edge is missed by every ray). So each pixel is sampled about 1.3 times
+    instead of R / distance times. A ray is visible up to (excluding) its first
+    BLOCKED pixel and, past its first `grace` steps, its second consecutive SERVED
+    pixel. limit_fn(owner, angle) -> max distance (pixels) per ray, optional: rays end
+    there (their path would be below the floor anyway).
     """
-    n_rays = table.angle.size
-    k_max = table.radius + 1 if n_steps is None else min(int(n_steps) + 1, table.radius + 1)
-    live = np.arange(np.size(ray_ids))
-    ray_ids = np.asarray(ray_ids, dtype=np.int32)
-    base_pad = ((np.asarray(src_y) + PAD) * PADDED + np.asarray(src_x) + PAD).astype(np.int32)
-    base_map = (np.asarray(src_y) * MAP_SIZE + np.asarray(src_x)).astype(np.int32)
-    rows, samples = [], []
-    start, chunk = 0, 8
-    while start < k_max and live.size:
-        stop = min(start + chunk, k_max)
-        rays = ray_ids[live]
-        blocked = blocked_pad[table.off_pad[start:stop, rays] + base_pad[live]]
-        np.maximum.accumulate(blocked, axis=0, out=blocked)
-        step, col = np.nonzero(blocked == 0)
-        rows.append(live[col])
-        samples.append((step + start) * n_rays + rays[col])
-        live = live[blocked[-1] == 0]
-        start, chunk = stop, chunk * 2
-    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    sample = np.concatenate(samples) if samples else np.zeros(0, dtype=np.int64)
-    pixel = table.off_map.ravel()[sample] + base_map[row]
-    return Hits(row=row, pixel=pixel, sample=sample)
+    src_x = np.asarray(src_x, dtype=np.int64)
+    src_y = np.asarray(src_y, dtype=np.int64)
+    start = np.asarray(start, dtype=np.float64)
+    width = np.asarray(width, dtype=np.float64)
+    n_src = src_x.size
+    base_pad = (src_y + PAD) * PADDED + src_x + PAD
+    base_map = src_y * MAP_SIZE + src_x
+    out: list[LevelHits] = []
+    alive = served = None
+    previous = 0
+    for radius in RADII:
+        table = ray_table(radius)
+        n_rays = table.angle.size
+        if alive is None:
+            owner, ray = np.divmod(np.arange(n_src * n_rays), n_rays)
+        else:
+            parent_owner, parent_ray = np.divmod(np.flatnonzero(alive), n_prev)
+            kids = child_rays(radius)[parent_ray]
+            mark = np.zeros(n_src * n_rays, dtype=bool)
+            mark[(parent_owner[:, None] * n_rays + kids)[kids >= 0]] = True
+            owner, ray = np.divmod(np.flatnonzero(mark), n_rays)
+        spacing = 2 * np.pi / n_rays
+        angle = table.angle[ray]
+        rel = (angle - start[owner] + 2 * spacing) % (2 * np.pi)
+        first = 1 if alive is None else previous + 1
+        limit = np.full(owner.size, radius) if limit_fn is None else limit_fn(owner, angle)
+        keep = (rel <= width[owner] + 4 * spacing) & (limit >= first)
+        owner, ray, angle, limit = owner[keep], ray[keep], angle[keep], limit[keep]
+        if owner.size == 0:
+            break
+        cell = grid_pad[table.off_pad[first : radius + 1, ray] + base_pad[owner]]
+        steps = np.arange(first, radius + 1)[:, None]
+        dead = (cell & BLOCKED) | (steps > limit).astype(np.uint8)
+        now_served = cell >> 1
+        if now_served.any():
+            before = np.zeros(owner.size, dtype=np.uint8)
+            if served is not None:
+                left, right = parent_rays(radius)
+                before = served[owner * n_prev + left[ray]] & served[owner * n_prev + right[ray]]
+            twice = now_served & np.concatenate([before[None, :], now_served[:-1]])
+            twice[: max(grace - first, 0)] = 0
+            dead |= twice
+        np.maximum.accumulate(dead, axis=0, out=dead)
+        step, row = np.nonzero(dead == 0)
+        step += first
+        pixel = table.off_map[step, ray[row]] + base_map[owner[row]]
+        out.append(LevelHits(owner, angle, row, pixel, table.dist[step, ray[row]]))
+        alive = np.zeros(n_src * n_rays, dtype=bool)
+        alive[owner * n_rays + ray] = dead[-1] == 0
+        served = np.zeros(n_src * n_rays, dtype=np.uint8)
+        served[owner * n_rays + ray] = now_served[-1]
+        previous, n_prev = radius, n_rays
+    return out
 
 
 def visible_from(blocked_pad: np.ndarray, x: int, y: int) -> np.ndarray:
     """(MAP_SIZE, MAP_SIZE) bool: pixels with a clear line of sight to pixel (x, y)."""
-    table = ray_table(RADII[-1])
-    n = table.angle.size
-    hits = cast(blocked_pad, table, np.full(n, x), np.full(n, y), np.arange(n))
     out = np.zeros(MAP_SIZE * MAP_SIZE, dtype=bool)
-    out[hits.pixel] = True
+    out[y * MAP_SIZE + x] = blocked_pad[(y + PAD) * PADDED + x + PAD] == 0
+    for level in cast_fans(blocked_pad, [x], [y], np.zeros(1), np.full(1, 2 * np.pi)):
+        out[level.pixel] = True
     return out.reshape(MAP_SIZE, MAP_SIZE)
 
 
@@ -163,32 +233,39 @@ def through_walls(
 
     cost = wall_cost * (walls entered) + metre_cost * (metres inside buildings); a
     (MAP_SIZE, MAP_SIZE) float32 map, +inf where the ray crosses no wall (line of sight,
-    handled elsewhere), is not free, or costs more than max_cost. Rays stop once over
-    max_cost. Where several rays hit one pixel any of them is kept (they differ by at
-    most a pixel of building). Used for the optional wall-penetration path.
+    handled elsewhere), is not free, or costs more than max_cost (rays stop there).
+    Same multi-resolution march as `cast_fans`; a ray inherits the cheaper state of
+    the two rays that bracket it. Used for the optional wall-penetration path.
     """
-    table = ray_table(RADII[-1])
-    n = table.angle.size
-    step_m = (1.0 / np.maximum(np.abs(np.cos(table.angle)), np.abs(np.sin(table.angle))))
-    step_m = step_m.astype(np.float32)
-    base_pad = (y + PAD) * PADDED + x + PAD
     cost = np.full(MAP_SIZE * MAP_SIZE, np.inf, dtype=np.float32)
-    live = np.arange(n)
-    last = np.zeros(n, dtype=np.int16)
-    walls = np.zeros(n, dtype=np.int16)
-    inside = np.zeros(n, dtype=np.int16)
-    start, chunk = 1, 8
-    while start <= table.radius and live.size:
-        stop = min(start + chunk, table.radius + 1)
-        blocked = blocked_pad[table.off_pad[start:stop, live] + base_pad].astype(np.int16)
-        entered = np.diff(blocked, axis=0, prepend=last[live][None, :]) == 1
-        wall_count = walls[live] + np.cumsum(entered, axis=0, dtype=np.int16)
-        inside_count = inside[live] + np.cumsum(blocked, axis=0, dtype=np.int16)
-        ray_cost = wall_cost * wall_count + metre_cost * inside_count * step_m[live]
+    base_pad, base_map = (y + PAD) * PADDED + x + PAD, y * MAP_SIZE + x
+    previous = 0
+    for radius in RADII:
+        table = ray_table(radius)
+        if previous == 0:
+            ray = np.arange(table.angle.size)
+            last = walls = np.zeros(ray.size, dtype=np.int16)
+            metres = np.zeros(ray.size, dtype=np.float32)
+        else:
+            left, right = parent_rays(radius)
+            end_cost = wall_cost * walls + metre_cost * metres
+            parent = np.where(end_cost[left] <= end_cost[right], left, right)
+            ray = np.flatnonzero(end_cost[parent] <= max_cost)
+            parent = parent[ray]
+            last, walls, metres = last[parent], walls[parent], metres[parent]
+        if ray.size == 0:
+            break
+        step_m = 1.0 / np.maximum(np.abs(np.cos(table.angle[ray])), np.abs(np.sin(table.angle[ray])))
+        blocked = (blocked_pad[table.off_pad[previous + 1 : radius + 1, ray] + base_pad] & BLOCKED)
+        blocked = blocked.astype(np.int16)
+        entered = np.diff(blocked, axis=0, prepend=last[None, :]) == 1
+        wall_count = walls + np.cumsum(entered, axis=0, dtype=np.int16)
+        inside_m = metres + np.cumsum(blocked, axis=0, dtype=np.float32) * step_m.astype(np.float32)
+        ray_cost = wall_cost * wall_count + metre_cost * inside_m
         step, col = np.nonzero((blocked == 0) & (wall_count > 0) & (ray_cost <= max_cost))
-        pixel = table.off_map[step + start, live[col]] + (y * MAP_SIZE + x)
-        cost[pixel] = ray_cost[step, col]
-        last[live], walls[live], inside[live] = blocked[-1], wall_count[-1], inside_count[-1]
-        live = live[ray_cost[-1] <= max_cost]
-        start, chunk = stop, chunk * 2
+        cost[table.off_map[step + previous + 1, ray[col]] + base_map] = ray_cost[step, col]
+        full = lambda a: np.zeros(table.angle.size, dtype=a.dtype)  # noqa: E731
+        last, walls, metres = full(blocked), full(wall_count), full(inside_m) + np.inf
+        last[ray], walls[ray], metres[ray] = blocked[-1], wall_count[-1], inside_m[-1]
+        previous = radius
     return cost.reshape(MAP_SIZE, MAP_SIZE)

@@ -57,7 +57,9 @@ def one_hot_target(tx_xy: torch.Tensor, size: int) -> torch.Tensor:
     return target
 
 
-def check_input(x: torch.Tensor, model_name: str, *, multiple: int = 1, size: int | None = None) -> None:
+def check_input(
+    x: torch.Tensor, model_name: str, *, multiple: int = 1, size: int | None = None
+) -> None:
     """Raise LocNetError unless x is a (B, 2, H, W) float batch a model can take.
 
     multiple: H and W must be divisible by it (pooling depth of a fully
@@ -71,7 +73,9 @@ def check_input(x: torch.Tensor, model_name: str, *, multiple: int = 1, size: in
             f"DESIGN.md §1 (locnet.data.sampling.encode_input), got {tuple(x.shape)}"
         )
     if not x.is_floating_point():
-        raise LocNetError(f"{model_name}: input must be a float tensor, got {x.dtype}; use x.float()")
+        raise LocNetError(
+            f"{model_name}: input must be a float tensor, got {x.dtype}; use x.float()"
+        )
     height, width = x.shape[-2:]
     if size is not None and (height, width) != (size, size):
         raise LocNetError(

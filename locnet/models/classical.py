@@ -73,7 +73,8 @@ def pixel_grid(height: int, width: int, device: torch.device) -> torch.Tensor:
 def distance_map(points: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, 2) points -> (B, H, W) Euclidean distance in metres from each pixel."""
     grid = pixel_grid(height, width, points.device)
-    return (torch.cdist(grid[None], points[:, None].float())[..., 0] * PIXEL_M).view(-1, height, width)
+    dist = torch.cdist(grid[None], points[:, None].float())[..., 0] * PIXEL_M
+    return dist.view(-1, height, width)
 
 
 class ClassicalModel(LocalizationModel):
@@ -98,7 +99,8 @@ class ClassicalModel(LocalizationModel):
 
 
 def _centre(batch: int, height: int, width: int, device: torch.device) -> torch.Tensor:
-    return torch.tensor([[width // 2, height // 2]], dtype=torch.float32, device=device).expand(batch, 2)
+    centre = torch.tensor([[width // 2, height // 2]], dtype=torch.float32, device=device)
+    return centre.expand(batch, 2)
 
 
 class Centre(ClassicalModel):
@@ -149,7 +151,8 @@ class Centroid(ClassicalModel):
         batch, _, height, width = x.shape
         r = read_sensors(x)
         use = r.valid & ~r.censored
-        rel_db = r.db - r.db.masked_fill(~use, -torch.inf).amax(dim=1, keepdim=True).clamp_min(FLOOR_DB)
+        best = r.db.masked_fill(~use, -torch.inf).amax(dim=1, keepdim=True).clamp_min(FLOOR_DB)
+        rel_db = r.db - best  # relative to the strongest reading: no underflow in 10^(dB/10)
         weight = torch.where(use, torch.pow(10.0, rel_db / 10.0), torch.zeros_like(r.db))
         total = weight.sum(dim=1, keepdim=True)
         xy = (weight[..., None] * r.xy).sum(dim=1) / total.clamp_min(1e-30)
@@ -180,7 +183,9 @@ class PathLoss(ClassicalModel):
         r = read_sensors(x)
         height, width = x.shape[-2:]
         grid = pixel_grid(height, width, x.device)
-        maps = [self._one(grid, r.xy[i], r.db[i], r.valid[i], r.censored[i]) for i in range(x.shape[0])]
+        maps = [
+            self._one(grid, r.xy[i], r.db[i], r.valid[i], r.censored[i]) for i in range(x.shape[0])
+        ]
         scores = torch.stack(maps).view(-1, height, width)
         building = x[:, 1] < -0.5
         floor = scores.masked_fill(building, torch.inf).flatten(1).amin(dim=1)
@@ -204,7 +209,8 @@ class PathLoss(ClassicalModel):
             var_u = (du * du).sum(dim=1, keepdim=True)
             cov = (du * (db - mean_p)).sum(dim=1, keepdim=True)
             identifiable = var_u > 1e-6
-            n = torch.where(identifiable, cov / var_u.clamp_min(1e-6), torch.full_like(var_u, DEFAULT_EXPONENT))
+            fitted = cov / var_u.clamp_min(1e-6)
+            n = torch.where(identifiable, fitted, torch.full_like(var_u, DEFAULT_EXPONENT))
             n = n.clamp(*EXPONENT_RANGE)
             a = mean_p - n * mean_u
         else:
@@ -219,7 +225,11 @@ class PathLoss(ClassicalModel):
 _DESCRIPTIONS = {
     "centre": (Centre, "heatmap", "map centre pixel: the sanity floor (~104 m RMSE on 256 m maps)"),
     "strongest": (Strongest, "heatmap", "position of the sensor with the strongest reading"),
-    "centroid": (Centroid, "coordinates", "RSS-weighted centroid of the sensors (linear power weights)"),
+    "centroid": (
+        Centroid,
+        "coordinates",
+        "RSS-weighted centroid of the sensors (linear power weights)",
+    ),
     "pathloss": (
         PathLoss,
         "heatmap",

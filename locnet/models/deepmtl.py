@@ -1,4 +1,4 @@
-"""DeepMTL baseline (Zhan et al., 2021), re-implemented as the LocNet paper compared it (DESIGN.md §4).
+"""DeepMTL baseline (Zhan et al., 2021), rebuilt as the LocNet paper compared it (DESIGN.md §4).
 
 Stage 1, "Sen2Peak": four 5x5 convolutions (2 -> 8 -> 32 -> 8 -> 1 channels, GroupNorm +
 ReLU between) turn the sparse sensor input into a peak map, trained with squared error to a
@@ -151,8 +151,9 @@ class DeepMTL(LocalizationModel):
     ) -> torch.Tensor:
         """Per-image summed squared error to the Gaussian target + YOLOv3 loss, mean over batch.
 
-        The squared error is summed over pixels (a mean over 65,536 pixels would let an
-        all-zero map win); `stage` overrides the model's `stage` for this call.
+        The squared error is summed over pixels: a mean over 65,536 pixels would shrink
+        the gradient of the ~9 peak pixels until an all-zero map looks converged.
+        `stage` overrides the model's `stage` for this call.
         """
         check_size(x)
         stage = self.stage if stage is None else stage

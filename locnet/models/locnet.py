@@ -65,6 +65,17 @@ class Encoder(nn.Module):
         return x, skips
 
 
+def transpose_as_conv(layer: nn.ConvTranspose2d, x: torch.Tensor) -> torch.Tensor:
+    """Same result as layer(x) for a stride-1 3x3 transposed conv with padding 1.
+
+    A stride-1 transposed convolution is a plain convolution with the kernel flipped
+    and in/out channels swapped; plain convolutions have the fast oneDNN CPU path
+    (about 2x faster than conv_transpose2d on CPU). Parameters stay those of `layer`.
+    """
+    weight = layer.weight.flip(2, 3).transpose(0, 1)
+    return F.conv2d(x, weight, layer.bias, padding=layer.kernel_size[0] - 1 - layer.padding[0])
+
+
 class Decoder(nn.Module):
     """Transposed 3x3 convs (stride 1) with bilinear x2 upsampling and concatenated skips."""
 
@@ -81,7 +92,7 @@ class Decoder(nn.Module):
 
     def _block(self, x: torch.Tensor, index: int) -> torch.Tensor:
         conv = getattr(self, "conv2d_transpose" if index == 0 else f"conv2d_transpose_{index}")
-        return F.leaky_relu(getattr(self, f"bn_{index}")(conv(x)), LEAKY_SLOPE)
+        return F.leaky_relu(getattr(self, f"bn_{index}")(transpose_as_conv(conv, x)), LEAKY_SLOPE)
 
     def forward(self, x: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
         x = self._block(x, 0)

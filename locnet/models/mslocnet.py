@@ -81,12 +81,12 @@ class MSLocNet(LocalizationModel):
         c_in = cfg.widths[0]
         for i, (width, count) in enumerate(zip(cfg.widths, cfg.blocks)):
             first = BasicBlock(c_in, width, stride=1 if i == 0 else 2)
-            stages.append(nn.Sequential(first, *[BasicBlock(width, width) for _ in range(count - 1)]))
+            rest = [BasicBlock(width, width) for _ in range(count - 1)]
+            stages.append(nn.Sequential(first, *rest))
             c_in = width
         self.stages = nn.ModuleList(stages)
-        self.fusion = nn.ModuleList(
-            FusionStep(cfg.widths[i + 1], cfg.widths[i]) for i in reversed(range(len(cfg.widths) - 1))
-        )
+        levels = reversed(range(len(cfg.widths) - 1))
+        self.fusion = nn.ModuleList(FusionStep(cfg.widths[i + 1], cfg.widths[i]) for i in levels)
         self.head = nn.Conv2d(cfg.widths[0], 1, 1)
         for module in self.modules():
             if isinstance(module, nn.Conv2d):

@@ -55,9 +55,8 @@ class TLDL(LocalizationModel):
         cfg = self.config = config or TLDLConfig()
         self.options = {}
         widths = cfg.widths
-        self.down = nn.ModuleList(
-            double_conv(c_in, c_out) for c_in, c_out in zip((cfg.in_channels,) + widths[:-1], widths)
-        )
+        inputs = (cfg.in_channels,) + widths[:-1]
+        self.down = nn.ModuleList(double_conv(c_in, c_out) for c_in, c_out in zip(inputs, widths))
         self.up = nn.ModuleList(
             nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2)
             for i in reversed(range(len(widths) - 1))

@@ -141,7 +141,7 @@ def split_anchors(raw: torch.Tensor, n_anchors: int) -> torch.Tensor:
 def decode_boxes(
     raw: torch.Tensor, anchors_px: torch.Tensor, stride: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Raw head output -> boxes (B, A, H, W, 4) as (cx, cy, w, h) pixels and confidence (B, A, H, W).
+    """Raw head -> boxes (B, A, H, W, 4) as (cx, cy, w, h) pixels and confidence (B, A, H, W).
 
     cx = (column + sigmoid(t_x)) * stride; w = anchor_w * exp(t_w); confidence =
     sigmoid(objectness) * max class probability (YOLOv3's per-box score).
@@ -162,7 +162,7 @@ def decode_boxes(
 def best_box_centre(
     raw: torch.Tensor, anchors_px: torch.Tensor, stride: int, threshold: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Most confident box per image -> (centre (B, 2) pixels (x, y), confidence (B,), passed (B,) bool).
+    """Most confident box per image -> centre (B, 2) pixels (x, y), confidence (B,), passed (B,).
 
     The centre is in the [k, k + 1) pixel convention; subtract 0.5 for a pixel index.
     """

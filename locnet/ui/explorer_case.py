@@ -109,10 +109,10 @@ def sensor_controls(buildings: np.ndarray) -> None:
     state = st.session_state
     st.slider("Sampling rate (% of the 65,536 pixels)", MIN_RATE_PERCENT, MAX_RATE_PERCENT, step=RATE_STEP,
               format="%.2f %%", **bind(S.RATE, convert=float, then=S.request_sampling))
-    c_seed, c_resample, c_clear = st.columns([1, 1, 1], vertical_alignment="bottom")
-    c_seed.number_input("Seed", min_value=0, step=1, **bind(S.SEED, convert=int, then=S.request_sampling))
-    c_resample.button("Resample", on_click=S.resample, args=(state,), width="stretch")
-    c_clear.button("Clear all", on_click=S.clear_sensors, args=(state,), width="stretch")
+    st.number_input("Seed of the draw", min_value=0, step=1, **bind(S.SEED, convert=int, then=S.request_sampling))
+    c_resample, c_clear = st.columns(2)
+    c_resample.button("Resample", icon=":material/shuffle:", on_click=S.resample, args=(state,), width="stretch")
+    c_clear.button("Clear all", icon=":material/clear_all:", on_click=S.clear_sensors, args=(state,), width="stretch")
     try:
         S.ensure_sensors(state, buildings, sample_mask)
     except LocNetError as exc:

@@ -54,8 +54,11 @@ def test_wrong_image_size_is_reported_with_the_file(make_app, tiny_dataset: Path
 def test_typing_a_folder_in_the_sidebar_updates_the_lasting_state(make_app, tmp_path: Path):
     at = make_app().run()
     at.sidebar.text_input[0].set_value(str(tmp_path / "elsewhere")).run()
+    assert not at.exception
     assert at.session_state[S.DATASET_DIR] == str(tmp_path / "elsewhere")
-    assert "elsewhere" in _texts(at.sidebar.error)
+    # AppTest (streamlit 1.67) drops sidebar elements after the first run of an
+    # st.navigation app, so the page's own message is what this rerun can check.
+    assert "elsewhere" in _texts(at.error)
 
 
 def test_missing_checkpoint_folder_is_a_warning_not_an_error(make_app, tmp_path: Path):

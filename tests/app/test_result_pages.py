@@ -107,7 +107,7 @@ def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
     write_results_folder(other / "tiny", samples, fingerprint="0" * 16, dataset_path="data/elsewhere")
     at = page("gallery_environments", other, tiny_dataset)
     assert "data/elsewhere" in at.warning[0].value and "python -m locnet evaluate" in at.warning[0].value
-    assert not at.get("imgs")  # no building maps of the wrong dataset
+    assert not at.get("image")  # no building maps of the wrong dataset
 
 
 @pytest.mark.slow
@@ -139,7 +139,7 @@ def test_environment_gallery_sorted_and_filtered(results_root, tiny_dataset):
     at = page("gallery_environments", results_root, tiny_dataset)
     table = at.dataframe[0].value
     assert table["rmse_m"].is_monotonic_increasing and {"building_density", "n_blocks"} <= set(table.columns)
-    assert len(at.get("imgs")) > 0
+    assert len(at.get("image")) > 0
     before = table["rmse_m"].tolist()
     at.selectbox[2].set_value(0.01).run()
     assert at.dataframe[0].value["rmse_m"].tolist() != before
@@ -158,3 +158,18 @@ def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
     city = sorted(at.multiselect[0].options)[0]
     at.multiselect[0].set_value([city]).run()
     assert all(city in m.value for m in at.markdown if m.value.startswith("**#"))
+
+
+@pytest.mark.slow
+def test_open_in_explorer_hands_the_case_over(make_app, results_root, tiny_dataset):
+    at = make_app(**{R.ROOT_KEY: str(results_root)}).run()
+    at.switch_page("pages/gallery_cases.py").run()
+    assert not at.exception and at.title[0].value == "Cases"
+    header = next(m.value for m in at.markdown if m.value.startswith("**#1"))
+    n_sensors = int(header.split(" sensors")[0].rsplit("· ", 1)[1])
+    at.button(key="open-case-0").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Explorer"
+    assert at.session_state[app_state.SENSOR_SOURCE] == "case"
+    assert len(at.session_state[app_state.SENSORS]) == n_sensors
+    assert f"map {at.session_state[app_state.MAP_ID]} ·" in header

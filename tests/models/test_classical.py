@@ -13,7 +13,7 @@ from locnet.models.registry import count_parameters, create_model, model_info
 SIZE = 256
 
 
-def encode(sensors: list[tuple[int, int, int]], buildings: np.ndarray | None = None, env: bool = True):
+def encode(sensors: list, buildings: np.ndarray | None = None, env: bool = True) -> torch.Tensor:
     """(x, y, gray) sensor list -> (2, SIZE, SIZE) input encoded as DESIGN.md §1."""
     buildings = np.zeros((SIZE, SIZE)) if buildings is None else buildings
     mask = np.zeros((SIZE, SIZE))
@@ -91,7 +91,8 @@ def test_pathloss_never_picks_a_building_and_uses_censored_sensors():
     ys = np.array([200, 170, 170, 240, 20, 20])
     gray = log_distance_gray(tx, xs, ys, exponent=4.5)
     assert gray[4] == gray[5] == 0 and gray[:4].min() > 0  # far sensors read the floor: censored
-    x = torch.stack([encode(list(zip(xs, ys, gray)), buildings), encode(list(zip(xs, ys, gray)), env=False)])
+    sensors = list(zip(xs, ys, gray))
+    x = torch.stack([encode(sensors, buildings), encode(sensors, env=False)])
     pred = PathLoss().predict(x)
     px, py = pred.xy[0].long().tolist()
     assert buildings[py, px] == 0
@@ -116,7 +117,7 @@ def test_registry_metadata_and_no_parameters(name):
     assert info.family == "classical" and not info.trainable
     assert count_parameters(create_model(name)) == 0
     with pytest.raises(NotImplementedError):
-        create_model(name).training_loss(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, dtype=torch.long))
+        create_model(name).training_loss(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2).long())
 
 
 def test_pathloss_censored_reading_breaks_mirror_ambiguity():

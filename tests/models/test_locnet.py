@@ -120,3 +120,12 @@ def test_bad_options_and_inputs_raise():
         model(torch.rand(1, 2, 100, 100))
     with pytest.raises(LocNetError, match=r"\(B, 2, H, W\)"):
         model(torch.rand(1, 3, 64, 64))
+
+
+def test_decoder_transposed_convs_match_torch_conv_transpose():
+    from locnet.models.locnet import transpose_as_conv
+
+    torch.manual_seed(0)
+    layer = LocNet().decoder.conv2d_transpose_4
+    x = torch.randn(2, 54, 16, 16)
+    assert torch.allclose(transpose_as_conv(layer, x), layer(x), atol=1e-5)

@@ -15,7 +15,8 @@ ALL_MODELS = {
 }
 # Paper sizes (DESIGN.md §2, §4); LocNet must match exactly, baselines within 3 %.
 EXPECTED_PARAMS = {
-    "locnet": 128_743, "mslocnet": 0.31e6, "tldl": 31.0e6, "deepmtl": 61.5e6, "deeptxfinder": 67.4e6,
+    "locnet": 128_743, "mslocnet": 0.31e6, "tldl": 31.0e6, "deepmtl": 61.5e6,
+    "deeptxfinder": 67.4e6,
     "centre": 0, "strongest": 0, "centroid": 0, "pathloss": 0,
 }
 BIG = {"tldl", "deepmtl"}  # > 5 s for a 256x256 batch of 2 on a 2-core CPU

@@ -1,0 +1,125 @@
+"""The Explorer page in AppTest: default case, sampling, clicks (via session state),
+open_case from other pages, bad checkpoints, zero sensors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from locnet import app_state as S
+from locnet.data.radiomapseer import open_dataset
+from locnet.data.sampling import n_sensors_for_rate
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _results(at):
+    """The results table as a DataFrame (the only dataframe on the page)."""
+    assert len(at.dataframe) == 1, f"no results table; errors: {_texts(at.error)}"
+    return at.dataframe[0].value
+
+
+def _sensor_count(at) -> int:
+    line = next(m.value for m in at.markdown if "sensors**" in m.value)
+    return int(line.split("**")[1].split()[0])
+
+
+def test_default_case_runs_locnet_and_reports_an_error_in_metres(make_app):
+    at = make_app().run()
+    assert not at.exception and not at.error
+    table = _results(at)
+    locnet = table[table["model"] == "LocNet"]
+    assert len(locnet) == 1
+    error_m = float(locnet["error (m)"].iloc[0])
+    assert 0.0 <= error_m <= 256 * np.sqrt(2)
+    assert locnet["device"].iloc[0] == "cpu" and float(locnet["runtime (ms)"].iloc[0]) > 0
+    assert len(locnet["top-5 candidates (m)"].iloc[0].split(") (")) == 5
+    assert {"Strongest sensor", "RSS centroid"} <= set(table["model"])
+    assert len(at.get("plotly_chart")) >= 1 + len(table)  # the case map + one heatmap per model
+
+
+def test_rate_slider_changes_the_sensor_count(make_app):
+    at = make_app().run()
+    assert _sensor_count(at) == n_sensors_for_rate(S.DEFAULT_RATE_PERCENT)
+    at.slider[0].set_value(0.1).run()
+    assert not at.exception
+    assert _sensor_count(at) == n_sensors_for_rate(0.1)
+    assert at.session_state[S.RATE] == pytest.approx(0.1)
+    at.slider[0].set_value(0.01).run()
+    assert _sensor_count(at) == n_sensors_for_rate(0.01)
+
+
+def test_resample_and_clear_buttons(make_app):
+    at = make_app().run()
+    before = list(at.session_state[S.SENSORS])
+    next(b for b in at.button if b.label == "Resample").click().run()
+    after = list(at.session_state[S.SENSORS])
+    assert after != before and len(after) == len(before) and at.session_state[S.SEED] == 1
+    next(b for b in at.button if b.label == "Clear all").click().run()
+    assert not at.exception and _sensor_count(at) == 0
+    assert "No sensors" in _texts(at.warning)
+    assert len(at.dataframe) == 0  # nothing is run on zero sensors
+
+
+def test_manual_sensors_stand_for_clicks(make_app, tiny_dataset: Path):
+    ds = open_dataset(tiny_dataset)
+    map_id = ds.maps[0]
+    outdoor = np.argwhere(ds.buildings(map_id) == 0)[:: 500][:3]
+    sensors = [(int(x), int(y)) for y, x in outdoor]
+    at = make_app(**{S.MAP_ID: map_id, S.SENSORS: sensors, S.SENSOR_SOURCE: "manual"}).run()
+    assert not at.exception
+    assert _sensor_count(at) == 3 and "edited by clicks" in _texts(at.markdown)
+    assert "LocNet" in set(_results(at)["model"])
+
+
+def test_placed_transmitter_is_simulated_live(make_app, tiny_dataset: Path):
+    ds = open_dataset(tiny_dataset)
+    map_id = ds.maps[0]
+    y, x = np.argwhere(ds.buildings(map_id) == 0)[1000]
+    at = make_app(**{S.MAP_ID: map_id, S.TX_ID: None, S.TX_XY: (int(x), int(y))}).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="_w_" + S.TX_ID).value == "placed by click"
+    assert f"placed transmitter at ({x}, {y}) m" in str(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_open_case_from_another_page_is_honoured(make_app, tiny_dataset: Path):
+    ds = open_dataset(tiny_dataset)
+    map_id, tx_id = ds.samples_in("val")[0]
+    mask = ds.load_mask(ds.mask_refs("val")[0])
+    sensors = [(int(x), int(y)) for y, x in np.argwhere(mask)]
+    state: dict = {}
+    S.open_case(state, dataset_dir=tiny_dataset, map_id=map_id, tx_id=tx_id, sensors_xy=sensors)
+    at = make_app(**state).run()
+    assert not at.exception and not at.error
+    assert at.session_state[S.MAP_ID] == map_id and at.session_state[S.TX_ID] == tx_id
+    assert list(at.session_state[S.SENSORS]) == sensors
+    assert _sensor_count(at) == len(sensors) and "opened case" in _texts(at.markdown)
+
+
+def test_checkpoint_of_another_shape_is_an_error_not_a_traceback(make_app, tmp_path: Path):
+    from locnet.checkpoints import build_checkpoint, atomic_torch_save
+    from locnet.models.registry import create_model
+
+    payload = build_checkpoint("locnet", create_model("locnet"))
+    payload["state_dict"] = {k: torch.zeros(3) for k in list(payload["state_dict"])[:5]}
+    atomic_torch_save(payload, tmp_path / "locnet.pt")
+    (tmp_path / "locnet-bbce.pt").write_bytes(b"not a checkpoint at all")
+    at = make_app(checkpoint_dir=tmp_path).run()
+    assert not at.exception
+    assert "does not fit model 'locnet'" in _texts(at.error)
+    table = _results(at)
+    assert "does not fit" in table.loc[table["model"] == "LocNet", "problem"].iloc[0]
+    assert table["error (m)"].notna().sum() == len(table) - 1  # the other models still ran
+
+
+def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, tmp_path: Path):
+    at = make_app(checkpoint_dir=tmp_path).run()
+    assert not at.exception
+    notes = _texts(at.markdown)
+    assert "python -m locnet train --model locnet" in notes
+    assert "LocNet" not in set(_results(at)["model"])
