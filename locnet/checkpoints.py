@@ -140,12 +140,13 @@ def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool 
     try:
         return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc) or "Weights only" in str(exc):
+        if "Unsupported global" in str(exc):
             raise CheckpointError(
                 f"checkpoint {path} contains Python objects other than tensors and plain "
                 "types, so it is not loaded (unsafe); re-save its state_dict with torch.save"
             ) from exc
-        raise CheckpointError(f"checkpoint {path} is corrupt ({exc}); re-download or retrain it") from exc
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (unreadable "
+                              "pickle); re-download or retrain it") from exc
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise CheckpointError(
             f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: "

@@ -37,7 +37,8 @@ def series_color(model: str, variant: str = DEFAULT_VARIANT) -> str:
 
 def _layout(fig: go.Figure, title: str, **axes) -> go.Figure:
     fig.update_layout(title=title, template=PLOT_TEMPLATE, hovermode="closest",
-                      legend=dict(orientation="v"), margin=dict(l=60, r=20, t=60, b=50), **axes)
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
+                      margin=dict(l=60, r=20, t=60, b=40), **axes)
     return fig
 
 

@@ -226,6 +226,23 @@ def series_label(model: str, variant: str = DEFAULT_VARIANT) -> str:
     return name if variant in (DEFAULT_VARIANT, "", None) else f"{name} ({variant})"
 
 
+def series_options(table: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Legend label -> (model, variant) of every series in `table`, in a fixed order:
+    LocNet first, then the paper's baselines, classical ones, anything else; LocNet's
+    ablation variants after its default (`env-focal`)."""
+    models = list(DISPLAY_NAMES)
+    variants = [ENV_VARIANT, NOENV_VARIANT, *LOSS_VARIANTS]
+
+    def order(key: tuple[str, str]) -> tuple:
+        model, variant = key
+        return (variant not in (DEFAULT_VARIANT, ENV_VARIANT),
+                models.index(model) if model in models else len(models), model,
+                variants.index(variant) if variant in variants else len(variants), variant)
+
+    keys = sorted(set(zip(table["model"], table["variant"])), key=order)
+    return {series_label(m, v): (m, v) for m, v in keys}
+
+
 def paper_reference() -> pd.DataFrame:
     """The paper's approximate RMSE per (model, variant, rate): columns model, variant, rate_percent, rmse_m."""
     rows = [(m, v, r, e) for (m, v), curve in PAPER_RMSE_M.items() for r, e in curve.items()]

@@ -42,8 +42,7 @@ def pick_results(root, dataset_dir) -> R.ResultSet | None:
 
 def show(res: R.ResultSet) -> None:
     summary = res.summary
-    series = summary[["model", "variant"]].drop_duplicates()
-    labels = {R.series_label(m, v): (m, v) for m, v in series.itertuples(index=False)}
+    labels = R.series_options(summary)
     main = [lab for lab, (_, v) in labels.items() if v in (R.DEFAULT_VARIANT, R.ENV_VARIANT)]
     left, right = st.columns([1, 3])
     metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)

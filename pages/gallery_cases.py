@@ -95,8 +95,7 @@ if picked is not None and picked.samples is None:
              f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`")
 elif picked is not None:
     samples = picked.samples
-    labels = {R.series_label(m, v): (m, v) for m, v in
-              samples[["model", "variant"]].drop_duplicates().itertuples(index=False)}
+    labels = R.series_options(samples)
     a, b, c = st.columns([2, 1, 2])
     label = a.selectbox("Model", list(labels))
     rate = b.selectbox("Sampling rate (%)", [ALL_RATES, *sorted(samples["rate_percent"].unique())],
@@ -110,7 +109,10 @@ elif picked is not None:
     if cases.empty:
         st.info("No samples match these filters.")
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
-    for i, row in cases.iterrows():
-        other = None if compare == NO_COMPARISON else (compare, R.same_case(samples, row, *labels[compare]))
-        show_case(i, row, label, other, dataset_dir)
+    per_row = 1 if compare != NO_COMPARISON else 2  # two cases side by side, or a case and its comparison
+    for start in range(0, len(cases), per_row):
+        for column, (i, row) in zip(st.columns(per_row), cases.iloc[start:start + per_row].iterrows()):
+            other = None if compare == NO_COMPARISON else (compare, R.same_case(samples, row, *labels[compare]))
+            with column:
+                show_case(i, row, label, other, dataset_dir)
     st.caption(picked.source(R.SAMPLES_FILE))

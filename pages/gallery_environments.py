@@ -72,8 +72,7 @@ if picked is not None and picked.per_environment is None:
              f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`")
 elif picked is not None:
     per_env = picked.per_environment
-    labels = {R.series_label(m, v): (m, v) for m, v in
-              per_env[["model", "variant"]].drop_duplicates().itertuples(index=False)}
+    labels = R.series_options(per_env)
     a, b, c = st.columns([2, 1, 1])
     model, variant = labels[a.selectbox("Model", list(labels))]
     rate = b.selectbox("Sampling rate (%)", [ALL_RATES, *sorted(per_env["rate_percent"].unique())],
@@ -86,13 +85,15 @@ elif picked is not None:
         ranked = ranked.merge(statistics(dataset_dir, stamp, tuple(ranked["map"])), on="map", how="left")
     else:
         st.info("Maps and statistics need the dataset these results were computed on (sidebar).")
+    n_best = min(k, (len(ranked) + 1) // 2)  # best and worst never show the same environment
+    n_worst = min(k, len(ranked) - n_best)
     best, worst = st.columns(2)
     with best:
-        st.subheader(f"Best {min(k, len(ranked))}")
-        grid(ranked.head(k), dataset_dir)
+        st.subheader(f"Best {n_best} of {len(ranked)}")
+        grid(ranked.head(n_best), dataset_dir)
     with worst:
-        st.subheader(f"Worst {min(k, len(ranked))}")
-        grid(ranked.iloc[::-1].head(k), dataset_dir)
+        st.subheader(f"Worst {n_worst} of {len(ranked)}")
+        grid(ranked.iloc[::-1].head(n_worst), dataset_dir)
     st.caption(picked.source(R.PER_ENV_FILE))
     if "building_density" in ranked and ranked["building_density"].notna().any():
         axis = st.radio("Statistic", list(STAT_AXES), format_func=STAT_AXES.get, horizontal=True)

@@ -265,3 +265,11 @@ def test_results_root_precedence(monkeypatch):
     monkeypatch.setenv(R.ROOT_ENV, "/srv/results")
     assert R.results_root({}) == Path("/srv/results")
     assert R.results_root({R.ROOT_KEY: "mine"}) == Path("mine")
+
+
+def test_series_options_order():
+    table = pd.DataFrame({"model": ["centroid", "locnet", "zzz", "mslocnet", "locnet", "locnet"],
+                          "variant": ["default", "env-mse", "default", "default", "noenv-focal", "env-focal"]})
+    assert list(R.series_options(table)) == ["LocNet (env-focal)", "MSLocNet", "RSS centroid", "zzz",
+                                             "LocNet (noenv-focal)", "LocNet (env-mse)"]
+    assert R.series_options(table)["MSLocNet"] == ("mslocnet", "default")

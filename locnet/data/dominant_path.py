@@ -4,10 +4,12 @@ How the search works (in the spirit of WinProp's dominant path model):
 - order 0: the transmitter lights every pixel in its line of sight;
 - order k: building corners reached at order k-1 that sit on a shadow boundary become
   secondary sources. Each keeps the state of the path that reached it (length so far,
-  accumulated turn and corner losses, incoming direction) and casts rays into the
-  wedge behind it, up to the distance where the path would fall below the floor.
-  A pixel's loss via a corner depends on the turn it makes there, so the min over
-  sources is taken per pixel.
+  accumulated turn and corner losses, incoming direction) and casts a fan of rays into
+  the shadow side, each ray ending where its path would fall below the floor or where
+  it re-enters ground lower orders already reach (what lies behind that is another
+  corner's shadow). A pixel's loss via a corner depends on the turn it makes there,
+  so the min over sources is taken per pixel;
+- optionally, the direct ray through buildings (wall + per-metre loss) competes too.
 Per-map work (corners, canyon map, padded blocked grid) lives in `MapGeometry`, so many
 transmitters on one map share it.
 
@@ -162,7 +164,9 @@ def _reach_m(params: PropagationParams, src: Sources, constant_db: float) -> np.
     return total - src.length
 
 
-def _fans(geom: MapGeometry, params: PropagationParams, src: Sources) -> tuple[np.ndarray, np.ndarray]:
+def _fans(
+    geom: MapGeometry, params: PropagationParams, src: Sources
+) -> tuple[np.ndarray, np.ndarray]:
     """Start angle and width (radians) of the fan each corner casts into its shadow.
 
     The shadow side is where the building corner lies relative to the incoming
@@ -214,13 +218,17 @@ def _fill_pinholes(loss: np.ndarray, free: np.ndarray) -> np.ndarray:
     weaker flank: digital rays leave such one-pixel holes at grazing angles."""
     grid = loss.reshape(MAP_SIZE, MAP_SIZE)
     pad = np.pad(grid, 1, constant_values=np.inf)
-    across = np.minimum(np.maximum(pad[1:-1, :-2], pad[1:-1, 2:]), np.maximum(pad[:-2, 1:-1], pad[2:, 1:-1]))
+    across = np.minimum(
+        np.maximum(pad[1:-1, :-2], pad[1:-1, 2:]), np.maximum(pad[:-2, 1:-1], pad[2:, 1:-1])
+    )
     hole = np.isinf(grid) & free.reshape(grid.shape) & np.isfinite(across)
     grid[hole] = across[hole]
     return loss
 
 
-def path_loss_db(geom: MapGeometry, tx_xy: tuple[int, int], params: PropagationParams) -> np.ndarray:
+def path_loss_db(
+    geom: MapGeometry, tx_xy: tuple[int, int], params: PropagationParams
+) -> np.ndarray:
     """(S, S) float32 dominant-path loss in dB (+inf where no path stays above the floor)."""
     tx, ty = int(tx_xy[0]), int(tx_xy[1])
     constant_db = 20.0 * np.log10(4.0 * np.pi * params.frequency_hz / SPEED_OF_LIGHT)

@@ -38,7 +38,7 @@ class PropagationParams:
     nlos_exponent: float = 3.5  # whole-path exponent once the path has turned full_nlos_turn_deg
     full_nlos_turn_deg: float = 90.0  # accumulated turn (deg) at which nlos_exponent applies fully
     corner_loss_db: float = 14.0  # loss of one right-angle (90 deg) turn, dB
-    corner_loss_shape: float = 1.0  # f(phi) = corner_loss_db * (phi / 90) ** shape; 0 dB straight on
+    corner_loss_shape: float = 1.0  # f(phi) = corner_loss_db * (phi / 90) ** shape (0 dB straight)
     corner_loss_max_db: float = 22.0  # cap of one corner's loss, dB (sharp turns)
     max_turn_deg: float = 150.0  # widest turn a corner diffracts into, deg
     max_interactions: int = 3  # most corners on a dominant path (more always ends at the floor)
@@ -74,7 +74,8 @@ class PropagationParams:
         turn = np.asarray(turn_deg, dtype=np.float32) / np.float32(90.0)
         if self.corner_loss_shape != 1.0:
             turn = turn ** np.float32(self.corner_loss_shape)
-        return np.minimum(np.float32(self.corner_loss_db) * turn, np.float32(self.corner_loss_max_db))
+        loss = np.float32(self.corner_loss_db) * turn
+        return np.minimum(loss, np.float32(self.corner_loss_max_db))
 
     def replace(self, **changes) -> PropagationParams:
         """A copy with some fields changed (validated again)."""
@@ -156,7 +157,8 @@ def shadowing_db(params: PropagationParams, rng: np.random.Generator) -> np.ndar
     """(S, S) float32 log-normal shadowing in dB: Gaussian field with the given std and
     1/e correlation length (a Gaussian kernel of std L/2 gives correlation exp(-d^2/L^2))."""
     noise = rng.standard_normal((MAP_SIZE, MAP_SIZE)).astype(np.float32)
-    field = ndimage.gaussian_filter(noise, sigma=params.shadowing_corr_m / PIXEL_M / 2.0, mode="wrap")
+    sigma_px = params.shadowing_corr_m / PIXEL_M / 2.0
+    field = ndimage.gaussian_filter(noise, sigma=sigma_px, mode="wrap")
     field *= np.float32(params.shadowing_sigma_db) / max(float(field.std()), 1e-12)
     return field
 
@@ -171,8 +173,12 @@ def _simulate(geom: MapGeometry, tx: tuple[int, int], params: PropagationParams,
     return gain
 
 
-def simulate_db(buildings: np.ndarray, tx_xy: Sequence[int], params: PropagationParams = PAPER_LIKE,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+def simulate_db(
+    buildings: np.ndarray,
+    tx_xy: Sequence[int],
+    params: PropagationParams = PAPER_LIKE,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """(256, 256) float32 path gain in dB for a transmitter at tx_xy = (x=col, y=row).
 
     Buildings and unreached pixels are FLOOR_DB. rng drives shadowing when
@@ -193,18 +199,26 @@ def db_to_gray(db: np.ndarray, buildings: np.ndarray) -> np.ndarray:
 
 def gray_to_db(gray: np.ndarray) -> np.ndarray:
     """Inverse of db_to_gray (to within half a gray step, 0.19 dB): float32 dB."""
-    return (FLOOR_DB + np.asarray(gray, dtype=np.float32) / np.float32(255.0) * np.float32(DB_RANGE)).astype(np.float32)
+    scaled = np.asarray(gray, dtype=np.float32) / np.float32(255.0) * np.float32(DB_RANGE)
+    return (np.float32(FLOOR_DB) + scaled).astype(np.float32)
 
 
-def simulate_gray(buildings: np.ndarray, tx_xy: Sequence[int], params: PropagationParams = PAPER_LIKE,
-                  rng: np.random.Generator | None = None) -> np.ndarray:
+def simulate_gray(
+    buildings: np.ndarray,
+    tx_xy: Sequence[int],
+    params: PropagationParams = PAPER_LIKE,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """(256, 256) uint8: the content of a RadioMapSeer DPM PNG for this transmitter."""
     return db_to_gray(simulate_db(buildings, tx_xy, params, rng), buildings)
 
 
-def simulate_batch(buildings: np.ndarray, txs: Sequence[Sequence[int]] | np.ndarray,
-                   params: PropagationParams = PAPER_LIKE,
-                   rng: np.random.Generator | None = None) -> np.ndarray:
+def simulate_batch(
+    buildings: np.ndarray,
+    txs: Sequence[Sequence[int]] | np.ndarray,
+    params: PropagationParams = PAPER_LIKE,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """(N, 256, 256) uint8 gray maps for N transmitters on one map (per-map work shared).
 
     With shadowing, each transmitter draws its own field from the one rng stream, so a

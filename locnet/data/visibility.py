@@ -156,11 +156,11 @@ def cast_fans(
     Multi-resolution: steps (R/2, R] of the march use the table of radius R, whose
     8R rays just cover that ring, and a ray starts alive when either of the two rays
     of the previous table that bracket it was still alive (a slightly generous line
-    of sight, so no pixel next to a shadow edge is missed by every ray). So each pixel is sampled about 1.3 times
-    instead of R / distance times. A ray is visible up to (excluding) its first
-    BLOCKED pixel and, past its first `grace` steps, its second consecutive SERVED
-    pixel. limit_fn(owner, angle) -> max distance (pixels) per ray, optional: rays end
-    there (their path would be below the floor anyway).
+    of sight, so no pixel next to a shadow edge is missed by every ray). So each pixel
+    is sampled about 1.3 times instead of R / distance times. A ray is visible up to
+    (excluding) its first BLOCKED pixel and, past its first `grace` steps, its second
+    consecutive SERVED pixel. limit_fn(owner, angle) -> max distance (pixels) per ray,
+    optional: rays end there (their path would be below the floor anyway).
     """
     src_x = np.asarray(src_x, dtype=np.int64)
     src_y = np.asarray(src_y, dtype=np.int64)
@@ -255,7 +255,8 @@ def through_walls(
             last, walls, metres = last[parent], walls[parent], metres[parent]
         if ray.size == 0:
             break
-        step_m = 1.0 / np.maximum(np.abs(np.cos(table.angle[ray])), np.abs(np.sin(table.angle[ray])))
+        direction = table.angle[ray]
+        step_m = 1.0 / np.maximum(np.abs(np.cos(direction)), np.abs(np.sin(direction)))
         blocked = (blocked_pad[table.off_pad[previous + 1 : radius + 1, ray] + base_pad] & BLOCKED)
         blocked = blocked.astype(np.int16)
         entered = np.diff(blocked, axis=0, prepend=last[None, :]) == 1

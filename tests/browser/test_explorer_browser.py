@@ -1,0 +1,106 @@
+"""The Explorer in a real Chromium: it renders, a click on the map adds a sensor, LocNet runs.
+
+Clicks go to plotly's drag layer (`.nsewdrag`) at the fraction of its box where the chosen
+pixel is: the map spans x, y in [-0.5, 255.5] m with rows going down.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from locnet import app_state as S
+from locnet.constants import MAP_SIZE
+from locnet.data.radiomapseer import open_dataset
+from locnet.data.sampling import sample_mask
+
+pytestmark = pytest.mark.browser
+
+RENDER_TIMEOUT_MS = 120_000  # cold start: imports torch, opens the dataset, warms LocNet up
+UPDATE_TIMEOUT_MS = 60_000
+CLEARANCE_PX = 6  # clicked pixel: this far from buildings, sensors and the transmitter
+
+
+def default_case(dataset: Path) -> tuple[np.ndarray, list[tuple[int, int]], tuple[int, int]]:
+    """What the Explorer opens with: first test map, its first transmitter, sampled sensors."""
+    ds = open_dataset(dataset)
+    test_maps = [m for m in ds.maps if ds.split_of_map(m) == "test"] or ds.maps
+    map_id = test_maps[0]
+    tx_id = min(t for m, t in ds.samples if m == map_id)
+    state: dict = {}
+    S.init_state(state)
+    state[S.MAP_ID] = map_id
+    buildings = ds.buildings(map_id)
+    S.ensure_sensors(state, buildings, sample_mask)
+    return buildings, state[S.SENSORS], ds.transmitter(map_id, tx_id)
+
+
+def open_pixel(buildings: np.ndarray, avoid: list[tuple[int, int]]) -> tuple[int, int]:
+    """An even (click-grid) outdoor pixel with outdoor surroundings, away from markers."""
+    avoid_xy = np.asarray(avoid, dtype=float).reshape(-1, 2)
+    c = CLEARANCE_PX
+    for y in range(2 * c, MAP_SIZE - 2 * c, 2):
+        for x in range(2 * c, MAP_SIZE - 2 * c, 2):
+            if buildings[y - c : y + c + 1, x - c : x + c + 1].any():
+                continue
+            if len(avoid_xy) and np.hypot(avoid_xy[:, 0] - x, avoid_xy[:, 1] - y).min() <= 2 * c:
+                continue
+            return x, y
+    raise AssertionError("no open pixel to click on in the default map")
+
+
+def building_pixel(buildings: np.ndarray) -> tuple[int, int]:
+    """An even pixel deep inside a building (all neighbours within 3 px are building)."""
+    for y in range(4, MAP_SIZE - 4, 2):
+        for x in range(4, MAP_SIZE - 4, 2):
+            if buildings[y - 3 : y + 4, x - 3 : x + 4].all():
+                return x, y
+    raise AssertionError("no building large enough to click on")
+
+
+def click_map(page, xy: tuple[int, int]) -> None:
+    """Click the case map (the plot titled '... at (x, y) m') on pixel xy."""
+    plot = page.locator(".js-plotly-plot").filter(has_text=re.compile(r"transmitter.* at \(")).first
+    drag = plot.locator(".nsewdrag").first
+    box = drag.bounding_box()
+    fx, fy = ((v + 0.5) / MAP_SIZE for v in xy)
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def sensor_text(n: int):
+    return re.compile(rf"^{n} sensors$")
+
+
+def test_click_adds_a_sensor_and_locnet_runs(app_url, chromium_page, tiny_dataset: Path, tmp_path: Path):
+    page = chromium_page
+    buildings, sensors, tx = default_case(tiny_dataset)
+    page.goto(app_url)
+    page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+
+    click_map(page, open_pixel(buildings, [*sensors, tx]))
+    page.get_by_text(sensor_text(len(sensors) + 1)).wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert page.get_by_text("edited by clicks", exact=False).count() == 1
+
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Results", exact=True).wait_for(timeout=UPDATE_TIMEOUT_MS)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    page.locator(".gtitle", has_text=re.compile(r"LocNet: error \d+(\.\d)? m")).first.wait_for(
+        timeout=UPDATE_TIMEOUT_MS)
+    assert page.get_by_text(sensor_text(len(sensors) + 1)).count() == 1  # the rerun kept it
+    page.screenshot(path=str(tmp_path / "explorer.png"))
+    assert (tmp_path / "explorer.png").stat().st_size > 10_000
+
+
+def test_click_on_a_building_is_refused_with_a_message(app_url, chromium_page, tiny_dataset: Path):
+    page = chromium_page
+    buildings, sensors, _ = default_case(tiny_dataset)
+    page.goto(app_url)
+    page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    click_map(page, building_pixel(buildings))
+    page.get_by_text("inside a building", exact=False).wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert page.get_by_text(sensor_text(len(sensors))).count() == 1

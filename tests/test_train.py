@@ -1,0 +1,137 @@
+"""Training loop: loss goes down, checkpoints are complete, resume is exact, budgets stop cleanly."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from locnet import checkpoints as ckpt
+from locnet import train as train_mod
+from locnet.cli import main
+from locnet.data.radiomapseer import open_dataset
+from locnet.errors import CheckpointError, LocNetError
+from locnet.train import TrainConfig, train
+from tests.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
+
+
+def _config(data, out, **overrides) -> TrainConfig:
+    base = dict(model="tiny", data=str(data), out=str(out), epochs=2, batch_size=4, lr=1e-2,
+                crop=64, train_samples=12, val_samples=4, device="cpu", quiet=True)
+    return TrainConfig(**{**base, **overrides})
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_two_epochs_lower_the_loss_and_write_a_complete_checkpoint(tiny_dataset, tmp_path, tiny_model):
+    out = tmp_path / "tiny.pt"
+    result = train(_config(tiny_dataset, out))
+    payload = torch.load(out, weights_only=True)
+    history = payload["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["train_loss"] < history[0]["train_loss"]
+    assert payload["format"] == ckpt.FORMAT and payload["model"] == "tiny"
+    assert payload["options"] == {"env": True}
+    assert payload["data_fingerprint"] == open_dataset(tiny_dataset).fingerprint()
+    assert payload["train_config"]["lr"] == 1e-2 and payload["train_config"]["epochs"] == 2
+    best = min(history, key=lambda h: h["val_mean_m"])
+    assert payload["epoch"] == best["epoch"] == result["best_epoch"]
+    assert set(payload["metrics"]) >= {"val_mean_m", "val_rmse_m", "val_median_m"}
+    assert 0 <= payload["metrics"]["val_mean_m"] <= payload["metrics"]["val_rmse_m"] <= 256 * 2**0.5
+    timings = payload["timings"]
+    assert timings["epochs"] == 2 and timings["samples_seen"] == 24 and timings["stopped"] == "completed"
+    assert timings["minutes"] > 0 and "CPU" in timings["hardware"]
+    model = ckpt.load_weights(out, "tiny")
+    assert isinstance(model, TinyNet)
+    assert ckpt.resume_path(out).is_file()
+
+
+def test_resume_after_a_kill_continues_at_the_next_epoch_exactly(tiny_dataset, tmp_path, tiny_model,
+                                                                 monkeypatch):
+    reference = tmp_path / "ref.pt"
+    train(_config(tiny_dataset, reference, epochs=3, val_samples=2))
+    out = tmp_path / "tiny.pt"
+    real_validate, calls = train_mod.validate, []
+
+    def killed_in_second_validation(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies after epoch 2's training
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "validate", killed_in_second_validation)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tiny_dataset, out, epochs=3, val_samples=2))
+    monkeypatch.setattr(train_mod, "validate", real_validate)
+    last = torch.load(ckpt.resume_path(out), weights_only=True)
+    assert last["epoch"] == 1 and last["resume"]["step"] == 0
+    result = train(_config(tiny_dataset, out, epochs=3, val_samples=2, resume=True))
+    history = torch.load(out, weights_only=True)["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert result["timings"]["samples_seen"] == 36
+    final_ref = torch.load(ckpt.resume_path(reference), weights_only=True)["state_dict"]
+    final = torch.load(ckpt.resume_path(out), weights_only=True)["state_dict"]
+    assert all(torch.equal(final[k], final_ref[k]) for k in final_ref)
+
+
+def test_max_minutes_stops_mid_epoch_resumably(tiny_dataset, tmp_path, tiny_model):
+    reference = tmp_path / "ref.pt"
+    train(_config(tiny_dataset, reference, epochs=1, val_samples=2))
+    out = tmp_path / "tiny.pt"
+    stopped = train(_config(tiny_dataset, out, epochs=1, val_samples=2, max_minutes=1e-6))
+    assert stopped["timings"]["stopped"] == "max-minutes"
+    last = torch.load(ckpt.resume_path(out), weights_only=True)
+    assert last["epoch"] == 0 and last["resume"]["step"] == 1  # one batch of three done
+    assert last["history"][-1]["partial"] and 0 < last["history"][-1]["epoch"] < 1
+    assert out.is_file()  # the partial model is validated and kept as the best so far
+    assert torch.load(out, weights_only=True)["timings"]["budget_minutes"] == 1e-6
+    done = train(_config(tiny_dataset, out, epochs=1, val_samples=2, resume=True))
+    assert done["timings"]["stopped"] == "completed" and done["timings"]["samples_seen"] == 12
+    final = torch.load(ckpt.resume_path(out), weights_only=True)["state_dict"]
+    final_ref = torch.load(ckpt.resume_path(reference), weights_only=True)["state_dict"]
+    assert all(torch.equal(final[k], final_ref[k]) for k in final_ref)
+
+
+def test_resume_refuses_a_file_of_another_model(tiny_dataset, tmp_path, tiny_model):
+    out = tmp_path / "x.pt"
+    train(_config(tiny_dataset, out, epochs=1, val_samples=2))
+    payload = torch.load(ckpt.resume_path(out), weights_only=True)
+    payload["options"] = {"env": False}
+    ckpt.atomic_torch_save(payload, ckpt.resume_path(out))
+    with pytest.raises(CheckpointError, match="delete it or drop --resume"):
+        train(_config(tiny_dataset, out, epochs=2, resume=True))
+
+
+def test_user_errors_are_clear(tiny_dataset, tmp_path, tiny_model, capsys):
+    with pytest.raises(LocNetError, match="is not a folder"):
+        train(_config(tmp_path / "nowhere", tmp_path / "a.pt"))
+    with pytest.raises(LocNetError, match="unknown model 'nonsense'"):
+        train(_config(tiny_dataset, tmp_path / "a.pt", model="nonsense"))
+    with pytest.raises(LocNetError, match="'centre' is a classical method and needs no training"):
+        train(_config(tiny_dataset, tmp_path / "a.pt", model="centre"))
+    with pytest.raises(LocNetError, match="does not take loss"):
+        train(_config(tiny_dataset, tmp_path / "a.pt", loss="bbce"))
+    with pytest.raises(LocNetError, match="--crop 100"):
+        train(_config(tiny_dataset, tmp_path / "a.pt", crop=100))
+    code = main(["train", "--model", "centre", "--data", str(tiny_dataset)])
+    assert code == 2 and "needs no training" in capsys.readouterr().err
+
+
+def test_locnet_options_and_default_output_name(tmp_path, monkeypatch):
+    cfg = TrainConfig(model="locnet", data=str(tmp_path), env=False, loss="bbce")
+    assert train_mod.model_options(cfg) == {"loss": "bbce", "env": False}
+    assert ckpt.default_filename("locnet", train_mod.model_options(cfg)) == "locnet-noenv-bbce.pt"
+    assert train_mod.model_options(TrainConfig(model="locnet", data=".")) == {"loss": "focal", "env": True}
+
+
+@pytest.mark.slow
+def test_cli_trains_locnet_on_crops(tiny_dataset, tmp_path):
+    out = tmp_path / "locnet-noenv.pt"
+    code = main(["train", "--model", "locnet", "--data", str(tiny_dataset), "--no-env", "--epochs", "1",
+                 "--batch-size", "4", "--crop", "32", "--train-samples", "8", "--val-samples", "2",
+                 "--device", "cpu", "--quiet", "--out", str(out)])
+    assert code == 0
+    model = ckpt.load_weights(out, "locnet")
+    assert model.options == {"loss": "focal", "env": False}
+    assert ckpt.checkpoint_info(out).variant == "noenv-focal"
