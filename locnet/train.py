@@ -273,7 +273,8 @@ def set_rng_state(state: dict) -> None:
 def fresh_state() -> dict:
     """Loop position and records; `epoch` = epochs completed, `step` = batches done in the next."""
     return {"epoch": 0, "step": 0, "steps": 0, "samples_seen": 0, "minutes": 0.0, "history": [],
-            "best_metrics": {}, "best_epoch": None, "stopped": None, "loss_sum": 0.0, "rng": None}
+            "best_metrics": {}, "best_epoch": None, "stopped": None, "loss_sum": 0.0, "rng": None,
+            "train_seconds": 0.0}
 
 
 def restore(path: Path, cfg: TrainConfig, options: dict, fingerprint: str,
@@ -296,6 +297,7 @@ def restore(path: Path, cfg: TrainConfig, options: dict, fingerprint: str,
     state.update(epoch=int(payload["epoch"]), step=int(resume["step"]), history=payload["history"],
                  samples_seen=int(payload["timings"]["samples_seen"]),
                  minutes=float(payload["timings"]["minutes"]), best_metrics=payload["metrics"],
+                 train_seconds=float(payload["timings"].get("train_seconds", 0.0)),
                  best_epoch=resume["best_epoch"], loss_sum=float(resume["loss_sum"]))
     if state["step"]:
         set_rng_state(resume["rng"])
@@ -369,10 +371,10 @@ def train(cfg: TrainConfig) -> dict:
 
         def records() -> dict:
             """Checkpoint fields describing the run so far."""
-            seconds = max(minutes_now() * 60, 1e-9)
             timings = {"minutes": round(minutes_now(), 3), "epochs": state["epoch"],
                        "samples_seen": state["samples_seen"],
-                       "images_per_s": round(state["samples_seen"] / seconds, 2),
+                       "train_seconds": round(state["train_seconds"], 3),
+                       "images_per_s": round(state["samples_seen"] / max(state["train_seconds"], 1e-9), 2),
                        "hardware": hardware, "world_size": dist.world, "bf16": use_bf16,
                        "budget_minutes": cfg.max_minutes, "stopped": state["stopped"]}
             return {"train_config": asdict(cfg), "data_fingerprint": fingerprint,
@@ -454,6 +456,7 @@ def train(cfg: TrainConfig) -> dict:
                     last_save = time.monotonic()
             bar.close()
             state["loss_sum"] += running.item()
+            state["train_seconds"] += time.monotonic() - epoch_start
             rate = round(images / max(time.monotonic() - epoch_start, 1e-9), 2)
             train_loss = dist.mean(state["loss_sum"] / max(state["step"], 1))
             partial = state["stopped"] is not None

@@ -80,6 +80,12 @@ def building_overlay(buildings: np.ndarray, opacity: float = 0.85) -> go.Heatmap
     )
 
 
+def _colorbar(title: str) -> dict:
+    """A thin horizontal colour bar under the x axis, so the square map keeps the full width."""
+    return dict(title=dict(text=title, side="right"), orientation="h", thickness=10, len=0.9,
+                x=0.5, xanchor="center", y=-0.15, yanchor="top", ypad=0)
+
+
 def radio_map_layer(radio_db: np.ndarray, buildings: np.ndarray) -> go.Heatmap:
     """Path gain in dB over outdoor pixels with a colour bar (buildings left blank)."""
     z = np.where(np.asarray(buildings) > 0, np.nan, radio_db).astype(np.float32)
@@ -90,7 +96,7 @@ def radio_map_layer(radio_db: np.ndarray, buildings: np.ndarray) -> go.Heatmap:
         colorscale=RADIO_COLORSCALE,
         zmin=FLOOR_DB,
         zmax=MAX_DB,
-        colorbar=dict(title=dict(text="gain (dB)"), thickness=12, len=0.8),
+        colorbar=_colorbar("gain (dB)"),
         hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>%{z:.1f} dB<extra>radio map</extra>",
         name="radio map",
     )
@@ -114,7 +120,7 @@ def score_layer(scores: np.ndarray) -> go.Heatmap:
         colorscale=SCORE_COLORSCALE,
         zmin=0.0,
         zmax=1.0,
-        colorbar=dict(title=dict(text="score"), thickness=12, len=0.8),
+        colorbar=_colorbar("relative score"),
         hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>score %{z:.3f}<extra></extra>",
         name="score",
     )
@@ -197,28 +203,23 @@ def marker_traces(
 
 
 def style_map(fig: go.Figure, *, title: str | None = None, height: int = 560, clickable: bool = False) -> go.Figure:
-    """Square map in metres, rows going down, legend under the plot."""
+    """Square map in metres, rows going down; title and legend above it, so the square gets
+    the column's full width."""
     extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
     fig.update_layout(
-        title=dict(text=title) if title else None,
+        title=dict(text=title, x=0.0, xanchor="left", y=0.995, yanchor="top", font=dict(size=15)) if title else None,
         height=height,
-        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        margin=dict(l=0, r=0, t=62 if title else 34, b=48),
         plot_bgcolor=OUTDOOR_COLOR,
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0.0),
+        legend=dict(orientation="h", yanchor="bottom", y=1.005, xanchor="left", x=0.0, font=dict(size=12)),
         dragmode=False if clickable else "zoom",
         hovermode="closest",
         uirevision="map",
     )
-    fig.update_xaxes(title_text="x (m)", range=extent, constrain="domain", showgrid=False, zeroline=False)
-    fig.update_yaxes(
-        title_text="y (m)",
-        range=extent[::-1],
-        scaleanchor="x",
-        scaleratio=1,
-        constrain="domain",
-        showgrid=False,
-        zeroline=False,
-    )
+    fig.update_xaxes(title=dict(text="x (m)", standoff=2), range=extent, constrain="domain",
+                     showgrid=False, zeroline=False, ticks="outside", ticklen=3)
+    fig.update_yaxes(title=dict(text="y (m)", standoff=2), range=extent[::-1], scaleanchor="x", scaleratio=1,
+                     constrain="domain", showgrid=False, zeroline=False, ticks="outside", ticklen=3)
     return fig
 
 

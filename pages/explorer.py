@@ -56,7 +56,7 @@ else:
 
 if runs:
     with first_col:
-        results_ui.show_result(case, runs[0], key="result_0")
+        results_ui.show_result(case, runs[0], key="result_0", height=results_ui.FIRST_RESULT_HEIGHT)
     rest = runs[1:]
     for start in range(0, len(rest), results_ui.FIGURES_PER_ROW):
         for i, (column, run) in enumerate(zip(st.columns(results_ui.FIGURES_PER_ROW), rest[start:])):

@@ -67,10 +67,9 @@ def show_case(i: int, row: pd.Series, label: str, other: tuple[str, pd.Series | 
     count = f"{len(sensors)} sensors" if sensors else "sensor mask not in the dataset"
     with st.container(border=True):
         st.markdown(f"**#{i + 1} · {row['city']}** · map {row['map']} · transmitter {row['tx']} · mask "
-                    f"{row['mask']} · rate {row['rate_percent']:g} % · {count} · **{label}: "
-                    f"{row['error_m']:.1f} m**" + (f" · {other[0]}: " + (f"**{other[1]['error_m']:.1f} m**"
-                                                 if other[1] is not None else "not evaluated") if other else ""))
+                    f"{row['mask']} · rate {row['rate_percent']:g} % · {count}")
         if not dataset_dir:
+            st.markdown(f"{label}: error **{row['error_m']:.1f} m**")
             return
         columns = st.columns(2 if other else 1)
         with columns[0]:
@@ -78,6 +77,8 @@ def show_case(i: int, row: pd.Series, label: str, other: tuple[str, pd.Series | 
         if other and other[1] is not None:
             with columns[1]:
                 case_map(other[1], other[0], dataset_dir, sensors)
+        elif other:
+            columns[1].info(f"{other[0]} was not evaluated on this sample.")
         if sensors and st.button("Open in Explorer", key=f"open-case-{i}", icon=":material/open_in_new:"):
             app_state.open_case(st.session_state, dataset_dir=dataset_dir, map_id=R.dataset_map_id(row["map"]),
                                 tx_id=int(row["tx"]), sensors_xy=sensors)

@@ -20,6 +20,7 @@ from locnet.ui.sidebar import Settings
 from locnet.viz import case_figure
 
 THUMBS_PER_ROW = 8
+CASE_MAP_HEIGHT = 540  # px; the square map then fills a third of a wide page
 RATE_STEP = 0.01  # percent
 PLACED = "placed by click"
 ALL = "all"
@@ -137,7 +138,7 @@ def case_map(case: Case, title: str) -> None:
     st.toggle("Show radio map (dB)", **bind(S.SHOW_RADIO, convert=bool))
     fig = case_figure(case.buildings, sensors_xy=case.sensors_xy, truth_xy=case.truth_xy,
                       radio_db=case.radio_db if state[S.SHOW_RADIO] else None, gains_db=case.gains_db,
-                      title=title, clickable=True)
+                      title=title, clickable=True, height=CASE_MAP_HEIGHT)
     chart_key = f"case_map_{state[S.CHART_NONCE]}"
     st.plotly_chart(fig, key=chart_key, on_select=lambda: _on_map_select(chart_key, case.buildings),
                     selection_mode="points", width="stretch", config={"displaylogo": False})

@@ -23,7 +23,8 @@ from locnet.ui.sidebar import Settings
 from locnet.viz import case_figure
 
 FIGURES_PER_ROW = 3
-RESULT_HEIGHT = 460
+RESULT_HEIGHT = 440  # rows of three below the case map
+FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
 TABLE_COLUMNS = ("model", "error (m)", "prediction (m)", "top-5 candidates (m)", "runtime (ms)", "device", "problem")
 
 
