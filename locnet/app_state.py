@@ -96,7 +96,7 @@ def snap_xy(x_m: float, y_m: float) -> tuple[int, int] | None:
     """A click position in metres -> the pixel (x, y) it falls on, or None if off the map."""
     if x_m is None or y_m is None or not np.isfinite(x_m) or not np.isfinite(y_m):
         return None
-    x, y = int(round(x_m / PIXEL_M)), int(round(y_m / PIXEL_M))
+    x, y = round(x_m / PIXEL_M), round(y_m / PIXEL_M)
     if not (0 <= x < MAP_SIZE and 0 <= y < MAP_SIZE):
         return None
     return x, y
@@ -148,7 +148,9 @@ def add_sensor(state: State, buildings: np.ndarray, x_m: float, y_m: float) -> s
     return None
 
 
-def remove_sensor(state: State, x_m: float, y_m: float, radius_px: float = REMOVE_RADIUS_PX) -> str | None:
+def remove_sensor(
+    state: State, x_m: float, y_m: float, radius_px: float = REMOVE_RADIUS_PX
+) -> str | None:
     """Remove the sensor nearest the click if it lies within `radius_px` pixels."""
     sensors = list(state.get(SENSORS, []))
     if not sensors:
@@ -184,7 +186,9 @@ def place_transmitter(state: State, buildings: np.ndarray, x_m: float, y_m: floa
     return None
 
 
-def handle_click(state: State, buildings: np.ndarray, x_m: float, y_m: float, mode: str | None = None) -> str | None:
+def handle_click(
+    state: State, buildings: np.ndarray, x_m: float, y_m: float, mode: str | None = None
+) -> str | None:
     """Dispatch a map click (metres) by the click mode; returns a message if refused.
 
     Every handled click, refused or not, bumps CHART_NONCE so the map is redrawn with an
@@ -232,10 +236,15 @@ def resample(state: State) -> None:
 
 def sampling_seed(seed: int, map_id: Any) -> list[int]:
     """Seed material of a draw: the user's seed and the map, so maps get different draws."""
-    return [int(seed), int(map_id) if isinstance(map_id, (int, np.integer)) else zlib.crc32(str(map_id).encode())]
+    return [
+        int(seed),
+        int(map_id) if isinstance(map_id, (int, np.integer)) else zlib.crc32(str(map_id).encode()),
+    ]
 
 
-def ensure_sensors(state: State, buildings: np.ndarray, sample_mask: Callable[..., np.ndarray]) -> bool:
+def ensure_sensors(
+    state: State, buildings: np.ndarray, sample_mask: Callable[..., np.ndarray]
+) -> bool:
     """Draw sensors when they are "sampled" and not yet drawn for (map, rate, seed).
 
     `sample_mask(buildings, rate_percent, rng)` is locnet.data.sampling.sample_mask. Manual

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import pickle
 import tempfile
 import zipfile
@@ -21,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
+from torch import nn
 
 from locnet.errors import CheckpointError, LocNetError
 from locnet.models.base import LocalizationModel
@@ -122,8 +125,9 @@ def build_checkpoint(model_name: str, model: LocalizationModel, **fields: Any) -
     return payload
 
 
-def save_checkpoint(path: str | os.PathLike, model_name: str, model: LocalizationModel,
-                    **fields: Any) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike, model_name: str, model: LocalizationModel, **fields: Any
+) -> Path:
     """Write a checkpoint atomically and return its path."""
     atomic_torch_save(build_checkpoint(model_name, model, **fields), path)
     return Path(path)
@@ -145,8 +149,10 @@ def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool 
                 f"checkpoint {path} contains Python objects other than tensors and plain "
                 "types, so it is not loaded (unsafe); re-save its state_dict with torch.save"
             ) from exc
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (unreadable "
-                              "pickle); re-download or retrain it") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a PyTorch file (unreadable "
+            "pickle); re-download or retrain it"
+        ) from exc
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
         raise CheckpointError(
             f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: "
@@ -156,8 +162,11 @@ def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool 
 
 def is_bare_state_dict(obj: Any) -> bool:
     """A mapping of parameter names to tensors (what `model.state_dict()` returns)."""
-    return (isinstance(obj, Mapping) and len(obj) > 0
-            and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()))
+    return (
+        isinstance(obj, Mapping)
+        and len(obj) > 0
+        and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+    )
 
 
 def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict:
@@ -176,28 +185,34 @@ def _strip_prefixes(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor
     for key, value in state.items():
         for prefix in WRAPPER_PREFIXES:
             while key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         out[key] = value
     return out
 
 
-def _check_keys(path: Path, name: str, model: LocalizationModel,
-                state: Mapping[str, torch.Tensor]) -> None:
+def _check_keys(
+    path: Path, name: str, model: LocalizationModel, state: Mapping[str, torch.Tensor]
+) -> None:
     """Compare names and shapes before load_state_dict so the error says exactly what differs."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    shapes = [k for k in expected if k in state and tuple(expected[k].shape) != tuple(state[k].shape)]
+    shapes = [
+        k for k in expected if k in state and tuple(expected[k].shape) != tuple(state[k].shape)
+    ]
     problems = []
     if missing:
         problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:MAX_KEYS_SHOWN])})")
     if unexpected:
         problems.append(
-            f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:MAX_KEYS_SHOWN])})")
+            f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:MAX_KEYS_SHOWN])})"
+        )
     if shapes:
         k = shapes[0]
-        problems.append(f"{len(shapes)} shape mismatches (e.g. {k}: file "
-                        f"{tuple(state[k].shape)} vs model {tuple(expected[k].shape)})")
+        problems.append(
+            f"{len(shapes)} shape mismatches (e.g. {k}: file "
+            f"{tuple(state[k].shape)} vs model {tuple(expected[k].shape)})"
+        )
     if problems:
         raise CheckpointError(
             f"checkpoint {path} does not fit model '{name}': {'; '.join(problems)}; "
@@ -205,9 +220,13 @@ def _check_keys(path: Path, name: str, model: LocalizationModel,
         )
 
 
-def load_weights(path: str | os.PathLike, name: str | None = None, *,
-                 device: str | torch.device = "cpu", options: Mapping[str, Any] | None = None
-                 ) -> LocalizationModel:
+def load_weights(
+    path: str | os.PathLike,
+    name: str | None = None,
+    *,
+    device: str | torch.device = "cpu",
+    options: Mapping[str, Any] | None = None,
+) -> LocalizationModel:
     """Build model `name` and load the weights in `path` (ours or a bare state_dict), eval mode.
 
     For our files `name` may be None (taken from the file) and must match if given; the
@@ -223,7 +242,11 @@ def load_weights(path: str | os.PathLike, name: str | None = None, *,
                 f"checkpoint {path} holds a '{stored}' model, not '{name}'; "
                 f"load it as '{stored}' or pick a '{name}' checkpoint"
             )
-        name, build_options, state = stored, dict(payload.get("options") or {}), payload["state_dict"]
+        name, build_options, state = (
+            stored,
+            dict(payload.get("options") or {}),
+            payload["state_dict"],
+        )
         if options:
             build_options.update(options)
     elif is_bare_state_dict(payload):
@@ -241,8 +264,10 @@ def load_weights(path: str | os.PathLike, name: str | None = None, *,
     try:
         model = create_model(name, **build_options)
     except TypeError as exc:
-        raise CheckpointError(f"checkpoint {path} has options {build_options} that model "
-                              f"'{name}' does not accept ({exc})") from exc
+        raise CheckpointError(
+            f"checkpoint {path} has options {build_options} that model "
+            f"'{name}' does not accept ({exc})"
+        ) from exc
     state = _strip_prefixes(state)
     _check_keys(path, name, model, state)
     model.load_state_dict(state, strict=True)
@@ -254,15 +279,25 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
     path = Path(path)
     payload = read_file(path, mmap=True)
     if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
-        raise CheckpointError(f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}')")
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
+            "a bare state_dict is loaded by naming its model, e.g. locnet=PATH"
+        )
     timings = payload.get("timings") or {}
-    budget = {key: timings.get(key) for key in
-              ("epochs", "minutes", "samples_seen", "hardware", "stopped")}
+    budget = {
+        key: timings.get(key)
+        for key in ("epochs", "minutes", "samples_seen", "hardware", "stopped")
+    }
     options = dict(payload.get("options") or {})
     return CheckpointInfo(
-        path=path, model=payload["model"], options=options,
-        variant=variant_name(payload["model"], options), metrics=dict(payload.get("metrics") or {}),
-        budget=budget, data_fingerprint=payload.get("data_fingerprint"), epoch=payload.get("epoch"),
+        path=path,
+        model=payload["model"],
+        options=options,
+        variant=variant_name(payload["model"], options),
+        metrics=dict(payload.get("metrics") or {}),
+        budget=budget,
+        data_fingerprint=payload.get("data_fingerprint"),
+        epoch=payload.get("epoch"),
     )
 
 
@@ -296,4 +331,48 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+# ---- resume files ---------------------------------------------------------------------------
+def rng_state() -> dict:
+    """Global RNG states as plain types/tensors (loadable with weights_only=True)."""
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what rng_state() captured (resume in the middle of an epoch)."""
+    torch.set_rng_state(state["torch"])
+    if (
+        state["cuda"]
+        and torch.cuda.is_available()
+        and len(state["cuda"]) == torch.cuda.device_count()
+    ):
+        torch.cuda.set_rng_state_all(state["cuda"])
+    n = state["numpy"]
+    np.random.set_state(
+        ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"])
+    )
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def params_digest(model: nn.Module) -> str:
+    """sha256 of all parameters' bytes: equal on every rank iff the replicas are identical."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        flat = tensor.detach().cpu().reshape(-1).contiguous()  # 0-dim buffers too
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()

@@ -50,3 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `python -m locnet dataset-info DIR | head`
+        sys.stderr.close()
+        return 0

@@ -17,7 +17,7 @@ import shlex
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -61,42 +61,65 @@ class Evaluation:
 
 
 def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[ModelEntry]:
-    """Registry names, checkpoint stems or paths -> entries; 'all' = every checkpoint in the
-    folder plus every classical model. Trainable names load `{checkpoint_dir}/{name}.pt`."""
+    """Registry names, checkpoint stems, paths or NAME=PATH (bare state_dict) -> entries;
+    'all' = every checkpoint in the folder plus every classical model. Trainable names load
+    `{checkpoint_dir}/{name}.pt`."""
     names, entries = available_models(), []
     for spec in specs:
         if spec == "all":
             infos = ckpt.list_checkpoints(checkpoint_dir)
-            entries += [ModelEntry(i.path.stem, i.model, i.variant, i.path, i.budget, i.metrics)
-                        for i in infos]
-            entries += [ModelEntry(n, n, "default") for n in names if model_info(n).family == "classical"]
+            entries += [
+                ModelEntry(i.path.stem, i.model, i.variant, i.path, i.budget, i.metrics)
+                for i in infos
+            ]
+            entries += [
+                ModelEntry(n, n, "default") for n in names if model_info(n).family == "classical"
+            ]
             continue
         if spec in names and not model_info(spec).trainable:
             entries.append(ModelEntry(spec, spec, "default"))
             continue
+        name, _, weights = spec.partition("=")
+        if weights:  # NAME=PATH: a bare state_dict such as the authors' Pretrained_LocNet.pt
+            if name not in names:
+                raise LocNetError(f"'{spec}': unknown model '{name}'; models: {', '.join(names)}")
+            ckpt.load_weights(weights, name)  # fails now, with the file named, if it does not fit
+            entries.append(ModelEntry(spec, name, ckpt.variant_name(name, {}), Path(weights)))
+            continue
         path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
         if not path.is_file():
-            hint = (f"train it with `python -m locnet train --model {spec} --data DIR --out {path}`"
-                    if spec in names else f"models: {', '.join(names)}; or a checkpoint stem/path")
+            hint = (
+                f"train it with `python -m locnet train --model {spec} --data DIR --out {path}`"
+                if spec in names
+                else f"models: {', '.join(names)}; or a checkpoint stem/path"
+            )
             raise LocNetError(f"no checkpoint for '{spec}': {path} does not exist; {hint}")
         info = ckpt.checkpoint_info(path)
         entries.append(ModelEntry(spec, info.model, info.variant, path, info.budget, info.metrics))
     unique, seen = [], set()
     for entry in entries:
-        if entry.path is not None and any(e.path and e.path.resolve() == entry.path.resolve() for e in unique):
-            continue
+        source = entry.path.resolve() if entry.path else entry.model
+        if any((e.path.resolve() if e.path else e.model) == source for e in unique):
+            continue  # asked twice (e.g. 'all,centre')
         if (entry.model, entry.variant) in seen:  # two checkpoints of one variant: keep both apart
-            entry = ModelEntry(entry.label, entry.model, f"{entry.variant}@{entry.label}", entry.path,
-                               entry.budget, entry.metrics)
+            entry = replace(entry, variant=f"{entry.variant}@{entry.label}")
         seen.add((entry.model, entry.variant))
         unique.append(entry)
     if not unique:
-        raise LocNetError("no models to evaluate; pass --models (registry names, checkpoint stems or paths)")
+        raise LocNetError(
+            "no models to evaluate; pass --models (registry names, checkpoint stems or paths)"
+        )
     return unique
 
 
-def plan_samples(source: RadioMapDataset, split: str, rates: list[float], masks_per_tx: int,
-                 limit: int | None, seed: int) -> tuple[list[tuple], dict[str, str]]:
+def plan_samples(
+    source: RadioMapDataset,
+    split: str,
+    rates: list[float],
+    masks_per_tx: int,
+    limit: int | None,
+    seed: int,
+) -> tuple[list[tuple], dict[str, str]]:
     """[(map, tx, rate, k, MaskRef or None)] sorted by (map, tx) and the mask source per rate.
 
     limit: at most this many (map, tx) pairs, a seeded choice spread over the split."""
@@ -152,32 +175,61 @@ def _environment(source: RadioMapDataset) -> dict[int, tuple[str, str]]:
     if table is None:
         return {}
     env = table["env_id"].astype(str) if "env_id" in table else table["map"].astype(str)
-    city = table["city"].fillna("unknown").astype(str) if "city" in table else ["unknown"] * len(table)
+    city = (
+        table["city"].fillna("unknown").astype(str) if "city" in table else ["unknown"] * len(table)
+    )
     return {int(m): (e, c) for m, e, c in zip(table["map"], env, city)}
 
 
 def summarise(samples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary per model/variant/rate, per environment) from per-sample errors in metres."""
+
     def stats(group: pd.Series, keys: tuple[str, ...]) -> pd.Series:
         err = group.to_numpy(dtype=np.float64)
-        values = {"rmse_m": np.sqrt(np.mean(err ** 2)), "mean_m": err.mean(),
-                  "median_m": np.median(err), "p90_m": np.percentile(err, 90), "n": err.size}
+        values = {
+            "rmse_m": np.sqrt(np.mean(err**2)),
+            "mean_m": err.mean(),
+            "median_m": np.median(err),
+            "p90_m": np.percentile(err, 90),
+            "n": err.size,
+        }
         return pd.Series({k: values[k] for k in keys})
 
-    summary = (samples.groupby(["model", "variant", "rate_percent"], sort=True)["error_m"]
-               .apply(stats, keys=SUMMARY_COLUMNS[3:]).unstack().reset_index())
-    per_env = (samples.groupby(["model", "variant", "rate_percent", "map", "env_id", "city"], sort=True)
-               ["error_m"].apply(stats, keys=PER_ENV_COLUMNS[6:]).unstack().reset_index())
+    summary = (
+        samples.groupby(["model", "variant", "rate_percent"], sort=True)["error_m"]
+        .apply(stats, keys=SUMMARY_COLUMNS[3:])
+        .unstack()
+        .reset_index()
+    )
+    per_env = (
+        samples.groupby(["model", "variant", "rate_percent", "map", "env_id", "city"], sort=True)[
+            "error_m"
+        ]
+        .apply(stats, keys=PER_ENV_COLUMNS[6:])
+        .unstack()
+        .reset_index()
+    )
     for table in (summary, per_env):
         table["n"] = table["n"].astype(int)
     return summary.loc[:, list(SUMMARY_COLUMNS)], per_env.loc[:, list(PER_ENV_COLUMNS)]
 
 
-def evaluate(data: str | os.PathLike, *, split: str = "test", models: list[str] | str = "all",
-             rates: list[float] = list(RATES_PERCENT), checkpoint_dir: str | os.PathLike = "checkpoints",
-             masks_per_tx: int = MASKS_PER_TX, limit: int | None = None, device: str = "auto",
-             batch_size: int = 32, seed: int = 0, progress: Progress | None = None,
-             quiet: bool = True, command: str | None = None) -> Evaluation:
+def evaluate(
+    data: str | os.PathLike,
+    *,
+    split: str = "test",
+    models: list[str] | str = "all",
+    rates: list[float] = list(RATES_PERCENT),
+    checkpoint_dir: str | os.PathLike = "checkpoints",
+    masks_per_tx: int = MASKS_PER_TX,
+    limit: int | None = None,
+    device: str = "auto",
+    batch_size: int = 32,
+    seed: int = 0,
+    progress: Progress | None = None,
+    quiet: bool = True,
+    command: str | None = None,
+) -> Evaluation:
     """Evaluate models on one split; returns per-sample, summary and per-environment tables."""
     started = time.perf_counter()
     if masks_per_tx < 1 or batch_size < 1:
@@ -186,18 +238,24 @@ def evaluate(data: str | os.PathLike, *, split: str = "test", models: list[str] 
     for rate in rates:
         n_sensors_for_rate(rate)
     if not Path(data).is_dir():
-        raise LocNetError(f"--data {data} is not a folder; point it at a dataset in the RadioMapSeer layout")
+        raise LocNetError(
+            f"--data {data} is not a folder; point it at a dataset in the RadioMapSeer layout"
+        )
     source = open_dataset(data)
     torch_device = pick_device(device)
     entries = resolve_models([models] if isinstance(models, str) else list(models), checkpoint_dir)
-    loaded = [load_model(str(e.path) if e.path else e.model, checkpoint_dir, torch_device) for e in entries]
+    loaded = [
+        load_model(e.path or e.model, checkpoint_dir, torch_device, name=e.model) for e in entries
+    ]
     plan, mask_sources = plan_samples(source, split, rates, masks_per_tx, limit, seed)
     envs, load = _environment(source), _Loader(source, seed)
     columns: dict[str, list] = {c: [] for c in SAMPLE_COLUMNS}
-    bar = tqdm(total=len(plan), unit="sample", disable=quiet, desc=f"evaluating {len(entries)} models")
+    bar = tqdm(
+        total=len(plan), unit="sample", disable=quiet, desc=f"evaluating {len(entries)} models"
+    )
     with torch.inference_mode():
         for start in range(0, len(plan), batch_size):
-            batch = plan[start:start + batch_size]
+            batch = plan[start : start + batch_size]
             gray, mask, buildings, txs = zip(*(load(s) for s in batch))
             arrays = [torch.from_numpy(np.stack(a)) for a in (gray, mask, buildings)]
             inputs: dict[bool, torch.Tensor] = {}
@@ -214,9 +272,22 @@ def evaluate(data: str | os.PathLike, *, split: str = "test", models: list[str] 
                 xy = xy.cpu().numpy()
                 for (map_id, tx_id, rate, k, _), (tx, ty), (px, py) in zip(batch, txs, xy):
                     env_id, city = envs.get(map_id, (str(map_id), "unknown"))
-                    row = (str(map_id), env_id, city, tx_id, k, rate, entry.model, entry.variant,
-                           float(px), float(py), tx, ty, float(np.hypot(px - tx, py - ty)) * PIXEL_M,
-                           runtime_ms)
+                    row = (
+                        str(map_id),
+                        env_id,
+                        city,
+                        tx_id,
+                        k,
+                        rate,
+                        entry.model,
+                        entry.variant,
+                        float(px),
+                        float(py),
+                        tx,
+                        ty,
+                        float(np.hypot(px - tx, py - ty)) * PIXEL_M,
+                        runtime_ms,
+                    )
                     for name, value in zip(SAMPLE_COLUMNS, row):
                         columns[name].append(value)
             bar.update(len(batch))
@@ -226,16 +297,35 @@ def evaluate(data: str | os.PathLike, *, split: str = "test", models: list[str] 
     samples = pd.DataFrame(columns)
     summary, per_env = summarise(samples)
     meta = {
-        "dataset": {"path": str(source.root), "fingerprint": source.fingerprint(), "layout": source.layout},
-        "split": split, "rates": rates, "masks_per_tx": masks_per_tx, "limit": limit, "seed": seed,
-        "mask_source": mask_sources, "n_samples": len(plan),
+        "dataset": {
+            "path": str(source.root),
+            "fingerprint": source.fingerprint(),
+            "layout": source.layout,
+        },
+        "split": split,
+        "rates": rates,
+        "masks_per_tx": masks_per_tx,
+        "limit": limit,
+        "seed": seed,
+        "mask_source": mask_sources,
+        "n_samples": len(plan),
         "models": [{"label": e.label, "model": e.model, "variant": e.variant} for e in entries],
-        "checkpoints": {e.path.name: {"path": str(e.path), "model": e.model, "variant": e.variant,
-                                      "sha256": ckpt.file_sha256(e.path), "budget": e.budget,
-                                      "train_metrics": e.metrics}
-                        for e in entries if e.path is not None},
-        "device": _device_name(torch_device), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 2), "command": command,
+        "checkpoints": {
+            e.path.name: {
+                "path": str(e.path),
+                "model": e.model,
+                "variant": e.variant,
+                "sha256": ckpt.file_sha256(e.path),
+                "budget": e.budget,
+                "train_metrics": e.metrics,
+            }
+            for e in entries
+            if e.path is not None
+        },
+        "device": _device_name(torch_device),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 2),
+        "command": command,
     }
     return Evaluation(samples, summary, per_env, meta)
 
@@ -263,7 +353,9 @@ def check_output_folder(out: str | os.PathLike, force: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise LocNetError(f"--out {out} is a file; give a folder path")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise LocNetError(f"--out {out} exists and is not empty; choose a new folder or pass --force")
+        raise LocNetError(
+            f"--out {out} exists and is not empty; choose a new folder or pass --force"
+        )
     return out
 
 
@@ -285,7 +377,9 @@ def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = 
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False))
     _atomic_write(out / "summary.csv", lambda p: evaluation.summary.to_csv(p, index=False))
-    _atomic_write(out / "per_environment.csv", lambda p: evaluation.per_environment.to_csv(p, index=False))
+    _atomic_write(
+        out / "per_environment.csv", lambda p: evaluation.per_environment.to_csv(p, index=False)
+    )
     _atomic_write(out / "meta.json", lambda p: p.write_text(json.dumps(evaluation.meta, indent=2)))
     return out
 
@@ -294,8 +388,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--data", required=True, help="dataset folder (RadioMapSeer layout)")
     add("--split", default="test", choices=("train", "val", "test"))
-    add("--models", default="all", help="comma list: registry names, checkpoint stems, paths or 'all'")
-    add("--rates", default=",".join(f"{r:g}" for r in RATES_PERCENT), help="comma list of rates in %%")
+    add(
+        "--models",
+        default="all",
+        help="comma list: registry names, checkpoint stems, paths, NAME=PATH (bare state_dict) or 'all'",
+    )
+    add(
+        "--rates",
+        default=",".join(f"{r:g}" for r in RATES_PERCENT),
+        help="comma list of rates in %%",
+    )
     add("--checkpoints", default="checkpoints", help="folder of trained checkpoints")
     add("--masks-per-tx", type=int, default=MASKS_PER_TX, help="masks per transmitter and rate")
     add("--limit", type=int, help="evaluate at most N (map, transmitter) pairs (seeded choice)")
@@ -311,15 +413,37 @@ def _parse_rates(text: str) -> list[float]:
     try:
         return [float(r) for r in text.split(",") if r.strip()]
     except ValueError as exc:
-        raise LocNetError(f"--rates {text!r}: give comma-separated numbers in %, e.g. 0.01,0.05") from exc
+        raise LocNetError(
+            f"--rates {text!r}: give comma-separated numbers in %, e.g. 0.01,0.05"
+        ) from exc
 
 
 def _canonical_command(args: argparse.Namespace) -> str:
     """The command line equivalent to parsed args (when not run from a shell)."""
-    parts = ["python", "-m", "locnet", "evaluate", "--data", str(args.data), "--split", args.split,
-             "--models", args.models, "--rates", args.rates, "--checkpoints", str(args.checkpoints),
-             "--masks-per-tx", str(args.masks_per_tx), "--device", args.device,
-             "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+    parts = [
+        "python",
+        "-m",
+        "locnet",
+        "evaluate",
+        "--data",
+        str(args.data),
+        "--split",
+        args.split,
+        "--models",
+        args.models,
+        "--rates",
+        args.rates,
+        "--checkpoints",
+        str(args.checkpoints),
+        "--masks-per-tx",
+        str(args.masks_per_tx),
+        "--device",
+        args.device,
+        "--batch-size",
+        str(args.batch_size),
+        "--seed",
+        str(args.seed),
+    ]
     parts += ["--limit", str(args.limit)] if args.limit is not None else []
     parts += ["--force"] if args.force else []
     return shlex.join(parts + ["--out", str(args.out)])
@@ -327,15 +451,29 @@ def _canonical_command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     out = check_output_folder(args.out, args.force)
-    command = ("python -m locnet " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["evaluate"]
-               else _canonical_command(args))
-    result = evaluate(args.data, split=args.split, models=[m.strip() for m in args.models.split(",") if m.strip()],
-                      rates=_parse_rates(args.rates), checkpoint_dir=args.checkpoints,
-                      masks_per_tx=args.masks_per_tx, limit=args.limit, device=args.device,
-                      batch_size=args.batch_size, seed=args.seed, quiet=args.quiet,
-                      command=command)
+    command = (
+        "python -m locnet " + shlex.join(sys.argv[1:])
+        if sys.argv[1:2] == ["evaluate"]
+        else _canonical_command(args)
+    )
+    result = evaluate(
+        args.data,
+        split=args.split,
+        models=[m.strip() for m in args.models.split(",") if m.strip()],
+        rates=_parse_rates(args.rates),
+        checkpoint_dir=args.checkpoints,
+        masks_per_tx=args.masks_per_tx,
+        limit=args.limit,
+        device=args.device,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        quiet=args.quiet,
+        command=command,
+    )
     write_results(result, out, force=args.force)
-    table = result.summary.pivot_table(index=["model", "variant"], columns="rate_percent", values="rmse_m")
+    table = result.summary.pivot_table(
+        index=["model", "variant"], columns="rate_percent", values="rmse_m"
+    )
     print(f"RMSE (m) on {args.split} of {args.data}, {result.meta['n_samples']} samples per model:")
     print(table.round(1).to_string())
     print(f"wrote {out}/summary.csv, per_environment.csv, samples.parquet, meta.json")

@@ -53,58 +53,82 @@ def pick_device(preference: str | torch.device = "auto") -> torch.device:
         return torch.device("cpu")
     if pref.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise LocNetError(f"device '{preference}' requested but CUDA is not available (torch "
-                              f"{torch.__version__}, no usable GPU); use --device cpu or auto")
+            raise LocNetError(
+                f"device '{preference}' requested but CUDA is not available (torch "
+                f"{torch.__version__}, no usable GPU); use --device cpu or auto"
+            )
         device = torch.device(pref)
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise LocNetError(f"device '{preference}' does not exist: {torch.cuda.device_count()} "
-                              "CUDA device(s); use cuda:0 .. cuda:N-1")
+            raise LocNetError(
+                f"device '{preference}' does not exist: {torch.cuda.device_count()} "
+                "CUDA device(s); use cuda:0 .. cuda:N-1"
+            )
         return device
     if pref == "mps":
         if not has_mps:
-            raise LocNetError("device 'mps' requested but Apple MPS is not available; use cpu or auto")
+            raise LocNetError(
+                "device 'mps' requested but Apple MPS is not available; use cpu or auto"
+            )
         return torch.device("mps")
     raise LocNetError(f"unknown device '{preference}'; use auto, cpu, cuda, cuda:N or mps")
 
 
-def load_model(name_or_checkpoint: str, checkpoint_dir: str | os.PathLike = "checkpoints",
-               device: str | torch.device = "cpu") -> LocalizationModel:
+def load_model(
+    name_or_checkpoint: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike = "checkpoints",
+    device: str | torch.device = "cpu",
+    *,
+    name: str | None = None,
+) -> LocalizationModel:
     """A ready model in eval mode on `device`.
 
     Accepts a registry name (classical models are built directly; trainable ones load
     `{checkpoint_dir}/{name}.pt`), a checkpoint stem ('locnet-noenv') or a .pt path.
+    `name` says which model a bare state_dict holds (the authors' Pretrained_LocNet.pt:
+    name='locnet') and is checked against our checkpoints.
     """
     device = pick_device(device)
-    spec = str(name_or_checkpoint)
-    if spec in available_models() and not model_info(spec).trainable:
+    spec, names = str(name_or_checkpoint), available_models()
+    if spec in names and not model_info(spec).trainable:
         return create_model(spec).to(device).eval()
     path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
-    if not path.is_file() and spec in available_models():
-        raise LocNetError(f"model '{spec}' needs trained weights and {path} does not exist; "
-                          f"train it with `python -m locnet train --model {spec} --data DIR "
-                          f"--out {path}` or pass another checkpoint")
-    return ckpt.load_weights(path, device=device)
+    if spec in names:
+        name = name or spec
+        if not path.is_file():
+            raise LocNetError(
+                f"model '{spec}' needs trained weights and {path} does not exist; "
+                f"train it with `python -m locnet train --model {spec} --data DIR "
+                f"--out {path}` or pass another checkpoint"
+            )
+    return ckpt.load_weights(path, name, device=device)
 
 
 def _check_map(array, name: str) -> np.ndarray:
     array = np.asarray(array)
     if array.shape != (MAP_SIZE, MAP_SIZE):
-        raise LocNetError(f"{name} has shape {array.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) pixels")
+        raise LocNetError(
+            f"{name} has shape {array.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) pixels"
+        )
     if not np.isfinite(array.astype(np.float64)).all():
         raise LocNetError(f"{name} contains NaN or infinite values")
     return array
 
 
-def encode_user_input(buildings, *, sensors=None, mask=None, radio_gray=None, env: bool = True
-                      ) -> np.ndarray:
+def encode_user_input(
+    buildings, *, sensors=None, mask=None, radio_gray=None, env: bool = True
+) -> np.ndarray:
     """(2, 256, 256) float32 model input from readings or from mask + radio map (validated)."""
     buildings = _check_map(buildings, "building map")
     if sensors is not None and (mask is not None or radio_gray is not None):
-        raise LocNetError("give either sensors=[(x, y, gain_dB), ...] or mask + radio_gray, not both")
+        raise LocNetError(
+            "give either sensors=[(x, y, gain_dB), ...] or mask + radio_gray, not both"
+        )
     if sensors is not None:
         return encode_readings(buildings, sensors, env=env)
     if mask is None or radio_gray is None:
-        raise LocNetError("no sensors: give sensors=[(x, y, gain_dB), ...] or a mask and a radio map")
+        raise LocNetError(
+            "no sensors: give sensors=[(x, y, gain_dB), ...] or a mask and a radio map"
+        )
     mask = _check_map(mask, "sampling mask") != 0
     radio_gray = _check_map(radio_gray, "radio map")
     if not mask.any():
@@ -112,20 +136,25 @@ def encode_user_input(buildings, *, sensors=None, mask=None, radio_gray=None, en
     on_building = mask & (buildings != 0)
     if on_building.any():
         y, x = np.argwhere(on_building)[0]
-        raise LocNetError(f"{int(on_building.sum())} sensor(s) on buildings, e.g. at ({x}, {y}); "
-                          "sensors must be on outdoor pixels")
+        raise LocNetError(
+            f"{int(on_building.sum())} sensor(s) on buildings, e.g. at ({x}, {y}); "
+            "sensors must be on outdoor pixels"
+        )
     if radio_gray.min() < 0 or radio_gray.max() > 255:
         raise LocNetError("radio map must be gray levels 0..255 (RadioMapSeer PNG encoding)")
     return encode_input(radio_gray, mask.astype(np.uint8), buildings, env=env)
 
 
-def top_peaks(scores: torch.Tensor, k: int, min_distance: int = PEAK_MIN_DISTANCE_PX
-              ) -> list[tuple[int, int, float]]:
+def top_peaks(
+    scores: torch.Tensor, k: int, min_distance: int = PEAK_MIN_DISTANCE_PX
+) -> list[tuple[int, int, float]]:
     """Up to k local maxima of a (H, W) map, best first, pairwise > min_distance px apart."""
     if k < 1:
         return []
     scores = scores.detach().float()
-    pooled = F.max_pool2d(scores[None, None], 2 * min_distance + 1, stride=1, padding=min_distance)[0, 0]
+    pooled = F.max_pool2d(scores[None, None], 2 * min_distance + 1, stride=1, padding=min_distance)[
+        0, 0
+    ]
     is_peak = (scores == pooled).flatten()
     flat = scores.flatten().masked_fill(~is_peak, float("-inf"))
     n = min(int(is_peak.sum()), k * CANDIDATE_POOL)
@@ -148,8 +177,9 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def predict(model: LocalizationModel, buildings, *, sensors=None, mask=None, radio_gray=None,
-            top_k: int = 5) -> InferenceResult:
+def predict(
+    model: LocalizationModel, buildings, *, sensors=None, mask=None, radio_gray=None, top_k: int = 5
+) -> InferenceResult:
     """Localize the transmitter on one map; env encoding follows model.options['env']."""
     env = bool((getattr(model, "options", None) or {}).get("env", True))
     x = encode_user_input(buildings, sensors=sensors, mask=mask, radio_gray=radio_gray, env=env)
@@ -165,8 +195,14 @@ def predict(model: LocalizationModel, buildings, *, sensors=None, mask=None, rad
         runtime_ms = (time.perf_counter() - start) * 1000
     xy = tuple(float(v) for v in prediction.xy[0].tolist())
     if prediction.scores is None:
-        return InferenceResult(None, xy, [(int(round(xy[0])), int(round(xy[1])), float("nan"))],
-                               runtime_ms, str(device))
+        return InferenceResult(
+            None,
+            xy,
+            [(int(round(xy[0])), int(round(xy[1])), float("nan"))],
+            runtime_ms,
+            str(device),
+        )
     scores = prediction.scores[0].float()
-    return InferenceResult(scores.cpu().numpy(), xy, top_peaks(scores, top_k), runtime_ms, str(device))
-
+    return InferenceResult(
+        scores.cpu().numpy(), xy, top_peaks(scores, top_k), runtime_ms, str(device)
+    )

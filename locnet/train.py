@@ -11,7 +11,6 @@ NCCL on GPU; only rank 0 writes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import inspect
 import json
 import os
@@ -78,8 +77,10 @@ def model_options(cfg: TrainConfig) -> dict:
     info = model_info(cfg.model)
     if not info.trainable:
         trainable = [n for n in available_models() if model_info(n).trainable]
-        raise LocNetError(f"model '{cfg.model}' is a {info.family} method and needs no training; "
-                          f"trainable models: {', '.join(trainable)}")
+        raise LocNetError(
+            f"model '{cfg.model}' is a {info.family} method and needs no training; "
+            f"trainable models: {', '.join(trainable)}"
+        )
     accepted = _accepted(info.constructor)
     options = dict(cfg.options)
     if cfg.loss is not None:
@@ -90,15 +91,19 @@ def model_options(cfg: TrainConfig) -> dict:
         options["env"] = cfg.env
     unknown = sorted(set(options) - accepted) if accepted is not None else []
     if unknown:
-        raise LocNetError(f"model '{cfg.model}' does not take {', '.join(unknown)} "
-                          f"(--loss/--no-env/--opt); it takes: {', '.join(sorted(accepted)) or 'nothing'}")
+        raise LocNetError(
+            f"model '{cfg.model}' does not take {', '.join(unknown)} "
+            f"(--loss/--no-env/--opt); it takes: {', '.join(sorted(accepted)) or 'nothing'}"
+        )
     return options
 
 
 def _check_config(cfg: TrainConfig) -> None:
     if not Path(cfg.data).is_dir():
-        raise LocNetError(f"--data {cfg.data} is not a folder; point it at a dataset in the "
-                          "RadioMapSeer layout (make one with `python -m locnet generate`)")
+        raise LocNetError(
+            f"--data {cfg.data} is not a folder; point it at a dataset in the "
+            "RadioMapSeer layout (make one with `python -m locnet generate`)"
+        )
     for name in ("epochs", "batch_size"):
         if getattr(cfg, name) < 1:
             raise LocNetError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(cfg, name)}")
@@ -117,15 +122,15 @@ def build_datasets(cfg: TrainConfig, options: dict):
 
     env = bool(options.get("env", True))
     fingerprint = open_dataset(cfg.data).fingerprint()
-    train_set = LocalizationDataset(cfg.data, "train", masks="random", rates=list(RATES_PERCENT),
-                                    env=env, seed=cfg.seed, crop=cfg.crop)
-    val_set = LocalizationDataset(cfg.data, "val", masks="random", rates=list(RATES_PERCENT),
-                                  env=env, seed=cfg.seed + VAL_SEED_OFFSET, crop=None)
-    for split, dataset in (("train", train_set), ("val", val_set)):
-        if len(dataset) == 0:
-            raise DatasetError(f"{cfg.data} has no '{split}' samples; training needs train and val "
-                               "maps (check cities.csv or the Train/Val folders)")
-    return train_set, val_set, fingerprint
+    sets = []
+    for split, seed, crop in (("train", cfg.seed, cfg.crop), ("val", cfg.seed + VAL_SEED_OFFSET, None)):
+        try:
+            sets.append(LocalizationDataset(cfg.data, split, masks="random",
+                                            rates=list(RATES_PERCENT), env=env, seed=seed, crop=crop))
+        except DatasetError as exc:
+            raise DatasetError(f"{exc} (training needs train and val maps: check cities.csv "
+                               "or the Train/Val folders)") from exc
+    return sets[0], sets[1], fingerprint
 
 
 class Dist:
@@ -142,7 +147,9 @@ class Dist:
                 self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
                 torch.cuda.set_device(self.device)
             elif self.device.type != "cpu":
-                raise LocNetError(f"data parallel runs on cpu (gloo) or cuda (nccl), not {self.device}")
+                raise LocNetError(
+                    f"data parallel runs on cpu (gloo) or cuda (nccl), not {self.device}"
+                )
             if not tdist.is_initialized():
                 tdist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
 
@@ -197,8 +204,10 @@ def wrap_for_training(model: nn.Module, cfg: TrainConfig, dist: Dist) -> tuple[b
     module: nn.Module = TrainingLoss(model)
     if dist.world > 1:
         module = nn.parallel.DistributedDataParallel(
-            module, device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=model_info(cfg.model).output == "two-stage")
+            module,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=model_info(cfg.model).output == "two-stage",
+        )
     cuda = device.type == "cuda"
     bf16 = cfg.bf16 == "on" or (cfg.bf16 == "auto" and cuda and torch.cuda.is_bf16_supported())
     has_triton = cuda and __import__("importlib.util").util.find_spec("triton") is not None
@@ -235,8 +244,9 @@ def subset_indices(n_total: int, n: int | None, seed: int) -> np.ndarray:
 def epoch_order(indices: np.ndarray, epoch: int, seed: int, dist: Dist) -> list[int]:
     """This rank's shuffled sample order for an epoch: a pure function of (seed, epoch), so a
     resumed run replays it exactly and can skip the batches already done."""
-    sampler = DistributedSampler(range(len(indices)), num_replicas=dist.world, rank=dist.rank,
-                                 shuffle=True, seed=seed)
+    sampler = DistributedSampler(
+        range(len(indices)), num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=seed
+    )
     sampler.set_epoch(epoch)
     return [int(indices[i]) for i in sampler]
 
@@ -249,58 +259,52 @@ def seed_epoch(seed: int, epoch: int, rank: int) -> None:
     random.seed(value)
 
 
-def rng_state() -> dict:
-    """Global RNG states as plain types/tensors (loadable with weights_only=True)."""
-    _, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                      "has_gauss": int(has_gauss), "cached": float(cached)},
-            "python": random.getstate()}
-
-
-def set_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"],
-                         n["has_gauss"], n["cached"]))
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-
-
 def fresh_state() -> dict:
     """Loop position and records; `epoch` = epochs completed, `step` = batches done in the next."""
-    return {"epoch": 0, "step": 0, "steps": 0, "samples_seen": 0, "minutes": 0.0, "history": [],
-            "best_metrics": {}, "best_epoch": None, "stopped": None, "loss_sum": 0.0, "rng": None,
-            "train_seconds": 0.0}
+    return dict(epoch=0, step=0, steps=0, samples_seen=0, minutes=0.0, history=[], best_metrics={},
+                best_epoch=None, stopped=None, loss_sum=0.0, rng=None, train_seconds=0.0)
 
 
-def restore(path: Path, cfg: TrainConfig, options: dict, fingerprint: str,
-            model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
+def restore(
+    path: Path,
+    cfg: TrainConfig,
+    options: dict,
+    fingerprint: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+) -> dict:
     """Load a resume file into model and optimizer; the loop state to continue from."""
     payload = ckpt.load_checkpoint(path)
     if "resume" not in payload or "optimizer" not in payload:
         raise CheckpointError(f"{path} is a final checkpoint, not a resume file; drop --resume")
     if payload["model"] != cfg.model or payload["options"] != options:
-        raise CheckpointError(f"resume file {path} is for {payload['model']} {payload['options']}, "
-                              f"not {cfg.model} {options}; delete it or drop --resume")
+        raise CheckpointError(
+            f"resume file {path} is for {payload['model']} {payload['options']}, "
+            f"not {cfg.model} {options}; delete it or drop --resume"
+        )
     if payload.get("data_fingerprint") != fingerprint:
-        raise CheckpointError(f"resume file {path} was trained on another dataset (fingerprint "
-                              f"{payload.get('data_fingerprint')} vs {fingerprint} of {cfg.data}); "
-                              "delete it or drop --resume to start afresh")
+        raise CheckpointError(
+            f"resume file {path} was trained on another dataset (fingerprint "
+            f"{payload.get('data_fingerprint')} vs {fingerprint} of {cfg.data}); "
+            "delete it or drop --resume to start afresh"
+        )
     model.load_state_dict(payload["state_dict"])
     optimizer.load_state_dict(payload["optimizer"])
     resume = payload["resume"]
     state = fresh_state()
-    state.update(epoch=int(payload["epoch"]), step=int(resume["step"]), history=payload["history"],
-                 samples_seen=int(payload["timings"]["samples_seen"]),
-                 minutes=float(payload["timings"]["minutes"]), best_metrics=payload["metrics"],
-                 train_seconds=float(payload["timings"].get("train_seconds", 0.0)),
-                 best_epoch=resume["best_epoch"], loss_sum=float(resume["loss_sum"]))
+    state.update(
+        epoch=int(payload["epoch"]),
+        step=int(resume["step"]),
+        history=payload["history"],
+        samples_seen=int(payload["timings"]["samples_seen"]),
+        minutes=float(payload["timings"]["minutes"]),
+        best_metrics=payload["metrics"],
+        train_seconds=float(payload["timings"].get("train_seconds", 0.0)),
+        best_epoch=resume["best_epoch"],
+        loss_sum=float(resume["loss_sum"]),
+    )
     if state["step"]:
-        set_rng_state(resume["rng"])
+        ckpt.set_rng_state(resume["rng"])
     return state
 
 
@@ -309,23 +313,18 @@ def loader_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 7_919 + epoch) % 2**63)
 
 
-def params_digest(model: nn.Module) -> str:
-    """sha256 of all parameters' bytes: equal on every rank iff the replicas are identical."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
 # ---- validation -----------------------------------------------------------------------------
 def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, dist: Dist) -> dict:
     """Mean / RMSE / median distance (metres) of argmax predictions on this rank's shard,
     gathered over all ranks."""
-    loader = DataLoader(dataset, batch_size=cfg.batch_size,
-                        sampler=[int(i) for i in indices[dist.rank::dist.world]],
-                        num_workers=cfg.workers, pin_memory=dist.device.type == "cuda",
-                        generator=loader_generator(cfg.seed, -1))
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        sampler=[int(i) for i in indices[dist.rank :: dist.world]],
+        num_workers=cfg.workers,
+        pin_memory=dist.device.type == "cuda",
+        generator=loader_generator(cfg.seed, -1),
+    )
     model.eval()
     errors = []
     with torch.inference_mode():
@@ -335,8 +334,12 @@ def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, d
     model.train()
     local = torch.cat(errors).tolist() if errors else []
     err = np.asarray(dist.gather(local), dtype=np.float64)
-    return {"val_mean_m": float(err.mean()), "val_rmse_m": float(np.sqrt((err ** 2).mean())),
-            "val_median_m": float(np.median(err)), "val_samples": int(err.size)}
+    return {
+        "val_mean_m": float(err.mean()),
+        "val_rmse_m": float(np.sqrt((err**2).mean())),
+        "val_median_m": float(np.median(err)),
+        "val_samples": int(err.size),
+    }
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -371,43 +374,78 @@ def train(cfg: TrainConfig) -> dict:
 
         def records() -> dict:
             """Checkpoint fields describing the run so far."""
-            timings = {"minutes": round(minutes_now(), 3), "epochs": state["epoch"],
-                       "samples_seen": state["samples_seen"],
-                       "train_seconds": round(state["train_seconds"], 3),
-                       "images_per_s": round(state["samples_seen"] / max(state["train_seconds"], 1e-9), 2),
-                       "hardware": hardware, "world_size": dist.world, "bf16": use_bf16,
-                       "budget_minutes": cfg.max_minutes, "stopped": state["stopped"]}
-            return {"train_config": asdict(cfg), "data_fingerprint": fingerprint,
-                    "history": list(state["history"]), "timings": timings}
+            timings = {
+                "minutes": round(minutes_now(), 3),
+                "epochs": state["epoch"],
+                "samples_seen": state["samples_seen"],
+                "train_seconds": round(state["train_seconds"], 3),
+                "images_per_s": round(state["samples_seen"] / max(state["train_seconds"], 1e-9), 2),
+                "hardware": hardware,
+                "world_size": dist.world,
+                "bf16": use_bf16,
+                "budget_minutes": cfg.max_minutes,
+                "stopped": state["stopped"],
+            }
+            return {
+                "train_config": asdict(cfg),
+                "data_fingerprint": fingerprint,
+                "history": list(state["history"]),
+                "timings": timings,
+            }
 
         def save_resume_file() -> None:
             if dist.main:
-                rng = state["rng"] if state["step"] and state["rng"] else rng_state()
-                resume = {"step": state["step"], "best_epoch": state["best_epoch"],
-                          "loss_sum": state["loss_sum"], "rng": rng}
-                ckpt.save_checkpoint(last_path, cfg.model, model, **records(), epoch=state["epoch"],
-                                     metrics=state["best_metrics"], optimizer=optimizer.state_dict(),
-                                     resume=resume)
+                rng = state["rng"] if state["step"] and state["rng"] else ckpt.rng_state()
+                resume = {
+                    "step": state["step"],
+                    "best_epoch": state["best_epoch"],
+                    "loss_sum": state["loss_sum"],
+                    "rng": rng,
+                }
+                ckpt.save_checkpoint(
+                    last_path,
+                    cfg.model,
+                    model,
+                    **records(),
+                    epoch=state["epoch"],
+                    metrics=state["best_metrics"],
+                    optimizer=optimizer.state_dict(),
+                    resume=resume,
+                )
 
         def validate_and_keep(train_loss: float, images_per_s: float, partial: bool) -> dict:
             """Validate; if best so far, write --out. Returns the history entry."""
             metrics = validate(model, val_set, val_idx, cfg, dist)
             epoch = state["epoch"] + (state["step"] / state["steps"] if partial else 0)
-            entry = {"epoch": round(epoch, 4), "train_loss": train_loss, **metrics,
-                     "minutes": round(minutes_now(), 3), "samples_seen": state["samples_seen"],
-                     "images_per_s": images_per_s, "partial": partial}
+            entry = {
+                "epoch": round(epoch, 4),
+                "train_loss": train_loss,
+                **metrics,
+                "minutes": round(minutes_now(), 3),
+                "samples_seen": state["samples_seen"],
+                "images_per_s": images_per_s,
+                "partial": partial,
+            }
             state["history"].append(entry)
             if metrics["val_mean_m"] < state["best_metrics"].get("val_mean_m", float("inf")):
                 state["best_metrics"] = {**metrics, "train_loss": train_loss}
                 state["best_epoch"] = entry["epoch"]
                 if dist.main:
-                    ckpt.save_checkpoint(out, cfg.model, model, **records(), epoch=entry["epoch"],
-                                         metrics=state["best_metrics"])
+                    ckpt.save_checkpoint(
+                        out,
+                        cfg.model,
+                        model,
+                        **records(),
+                        epoch=entry["epoch"],
+                        metrics=state["best_metrics"],
+                    )
             return entry
 
         if dist.main and not cfg.quiet:
-            print(f"training {cfg.model} {options} on {hardware}: {len(train_idx)} train / "
-                  f"{len(val_idx)} val samples, epochs {state['epoch'] + 1}..{cfg.epochs} -> {out}")
+            print(
+                f"training {cfg.model} {options} on {hardware}: {len(train_idx)} train / "
+                f"{len(val_idx)} val samples, epochs {state['epoch'] + 1}..{cfg.epochs} -> {out}"
+            )
         last_save = time.monotonic()
         while state["epoch"] < cfg.epochs and state["stopped"] is None:
             epoch = state["epoch"]
@@ -418,12 +456,22 @@ def train(cfg: TrainConfig) -> dict:
                 state["loss_sum"] = 0.0
             if hasattr(train_set, "set_epoch"):
                 train_set.set_epoch(epoch)  # fresh random masks/crops; workers copy it per epoch
-            loader = DataLoader(train_set, batch_size=cfg.batch_size,
-                                sampler=order[state["step"] * cfg.batch_size:],
-                                num_workers=cfg.workers, pin_memory=dist.device.type == "cuda",
-                                generator=loader_generator(cfg.seed, epoch))
-            bar = tqdm(total=state["steps"], initial=state["step"], desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                       disable=not dist.main or cfg.quiet, leave=False, dynamic_ncols=True)
+            loader = DataLoader(
+                train_set,
+                batch_size=cfg.batch_size,
+                sampler=order[state["step"] * cfg.batch_size :],
+                num_workers=cfg.workers,
+                pin_memory=dist.device.type == "cuda",
+                generator=loader_generator(cfg.seed, epoch),
+            )
+            bar = tqdm(
+                total=state["steps"],
+                initial=state["step"],
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                disable=not dist.main or cfg.quiet,
+                leave=False,
+                dynamic_ncols=True,
+            )
             model.train()
             epoch_start, images, running = time.monotonic(), 0, torch.zeros((), device=dist.device)
             for batch in loader:
@@ -446,12 +494,12 @@ def train(cfg: TrainConfig) -> dict:
                 over = budget_s is not None and dist.any(time.monotonic() - started > budget_s)
                 if over and state["step"] < state["steps"]:
                     state["stopped"] = "max-minutes"  # mid-epoch: saved below, resumable
-                    state["rng"] = rng_state()  # before validation touches anything
+                    state["rng"] = ckpt.rng_state()  # before validation touches anything
                     break
                 if time.monotonic() - last_save > cfg.save_every_minutes * 60:
                     state["loss_sum"] += running.item()
                     running.zero_()
-                    state["rng"] = rng_state()
+                    state["rng"] = ckpt.rng_state()
                     save_resume_file()
                     last_save = time.monotonic()
             bar.close()
@@ -471,20 +519,27 @@ def train(cfg: TrainConfig) -> dict:
             last_save = time.monotonic()
             if dist.main and not cfg.quiet:
                 stop = "; stopped: time budget" if state["stopped"] == "max-minutes" else ""
-                tqdm.write(f"epoch {entry['epoch']:g}/{cfg.epochs}: loss {train_loss:.4g}, val mean "
-                           f"{entry['val_mean_m']:.2f} m, rmse {entry['val_rmse_m']:.2f} m, "
-                           f"{rate:.1f} img/s{stop}")
+                tqdm.write(
+                    f"epoch {entry['epoch']:g}/{cfg.epochs}: loss {train_loss:.4g}, val mean "
+                    f"{entry['val_mean_m']:.2f} m, rmse {entry['val_rmse_m']:.2f} m, "
+                    f"{rate:.1f} img/s{stop}"
+                )
         if state["stopped"] is None:  # resumed a finished run: nothing to train
             state["stopped"] = "completed"
             save_resume_file()
-        replicas = dist.gather([params_digest(model)])
+        replicas = dist.gather([ckpt.params_digest(model)])
         if dist.main and out.is_file():  # the best weights, with the whole run's history
             final = ckpt.load_checkpoint(out)
             final.update(records(), replicas=replicas)
             ckpt.atomic_torch_save(final, out)
         dist.barrier()
-        return {"out": str(out), "best_epoch": state["best_epoch"], "metrics": state["best_metrics"],
-                "timings": records()["timings"], "replicas": replicas}
+        return {
+            "out": str(out),
+            "best_epoch": state["best_epoch"],
+            "metrics": state["best_metrics"],
+            "timings": records()["timings"],
+            "replicas": replicas,
+        }
     finally:
         dist.shutdown()
 
@@ -505,7 +560,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--model", required=True, help="registry name, e.g. locnet")
     add("--data", required=True, help="dataset folder (RadioMapSeer layout)")
     add("--out", help="best checkpoint (default: checkpoints/<model>[-variant].pt)")
-    add("--loss", choices=("focal", "bbce", "ft", "mse"), help="LocNet training loss (default focal)")
+    add(
+        "--loss",
+        choices=("focal", "bbce", "ft", "mse"),
+        help="LocNet training loss (default focal)",
+    )
     add("--no-env", action="store_true", help="hide the building map from the model (ablation)")
     add("--opt", action="append", default=[], metavar="KEY=VALUE", help="extra model option")
     add("--epochs", type=int, default=100)
@@ -522,24 +581,46 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--workers", type=int, default=0, help="DataLoader worker processes")
     add("--resume", action="store_true", help="continue from <out stem>.last.pt")
     add("--bf16", choices=("auto", "on", "off"), default="auto", help="bf16 autocast (auto: CUDA)")
-    add("--compile", choices=("auto", "on", "off"), default="auto",
-        help="torch.compile (auto: CUDA with triton)")
+    add(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="torch.compile (auto: CUDA with triton)",
+    )
     add("--quiet", action="store_true", help="no progress output")
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
-        model=args.model, data=args.data, out=args.out, loss=args.loss, env=not args.no_env,
-        options=dict(_parse_option(o) for o in args.opt), epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-        device=args.device, max_minutes=args.max_minutes,
-        save_every_minutes=args.save_every_minutes, crop=args.crop,
-        train_samples=args.train_samples, val_samples=args.val_samples, workers=args.workers,
-        resume=args.resume, bf16=args.bf16, compile=args.compile, quiet=args.quiet)
+        model=args.model,
+        data=args.data,
+        out=args.out,
+        loss=args.loss,
+        env=not args.no_env,
+        options=dict(_parse_option(o) for o in args.opt),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        device=args.device,
+        max_minutes=args.max_minutes,
+        save_every_minutes=args.save_every_minutes,
+        crop=args.crop,
+        train_samples=args.train_samples,
+        val_samples=args.val_samples,
+        workers=args.workers,
+        resume=args.resume,
+        bf16=args.bf16,
+        compile=args.compile,
+        quiet=args.quiet,
+    )
     result = train(cfg)
     if not cfg.quiet and result["metrics"] and int(os.environ.get("RANK", "0")) == 0:
         m, t = result["metrics"], result["timings"]
-        print(f"best epoch {result['best_epoch']:g}: val mean {m['val_mean_m']:.2f} m, rmse "
-              f"{m['val_rmse_m']:.2f} m, median {m['val_median_m']:.2f} m -> {result['out']} "
-              f"({t['minutes']:.1f} min, {t['images_per_s']:.1f} img/s, {t['stopped']})")
+        print(
+            f"best epoch {result['best_epoch']:g}: val mean {m['val_mean_m']:.2f} m, rmse "
+            f"{m['val_rmse_m']:.2f} m, median {m['val_median_m']:.2f} m -> {result['out']} "
+            f"({t['minutes']:.1f} min, {t['images_per_s']:.1f} img/s, {t['stopped']})"
+        )
     return 0

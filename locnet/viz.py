@@ -32,7 +32,7 @@ RADIO_COLORSCALE = "Viridis"
 SCORE_COLORSCALE = "Blues"
 CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
 OVERLAP_TOLERANCE_PX = 0.5  # prediction within this of the truth counts as "on it"
-MARKER_OUTLINE = dict(color="#000000", width=1)
+MARKER_OUTLINE = {"color": "#000000", "width": 1}
 
 SENSOR_NAME = "sensors"
 PREDICTION_NAME = "prediction"
@@ -70,7 +70,12 @@ def building_overlay(buildings: np.ndarray, opacity: float = 0.85) -> go.Heatmap
         z=np.asarray(buildings, dtype=np.uint8),
         x=axis_m(),
         y=axis_m(),
-        colorscale=[[0.0, TRANSPARENT], [0.5, TRANSPARENT], [0.5, BUILDING_COLOR], [1.0, BUILDING_COLOR]],
+        colorscale=[
+            [0.0, TRANSPARENT],
+            [0.5, TRANSPARENT],
+            [0.5, BUILDING_COLOR],
+            [1.0, BUILDING_COLOR],
+        ],
         zmin=0,
         zmax=1,
         showscale=False,
@@ -82,8 +87,17 @@ def building_overlay(buildings: np.ndarray, opacity: float = 0.85) -> go.Heatmap
 
 def _colorbar(title: str) -> dict:
     """A thin horizontal colour bar under the x axis, so the square map keeps the full width."""
-    return dict(title=dict(text=title, side="right"), orientation="h", thickness=10, len=0.9,
-                x=0.5, xanchor="center", y=-0.15, yanchor="top", ypad=0)
+    return {
+        "title": {"text": title, "side": "right"},
+        "orientation": "h",
+        "thickness": 10,
+        "len": 0.9,
+        "x": 0.5,
+        "xanchor": "center",
+        "y": -0.15,
+        "yanchor": "top",
+        "ypad": 0,
+    }
 
 
 def radio_map_layer(radio_db: np.ndarray, buildings: np.ndarray) -> go.Heatmap:
@@ -134,7 +148,7 @@ def click_grid(step_px: int = CLICK_GRID_STEP_PX) -> go.Scattergl:
         x=gx.ravel(),
         y=gy.ravel(),
         mode="markers",
-        marker=dict(size=max(4, 2 * step_px), opacity=0.0, color="#000000"),
+        marker={"size": max(4, 2 * step_px), "opacity": 0.0, "color": "#000000"},
         hovertemplate="click at (%{x:.0f}, %{y:.0f}) m<extra></extra>",
         showlegend=False,
         name=CLICK_GRID_NAME,
@@ -146,20 +160,22 @@ def _points(xy: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
-def sensor_trace(sensors_xy: Sequence[Sequence[float]], gains_db: Sequence[float] | None = None) -> go.Scatter:
+def sensor_trace(
+    sensors_xy: Sequence[Sequence[float]], gains_db: Sequence[float] | None = None
+) -> go.Scatter:
     """Green dots at the sensors; hover shows the reading when `gains_db` is given."""
     x, y = _points(sensors_xy)
-    kwargs = dict(hovertemplate="sensor (%{x:.0f}, %{y:.0f}) m<extra></extra>")
+    kwargs = {"hovertemplate": "sensor (%{x:.0f}, %{y:.0f}) m<extra></extra>"}
     if gains_db is not None and len(gains_db) == len(x):
-        kwargs = dict(
-            customdata=np.asarray(gains_db, dtype=np.float32),
-            hovertemplate="sensor (%{x:.0f}, %{y:.0f}) m<br>%{customdata:.1f} dB<extra></extra>",
-        )
+        kwargs = {
+            "customdata": np.asarray(gains_db, dtype=np.float32),
+            "hovertemplate": "sensor (%{x:.0f}, %{y:.0f}) m<br>%{customdata:.1f} dB<extra></extra>",
+        }
     return go.Scatter(
         x=x,
         y=y,
         mode="markers",
-        marker=dict(size=9, color=SENSOR_COLOR, line=MARKER_OUTLINE, symbol="circle"),
+        marker={"size": 9, "color": SENSOR_COLOR, "line": MARKER_OUTLINE, "symbol": "circle"},
         name=f"{SENSOR_NAME} ({len(x)})",
         **kwargs,
     )
@@ -171,7 +187,7 @@ def _single(xy: Sequence[float], name: str, color: str, symbol: str, size: int) 
         x=x,
         y=y,
         mode="markers",
-        marker=dict(size=size, color=color, line=MARKER_OUTLINE, symbol=symbol),
+        marker={"size": size, "color": color, "line": MARKER_OUTLINE, "symbol": symbol},
         name=name,
         hovertemplate=f"{name} (%{{x:.0f}}, %{{y:.0f}}) m<extra></extra>",
     )
@@ -202,24 +218,58 @@ def marker_traces(
     return traces
 
 
-def style_map(fig: go.Figure, *, title: str | None = None, height: int = 560, clickable: bool = False) -> go.Figure:
+def style_map(
+    fig: go.Figure, *, title: str | None = None, height: int = 560, clickable: bool = False
+) -> go.Figure:
     """Square map in metres, rows going down; title and legend above it, so the square gets
     the column's full width."""
     extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
     fig.update_layout(
-        title=dict(text=title, x=0.0, xanchor="left", y=0.995, yanchor="top", font=dict(size=15)) if title else None,
+        title={
+            "text": title,
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 0.995,
+            "yanchor": "top",
+            "font": {"size": 15},
+        }
+        if title
+        else None,
         height=height,
-        margin=dict(l=0, r=0, t=62 if title else 34, b=48),
+        margin={"l": 0, "r": 0, "t": 62 if title else 34, "b": 48},
         plot_bgcolor=OUTDOOR_COLOR,
-        legend=dict(orientation="h", yanchor="bottom", y=1.005, xanchor="left", x=0.0, font=dict(size=12)),
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.005,
+            "xanchor": "left",
+            "x": 0.0,
+            "font": {"size": 12},
+        },
         dragmode=False if clickable else "zoom",
         hovermode="closest",
         uirevision="map",
     )
-    fig.update_xaxes(title=dict(text="x (m)", standoff=2), range=extent, constrain="domain",
-                     showgrid=False, zeroline=False, ticks="outside", ticklen=3)
-    fig.update_yaxes(title=dict(text="y (m)", standoff=2), range=extent[::-1], scaleanchor="x", scaleratio=1,
-                     constrain="domain", showgrid=False, zeroline=False, ticks="outside", ticklen=3)
+    fig.update_xaxes(
+        title={"text": "x (m)", "standoff": 8},
+        range=extent,
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
+        ticks="outside",
+        ticklen=3,
+    )
+    fig.update_yaxes(
+        title={"text": "y (m)", "standoff": 2},
+        range=extent[::-1],
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
+        ticks="outside",
+        ticklen=3,
+    )
     return fig
 
 

@@ -19,13 +19,20 @@ def pick_results(root, dataset_dir: str) -> R.ResultSet | None:
     if not folders:
         st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None
-    name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
-                        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
+    name = st.selectbox(
+        "Results folder (newest first)",
+        [f.name for f in folders],
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+    )
     st.session_state[R.FOLDER_KEY] = name
     try:
         res = load_results(str(root / name), R.folder_stamp(root / name))
-        problem = R.dataset_mismatch(res, cache.load_dataset(dataset_dir).fingerprint(), dataset_dir,
-                                     cache.environment_table(dataset_dir))
+        problem = R.dataset_mismatch(
+            res,
+            cache.load_dataset(dataset_dir).fingerprint(),
+            dataset_dir,
+            cache.environment_table(dataset_dir),
+        )
     except R.ResultsError as exc:
         st.error(str(exc))
         return None
@@ -39,22 +46,33 @@ def pick_results(root, dataset_dir: str) -> R.ResultSet | None:
 def environment_section(summary, metric: str, paper, dataset_dir: str) -> None:
     st.subheader("With vs without the environment map")
     pair = R.select_series(summary, [(R.LOCNET, R.ENV_VARIANT), (R.LOCNET, R.NOENV_VARIANT)])
-    imp = R.relative_improvement(summary, (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT), metric)
+    imp = R.relative_improvement(
+        summary, (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT), metric
+    )
     if imp.empty:
-        st.info(f"These results lack LocNet `{R.ENV_VARIANT}` or `{R.NOENV_VARIANT}` at a shared rate. Train "
-                f"the second with `python -m locnet train --model locnet --no-env --data {dataset_dir}` and "
-                f"evaluate both: `{R.evaluate_command(dataset_dir)}`")
+        st.info(
+            f"These results lack LocNet `{R.ENV_VARIANT}` or `{R.NOENV_VARIANT}` at a shared rate. Train "
+            f"the second with `python -m locnet train --model locnet --no-env --data {dataset_dir}` and "
+            f"evaluate both: `{R.evaluate_command(dataset_dir)}`"
+        )
         return
     avg = imp.iloc[-1]
-    paper_imp = R.relative_improvement(R.paper_reference(), (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT))
+    paper_imp = R.relative_improvement(
+        R.paper_reference(), (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT)
+    )
     a, b, c = st.columns(3)
     a.metric(f"average {R.METRICS[metric]} with the map", f"{avg['improved']:.1f} m")
     b.metric(f"average {R.METRICS[metric]} without", f"{avg['baseline']:.1f} m")
-    c.metric("relative improvement", f"{avg['improvement_percent']:+.1f} %",
-             help=f"(without - with) / without, averaged over {len(imp) - 1} rates; paper at 0.01 % and "
-                  f"0.09 %: {paper_imp['improvement_percent'].iloc[-1]:+.0f} % ({R.PAPER_LABEL}, approx.)")
+    c.metric(
+        "relative improvement",
+        f"{avg['improvement_percent']:+.1f} %",
+        help=f"(without - with) / without, averaged over {len(imp) - 1} rates; paper at 0.01 % and "
+        f"0.09 %: {paper_imp['improvement_percent'].iloc[-1]:+.0f} % ({R.PAPER_LABEL}, approx.)",
+    )
     left, right = st.columns(2)
-    left.plotly_chart(F.metric_vs_rate_figure(pair, metric, paper, title="Environment map ablation"))
+    left.plotly_chart(
+        F.metric_vs_rate_figure(pair, metric, paper, title="Environment map ablation")
+    )
     right.plotly_chart(F.improvement_figure(imp, "How much the environment map lowers the error"))
 
 
@@ -63,29 +81,45 @@ def loss_section(summary, metric: str, paper, dataset_dir: str) -> None:
     losses = R.select_series(summary, [(R.LOCNET, v) for v in R.LOSS_VARIANTS])
     table = R.loss_comparison(summary, metric)
     if len(table) < 2:
-        st.info(f"These results hold no LocNet loss variants besides focal. Train them with `python -m locnet "
-                f"train --model locnet --loss bbce --data {dataset_dir}` (and `--loss ft`, `--loss mse`), then "
-                f"evaluate: `{R.evaluate_command(dataset_dir)}`")
+        st.info(
+            f"These results hold no LocNet loss variants besides focal. Train them with `python -m locnet "
+            f"train --model locnet --loss bbce --data {dataset_dir}` (and `--loss ft`, `--loss mse`), then "
+            f"evaluate: `{R.evaluate_command(dataset_dir)}`"
+        )
         return
-    st.plotly_chart(F.metric_vs_rate_figure(losses, metric, paper, title="LocNet trained with four losses"))
-    shown = table.rename(columns={metric: f"average {R.METRICS[metric]} (m)",
-                                  "focal_better_percent": "focal loss better by (%)"})
+    st.plotly_chart(
+        F.metric_vs_rate_figure(losses, metric, paper, title="LocNet trained with four losses")
+    )
+    shown = table.rename(
+        columns={
+            metric: f"average {R.METRICS[metric]} (m)",
+            "focal_better_percent": "focal loss better by (%)",
+        }
+    )
     st.dataframe(shown.round(1), hide_index=True)
 
 
 settings = current_settings()
 st.title("Ablation")
-st.caption("LocNet with and without the environment map, and trained with focal, balanced BCE, "
-           f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate.")
+st.caption(
+    "LocNet with and without the environment map, and trained with focal, balanced BCE, "
+    f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate."
+)
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
     if not (picked.summary["model"] == R.LOCNET).any():
-        st.info(f"`{picked.folder}` holds no LocNet results; produce them with: "
-                f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`")
+        st.info(
+            f"`{picked.folder}` holds no LocNet results; produce them with: "
+            f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
+        )
         st.stop()
     metric = st.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
-    reference = R.paper_reference() if st.toggle(f"Show the paper's values ({R.PAPER_LABEL})", True) else None
+    reference = (
+        R.paper_reference()
+        if st.toggle(f"Show the paper's values ({R.PAPER_LABEL})", True)
+        else None
+    )
     environment_section(picked.summary, metric, reference, settings.dataset_dir)
     loss_section(picked.summary, metric, reference, settings.dataset_dir)
     st.caption(picked.source())

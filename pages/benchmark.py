@@ -10,7 +10,7 @@ from locnet.errors import LocNetError
 from locnet.ui import cache
 from locnet.ui.sidebar import Settings, current_settings
 
-RERUN_SAMPLES = (10, 500, 40)  # min, max, default test samples per model and rate of a re-run
+RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
 load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
 model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
@@ -22,8 +22,11 @@ def pick_results(root, dataset_dir) -> R.ResultSet | None:
     if not folders:
         st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None
-    name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
-                        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
+    name = st.selectbox(
+        "Results folder (newest first)",
+        [f.name for f in folders],
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+    )
     st.session_state[R.FOLDER_KEY] = name
     try:
         res = load_results(str(root / name), R.folder_stamp(root / name))
@@ -31,8 +34,12 @@ def pick_results(root, dataset_dir) -> R.ResultSet | None:
         st.error(str(exc))
         return None
     try:
-        problem = R.dataset_mismatch(res, cache.load_dataset(dataset_dir).fingerprint(), dataset_dir,
-                                     cache.environment_table(dataset_dir))
+        problem = R.dataset_mismatch(
+            res,
+            cache.load_dataset(dataset_dir).fingerprint(),
+            dataset_dir,
+            cache.environment_table(dataset_dir),
+        )
     except LocNetError as exc:
         problem = f"Cannot check which dataset these results belong to: {exc}"
     if problem:
@@ -57,12 +64,16 @@ def show(res: R.ResultSet) -> None:
     st.caption(res.source())
 
     averages = R.average_over_rates(shown, metric)
-    averages["parameters"] = averages["model"].map(model_parameters(sorted(averages["model"].unique())))
+    averages["parameters"] = averages["model"].map(
+        model_parameters(sorted(averages["model"].unique()))
+    )
     st.plotly_chart(F.size_vs_error_figure(averages, metric, show_paper))
     skipped = averages[averages["parameters"].fillna(0) <= 0]
     note = "; parameters counted from the model registry (default options)"
     if len(skipped):
-        note += "; not drawn (no parameters): " + ", ".join(map(R.series_label, skipped["model"], skipped["variant"]))
+        note += "; not drawn (no parameters): " + ", ".join(
+            map(R.series_label, skipped["model"], skipped["variant"])
+        )
     st.caption(res.source() + note)
 
     st.subheader(f"{R.METRICS[metric]} (m) per sampling rate")
@@ -78,24 +89,40 @@ def show(res: R.ResultSet) -> None:
 
 def rerun_section(root, settings: Settings) -> None:
     """Evaluate the open dataset/checkpoints on a few samples into a NEW timestamped folder."""
-    dataset_dir, checkpoint_dir = settings.dataset_dir, settings.checkpoint_dir
     with st.expander("Re-run the evaluation on the current dataset and checkpoints"):
-        st.write(f"Evaluates dataset `{dataset_dir}` with checkpoints `{checkpoint_dir}` on a bounded "
-                 f"number of test samples and writes a new, timestamped folder under `{root}`; "
-                 "existing results are never overwritten.")
-        n_samples = st.slider("Test samples per model and rate", *RERUN_SAMPLES)
+        st.write(
+            f"Evaluates every model on dataset `{settings.dataset_dir}` with checkpoints "
+            f"`{settings.checkpoint_dir}` on a few test (map, transmitter) pairs, one sampling mask "
+            f"per rate, and writes a new timestamped folder under `{root}`; nothing is overwritten."
+        )
+        pairs = st.slider("(map, transmitter) pairs", *RERUN_PAIRS)
         if not st.button("Run evaluation", type="primary"):
             return
-        out = R.new_results_folder(root)
-        bar = st.progress(0.0, text="Starting…")
-        try:
-            from locnet.evaluate import evaluate
+        from locnet.evaluate import evaluate, write_results
 
-            evaluate(cache.resolve_path(dataset_dir), split="test", models="all",
-                     checkpoints=cache.resolve_path(checkpoint_dir), out=out, max_samples=n_samples,
-                     device=settings.device,
-                     progress=lambda done, total: bar.progress(min(1.0, done / max(total, 1)),
-                                                               text=f"{done} / {total} samples"))
+        out = R.new_results_folder(root)
+        bar = st.progress(0.0, text="Loading models…")
+        command = R.evaluate_command(
+            settings.dataset_dir,
+            out,
+            settings.checkpoint_dir,
+            f"--limit {pairs} --masks-per-tx 1 --device {settings.device}",
+        )
+        try:
+            evaluation = evaluate(
+                cache.resolve_path(settings.dataset_dir),
+                split="test",
+                models="all",
+                checkpoint_dir=cache.resolve_path(settings.checkpoint_dir),
+                masks_per_tx=1,
+                limit=pairs,
+                device=settings.device,
+                command=command,
+                progress=lambda done, total: bar.progress(
+                    min(1.0, done / max(total, 1)), text=f"{done} / {total} samples"
+                ),
+            )
+            write_results(evaluation, out)
         except LocNetError as exc:
             st.error(str(exc))
             return
@@ -105,8 +132,10 @@ def rerun_section(root, settings: Settings) -> None:
 
 settings = current_settings()
 st.title("Benchmark")
-st.caption("Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
-           f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures.")
+st.caption(
+    "Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
+    f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures."
+)
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked = pick_results(results_root, settings.dataset_dir)
 if picked is not None:

@@ -22,8 +22,10 @@ st.caption(
 
 settings = current_settings()
 if settings.dataset is None:
-    st.error(f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
-             f"sidebar, or {GENERATE_HINT}.")
+    st.error(
+        f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
+        f"sidebar, or {GENERATE_HINT}."
+    )
     st.stop()
 if settings.device_note:
     st.warning(settings.device_note)
@@ -43,10 +45,13 @@ except LocNetError as exc:
 title = case_ui.case_title(case, row)
 with case_col:
     case_ui.case_map(case, title)
+    st.caption(case_ui.case_caption(case, row))
 
 runs = None
 if not case.sensors_xy:
-    first_col.warning("No sensors: sample some with the rate slider or click on the map to add one.")
+    first_col.warning(
+        "No sensors: sample some with the rate slider or click on the map to add one."
+    )
 elif not choices:
     first_col.info("Choose at least one model to run.")
 else:
@@ -59,7 +64,9 @@ if runs:
         results_ui.show_result(case, runs[0], key="result_0", height=results_ui.FIRST_RESULT_HEIGHT)
     rest = runs[1:]
     for start in range(0, len(rest), results_ui.FIGURES_PER_ROW):
-        for i, (column, run) in enumerate(zip(st.columns(results_ui.FIGURES_PER_ROW), rest[start:])):
+        for i, (column, run) in enumerate(
+            zip(st.columns(results_ui.FIGURES_PER_ROW), rest[start:])
+        ):
             with column:
                 results_ui.show_result(case, run, key=f"result_{start + i + 1}")
     st.subheader("Results")

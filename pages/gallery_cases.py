@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from locnet import app_state
+from locnet import app_state, viz
 from locnet import results as R
-from locnet import viz
 from locnet.errors import LocNetError
 from locnet.ui import cache
 from locnet.ui.sidebar import current_settings
@@ -26,13 +25,20 @@ def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None
     if not folders:
         st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None, None
-    name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
-                        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
+    name = st.selectbox(
+        "Results folder (newest first)",
+        [f.name for f in folders],
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+    )
     st.session_state[R.FOLDER_KEY] = name
     try:
         res = load_results(str(root / name), R.folder_stamp(root / name))
-        problem = R.dataset_mismatch(res, cache.load_dataset(dataset_dir).fingerprint(), dataset_dir,
-                                     cache.environment_table(dataset_dir))
+        problem = R.dataset_mismatch(
+            res,
+            cache.load_dataset(dataset_dir).fingerprint(),
+            dataset_dir,
+            cache.environment_table(dataset_dir),
+        )
     except R.ResultsError as exc:
         st.error(str(exc))
         return None, None
@@ -44,30 +50,50 @@ def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def sensors_of(dataset_dir: str, stamp: int, case: dict) -> list[tuple[int, int]] | None:
-    """Sensor pixels of a case from the dataset's mask file (None if the file is not there)."""
-    return R.case_sensors(cache.load_dataset(dataset_dir), case)
+def sensors_of(
+    dataset_dir: str, stamp: int, case: dict, meta: dict
+) -> list[tuple[int, int]] | None:
+    """Sensor pixels of a case (mask file or the evaluation's seeded draw); None if unknown."""
+    return R.case_sensors(cache.load_dataset(dataset_dir), case, meta)
 
 
 def case_map(row: pd.Series, label: str, dataset_dir: str, sensors) -> None:
-    st.plotly_chart(viz.case_figure(
-        cache.buildings(dataset_dir, R.dataset_map_id(row["map"])), sensors_xy=sensors or (),
-        truth_xy=(row["true_x"], row["true_y"]), prediction_xy=(row["pred_x"], row["pred_y"]),
-        title=f"{label}: error {row['error_m']:.1f} m", height=CASE_HEIGHT))
+    st.plotly_chart(
+        viz.case_figure(
+            cache.buildings(dataset_dir, R.dataset_map_id(row["map"])),
+            sensors_xy=sensors or (),
+            truth_xy=(row["true_x"], row["true_y"]),
+            prediction_xy=(row["pred_x"], row["pred_y"]),
+            title=f"{label}: error {row['error_m']:.1f} m",
+            height=CASE_HEIGHT,
+        )
+    )
 
 
-def show_case(i: int, row: pd.Series, label: str, other: tuple[str, pd.Series | None] | None,
-              dataset_dir: str | None) -> None:
+def show_case(
+    i: int,
+    row: pd.Series,
+    label: str,
+    other: tuple[str, pd.Series | None] | None,
+    dataset_dir: str | None,
+    meta: dict,
+) -> None:
     """One case: header, overlay (twice when comparing), and the Explorer button."""
     case = {k: row[k] for k in ("map", "tx", "mask", "rate_percent")}
     sensors = None
     if dataset_dir:
         stamp = cache.folder_stamp(cache.resolve_path(dataset_dir))
-        sensors = sensors_of(dataset_dir, stamp, {k: str(v) for k, v in case.items()})
-    count = f"{len(sensors)} sensors" if sensors else "sensor mask not in the dataset"
+        sensors = sensors_of(dataset_dir, stamp, {k: str(v) for k, v in case.items()}, meta)
+    count = (
+        f"{len(sensors)} sensors"
+        if sensors
+        else "sensors unknown (no mask file, no seed in meta.json)"
+    )
     with st.container(border=True):
-        st.markdown(f"**#{i + 1} · {row['city']}** · map {row['map']} · transmitter {row['tx']} · mask "
-                    f"{row['mask']} · rate {row['rate_percent']:g} % · {count}")
+        st.markdown(
+            f"**#{i + 1} · {row['city']}** · map {row['map']} · transmitter {row['tx']} · mask "
+            f"{row['mask']} · rate {row['rate_percent']:g} % · {count}"
+        )
         if not dataset_dir:
             st.markdown(f"{label}: error **{row['error_m']:.1f} m**")
             return
@@ -79,41 +105,65 @@ def show_case(i: int, row: pd.Series, label: str, other: tuple[str, pd.Series | 
                 case_map(other[1], other[0], dataset_dir, sensors)
         elif other:
             columns[1].info(f"{other[0]} was not evaluated on this sample.")
-        if sensors and st.button("Open in Explorer", key=f"open-case-{i}", icon=":material/open_in_new:"):
-            app_state.open_case(st.session_state, dataset_dir=dataset_dir, map_id=R.dataset_map_id(row["map"]),
-                                tx_id=int(row["tx"]), sensors_xy=sensors)
+        if sensors and st.button(
+            "Open in Explorer", key=f"open-case-{i}", icon=":material/open_in_new:"
+        ):
+            app_state.open_case(
+                st.session_state,
+                dataset_dir=dataset_dir,
+                map_id=R.dataset_map_id(row["map"]),
+                tx_id=int(row["tx"]),
+                sensors_xy=sensors,
+            )
             st.switch_page(EXPLORER_PAGE)
 
 
 settings = current_settings()
 st.title("Cases")
-st.caption("Individual test samples with the smallest or largest error (paper Fig. 5): sensors green, "
-           "prediction yellow, true transmitter red, orange where they coincide.")
+st.caption(
+    "Individual test samples with the smallest or largest error (paper Fig. 5): sensors green, "
+    "prediction yellow, true transmitter red, orange where they coincide."
+)
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked, problem = pick_results(results_root, settings.dataset_dir)
 if picked is not None and picked.samples is None:
-    st.error(f"`{picked.folder}` has no {R.SAMPLES_FILE}; re-create it with: "
-             f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`")
+    st.error(
+        f"`{picked.folder}` has no {R.SAMPLES_FILE}; re-create it with: "
+        f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
+    )
 elif picked is not None:
     samples = picked.samples
     labels = R.series_options(samples)
     a, b, c = st.columns([2, 1, 2])
     label = a.selectbox("Model", list(labels))
-    rate = b.selectbox("Sampling rate (%)", [ALL_RATES, *sorted(samples["rate_percent"].unique())],
-                       format_func=lambda r: r if r == ALL_RATES else f"{r:g} %")
+    rate = b.selectbox(
+        "Sampling rate (%)",
+        [ALL_RATES, *sorted(samples["rate_percent"].unique())],
+        format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
+    )
     cities = c.multiselect("Cities (none = all)", sorted(samples["city"].astype(str).unique()))
     d, e, f = st.columns([1, 1, 2])
     worst = d.radio("Show", ["best", "worst"], horizontal=True) == "worst"
     k = e.slider("Cases", 1, 12, 4)
     compare = f.selectbox("Compare with", [NO_COMPARISON, *[lab for lab in labels if lab != label]])
-    cases = R.rank_cases(samples, *labels[label], None if rate == ALL_RATES else rate, cities, worst, k)
+    cases = R.rank_cases(
+        samples, *labels[label], None if rate == ALL_RATES else rate, cities, worst, k
+    )
     if cases.empty:
         st.info("No samples match these filters.")
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
-    per_row = 1 if compare != NO_COMPARISON else 2  # two cases side by side, or a case and its comparison
+    per_row = (
+        1 if compare != NO_COMPARISON else 2
+    )  # two cases side by side, or a case and its comparison
     for start in range(0, len(cases), per_row):
-        for column, (i, row) in zip(st.columns(per_row), cases.iloc[start:start + per_row].iterrows()):
-            other = None if compare == NO_COMPARISON else (compare, R.same_case(samples, row, *labels[compare]))
+        for column, (i, row) in zip(
+            st.columns(per_row), cases.iloc[start : start + per_row].iterrows()
+        ):
+            other = (
+                None
+                if compare == NO_COMPARISON
+                else (compare, R.same_case(samples, row, *labels[compare]))
+            )
             with column:
-                show_case(i, row, label, other, dataset_dir)
+                show_case(i, row, label, other, dataset_dir, picked.meta)
     st.caption(picked.source(R.SAMPLES_FILE))

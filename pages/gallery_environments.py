@@ -14,8 +14,11 @@ from locnet.ui.sidebar import current_settings
 THUMB_PX = 128  # thumbnail side (pixels) of a 256 m map
 GRID_COLUMNS = 3
 ALL_RATES = "all rates"
-STAT_AXES = {"building_density": "building density", "open_area_m2": "open area",
-             "n_blocks": "number of building blocks"}
+STAT_AXES = {
+    "building_density": "building density",
+    "open_area_m2": "open area",
+    "n_blocks": "number of building blocks",
+}
 
 load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
 
@@ -26,13 +29,20 @@ def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None
     if not folders:
         st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
         return None, None
-    name = st.selectbox("Results folder (newest first)", [f.name for f in folders],
-                        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)))
+    name = st.selectbox(
+        "Results folder (newest first)",
+        [f.name for f in folders],
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+    )
     st.session_state[R.FOLDER_KEY] = name
     try:
         res = load_results(str(root / name), R.folder_stamp(root / name))
-        problem = R.dataset_mismatch(res, cache.load_dataset(dataset_dir).fingerprint(), dataset_dir,
-                                     cache.environment_table(dataset_dir))
+        problem = R.dataset_mismatch(
+            res,
+            cache.load_dataset(dataset_dir).fingerprint(),
+            dataset_dir,
+            cache.environment_table(dataset_dir),
+        )
     except R.ResultsError as exc:
         st.error(str(exc))
         return None, None
@@ -47,13 +57,17 @@ def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None
 def statistics(dataset_dir: str, stamp: int, maps: tuple[str, ...]) -> pd.DataFrame:
     """Building density, open area and blocks of each result map found in the dataset."""
     known = {str(m) for m in cache.load_dataset(dataset_dir).maps}
-    return R.environment_table({m: cache.buildings(dataset_dir, R.dataset_map_id(m)) for m in maps if m in known})
+    return R.environment_table(
+        {m: cache.buildings(dataset_dir, R.dataset_map_id(m)) for m in maps if m in known}
+    )
 
 
 def grid(rows: pd.DataFrame, dataset_dir: str | None) -> None:
     """Thumbnails (or text cards without a dataset) with city, map, RMSE and statistics."""
     for start in range(0, len(rows), GRID_COLUMNS):
-        for col, row in zip(st.columns(GRID_COLUMNS), rows.iloc[start:start + GRID_COLUMNS].itertuples()):
+        for col, row in zip(
+            st.columns(GRID_COLUMNS), rows.iloc[start : start + GRID_COLUMNS].itertuples()
+        ):
             text = f"**{row.city}** · map {row.map} · RMSE **{row.rmse_m:.1f} m** (n={row.n:.0f})"
             if pd.notna(getattr(row, "building_density", None)):
                 text += f"  \ndensity {row.building_density:.0%} · {row.n_blocks:.0f} blocks"
@@ -63,26 +77,35 @@ def grid(rows: pd.DataFrame, dataset_dir: str | None) -> None:
 
 settings = current_settings()
 st.title("Environments")
-st.caption("RMSE per test environment for one model and sampling rate: the easiest and hardest cities "
-           "(paper Fig. 2), with building statistics.")
+st.caption(
+    "RMSE per test environment for one model and sampling rate: the easiest and hardest cities "
+    "(paper Fig. 2), with building statistics."
+)
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked, problem = pick_results(results_root, settings.dataset_dir)
 if picked is not None and picked.per_environment is None:
-    st.error(f"`{picked.folder}` has no {R.PER_ENV_FILE}; re-create it with: "
-             f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`")
+    st.error(
+        f"`{picked.folder}` has no {R.PER_ENV_FILE}; re-create it with: "
+        f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
+    )
 elif picked is not None:
     per_env = picked.per_environment
     labels = R.series_options(per_env)
     a, b, c = st.columns([2, 1, 1])
     model, variant = labels[a.selectbox("Model", list(labels))]
-    rate = b.selectbox("Sampling rate (%)", [ALL_RATES, *sorted(per_env["rate_percent"].unique())],
-                       format_func=lambda r: r if r == ALL_RATES else f"{r:g} %")
+    rate = b.selectbox(
+        "Sampling rate (%)",
+        [ALL_RATES, *sorted(per_env["rate_percent"].unique())],
+        format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
+    )
     k = c.slider("Environments per side", 1, 12, 6)
     ranked = R.rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     if dataset_dir:
         stamp = cache.folder_stamp(cache.resolve_path(dataset_dir))
-        ranked = ranked.merge(statistics(dataset_dir, stamp, tuple(ranked["map"])), on="map", how="left")
+        ranked = ranked.merge(
+            statistics(dataset_dir, stamp, tuple(ranked["map"])), on="map", how="left"
+        )
     else:
         st.info("Maps and statistics need the dataset these results were computed on (sidebar).")
     n_best = min(k, (len(ranked) + 1) // 2)  # best and worst never show the same environment
@@ -98,8 +121,13 @@ elif picked is not None:
     if "building_density" in ranked and ranked["building_density"].notna().any():
         axis = st.radio("Statistic", list(STAT_AXES), format_func=STAT_AXES.get, horizontal=True)
         st.plotly_chart(F.environment_scatter(ranked.dropna(subset=[axis]), model, variant, axis))
-    st.dataframe(ranked, hide_index=True, column_config={
-        "rmse_m": st.column_config.NumberColumn("RMSE (m)", format="%.1f"),
-        "mean_m": st.column_config.NumberColumn("mean error (m)", format="%.1f"),
-        "building_density": st.column_config.NumberColumn("building density", format="percent"),
-        "open_area_m2": st.column_config.NumberColumn("open area (m²)", format="%d")})
+    st.dataframe(
+        ranked,
+        hide_index=True,
+        column_config={
+            "rmse_m": st.column_config.NumberColumn("RMSE (m)", format="%.1f"),
+            "mean_m": st.column_config.NumberColumn("mean error (m)", format="%.1f"),
+            "building_density": st.column_config.NumberColumn("building density", format="percent"),
+            "open_area_m2": st.column_config.NumberColumn("open area (m²)", format="%d"),
+        },
+    )

@@ -51,7 +51,9 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_dataset_original_layout(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_dataset_original_layout(
+    tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The same maps in the original RadioMapSeer layout (png/..., gain/DPM; no masks)."""
     from locnet.data.radiomapseer import DatasetWriter, open_dataset
 

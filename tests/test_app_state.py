@@ -37,8 +37,14 @@ def test_init_state_fills_defaults_without_overwriting():
 
 @pytest.mark.parametrize(
     ("x_m", "y_m", "expected"),
-    [(10.4, 20.6, (10, 21)), (0.0, 0.0, (0, 0)), (255.4, 255.49, (255, 255)),
-     (-0.6, 5.0, None), (256.0, 3.0, None), (float("nan"), 3.0, None)],
+    [
+        (10.4, 20.6, (10, 21)),
+        (0.0, 0.0, (0, 0)),
+        (255.4, 255.49, (255, 255)),
+        (-0.6, 5.0, None),
+        (256.0, 3.0, None),
+        (float("nan"), 3.0, None),
+    ],
 )
 def test_snap_xy_rounds_metres_to_pixels_and_rejects_off_map(x_m, y_m, expected):
     assert S.snap_xy(x_m * PIXEL_M, y_m * PIXEL_M) == expected
@@ -106,10 +112,13 @@ def test_handle_click_dispatches_by_mode_and_refreshes_chart(state, buildings):
 
 @pytest.mark.parametrize(
     ("event", "expected"),
-    [({"selection": {"points": [{"x": 12.0, "y": 40, "curve_number": 1}]}}, (12.0, 40.0)),
-     ({"points": [{"x": 3, "y": 4}]}, (3.0, 4.0)),
-     ({"selection": {"points": []}}, None), (None, None),
-     ({"selection": {"points": [{"x": "a", "y": 1}]}}, None)],
+    [
+        ({"selection": {"points": [{"x": 12.0, "y": 40, "curve_number": 1}]}}, (12.0, 40.0)),
+        ({"points": [{"x": 3, "y": 4}]}, (3.0, 4.0)),
+        ({"selection": {"points": []}}, None),
+        (None, None),
+        ({"selection": {"points": [{"x": "a", "y": 1}]}}, None),
+    ],
 )
 def test_first_click_reads_plotly_selection(event, expected):
     assert S.first_click(event) == expected

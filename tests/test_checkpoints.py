@@ -63,9 +63,14 @@ def test_variant_and_file_names():
 
 def test_save_load_roundtrip_and_list(tmp_path, tiny_model):
     model = registry.create_model(tiny_model, env=False, width=3)
-    path = ckpt.save_checkpoint(tmp_path / "tiny.pt", tiny_model, model, epoch=7,
-                                metrics={"val_mean_m": 12.5},
-                                timings={"epochs": 9, "minutes": 1.5, "samples_seen": 90})
+    path = ckpt.save_checkpoint(
+        tmp_path / "tiny.pt",
+        tiny_model,
+        model,
+        epoch=7,
+        metrics={"val_mean_m": 12.5},
+        timings={"epochs": 9, "minutes": 1.5, "samples_seen": 90},
+    )
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # readable like any file
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     loaded = ckpt.load_weights(path)
@@ -104,7 +109,9 @@ def test_checkpoint_of_another_model_is_refused(tmp_path, tiny_model):
     with pytest.raises(CheckpointError, match=r"holds a 'tiny' model, not 'locnet'"):
         ckpt.load_weights(path, "locnet")
     torch.save(registry.create_model(tiny_model).state_dict(), tmp_path / "bare.pt")
-    with pytest.raises(CheckpointError, match=r"bare\.pt does not fit model 'locnet'.*missing keys"):
+    with pytest.raises(
+        CheckpointError, match=r"bare\.pt does not fit model 'locnet'.*missing keys"
+    ):
         ckpt.load_weights(tmp_path / "bare.pt", "locnet")
 
 

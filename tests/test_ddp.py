@@ -19,10 +19,36 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.timeout(600)
 def test_two_cpu_ranks_train_identical_replicas(tiny_dataset, tmp_path):
     out = tmp_path / "locnet.pt"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "locnet", "train", "--model", "locnet", "--data", str(tiny_dataset),
-               "--epochs", "2", "--batch-size", "2", "--crop", "32", "--train-samples", "8",
-               "--val-samples", "4", "--device", "cpu", "--quiet", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "locnet",
+        "train",
+        "--model",
+        "locnet",
+        "--data",
+        str(tiny_dataset),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "2",
+        "--crop",
+        "32",
+        "--train-samples",
+        "8",
+        "--val-samples",
+        "4",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)
     assert done.returncode == 0, done.stderr[-3000:]

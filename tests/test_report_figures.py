@@ -37,7 +37,8 @@ def test_metric_vs_rate_has_one_line_per_series_and_paper_dashes(summary):
     # paper references exist for LocNet env / noenv and MSLocNet among the synthetic series
     assert sorted(t.name for t in paper) == sorted(
         f"{R.series_label(m, v)}: {R.PAPER_LABEL}"
-        for m, v in [("locnet", "env-focal"), ("locnet", "noenv-focal"), ("mslocnet", "default")])
+        for m, v in [("locnet", "env-focal"), ("locnet", "noenv-focal"), ("mslocnet", "default")]
+    )
     assert all(t.line.dash == "dash" for t in paper)
     locnet = next(t for t in ours if t.name == "LocNet (env-focal)")
     assert list(locnet.x) == sorted(locnet.x) and locnet.line.color == F.MODEL_COLORS["locnet"]
@@ -64,19 +65,31 @@ def test_size_figure_log_axis_skips_parameterless(summary):
 
 
 def test_improvement_figure_labels_average():
-    imp = pd.DataFrame({"rate_percent": [0.01, np.nan], "baseline": [50.0, 30.0],
-                        "improved": [40.0, 22.5], "improvement_percent": [20.0, 25.0]})
+    imp = pd.DataFrame(
+        {
+            "rate_percent": [0.01, np.nan],
+            "baseline": [50.0, 30.0],
+            "improved": [40.0, 22.5],
+            "improvement_percent": [20.0, 25.0],
+        }
+    )
     fig = F.improvement_figure(imp, "env vs no env")
     assert list(fig.data[0].x) == ["0.01 %", "average"]
     assert list(fig.data[0].text) == ["+20.0 %", "+25.0 %"]
 
 
 def test_environment_scatter_trend_and_percent_axis():
-    table = pd.DataFrame({"map": list("abcd"), "city": ["A", "A", "B", "C"], "n": 5,
-                          "building_density": [0.1, 0.2, 0.3, 0.4], "rmse_m": [10.0, 20.0, 30.0, 40.0]})
+    table = pd.DataFrame(
+        {
+            "map": list("abcd"),
+            "city": ["A", "A", "B", "C"],
+            "n": 5,
+            "building_density": [0.1, 0.2, 0.3, 0.4],
+            "rmse_m": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
     fig = F.environment_scatter(table, "locnet", "env-focal")
     assert list(fig.data[0].x) == pytest.approx([10, 20, 30, 40])
     assert len(fig.data) == 2 and "r = 1.00" in fig.layout.title.text
     single = F.environment_scatter(table.head(2), "locnet", "env-focal")
     assert len(single.data) == 1  # too few points for a trend
-

@@ -17,54 +17,110 @@ import pytest
 from locnet import results as R
 from locnet.constants import RATES_PERCENT
 
-MODELS = [("locnet", "env-focal"), ("locnet", "noenv-focal"), ("locnet", "env-bbce"),
-          ("locnet", "env-ft"), ("locnet", "env-mse"), ("mslocnet", "default"), ("centroid", "default")]
+MODELS = [
+    ("locnet", "env-focal"),
+    ("locnet", "noenv-focal"),
+    ("locnet", "env-bbce"),
+    ("locnet", "env-ft"),
+    ("locnet", "env-mse"),
+    ("mslocnet", "default"),
+    ("centroid", "default"),
+]
 # Typical error scale (m) at rate 0.01 %; larger maps index -> denser -> harder in this fake.
-SCALE_M = {("locnet", "env-focal"): 40, ("locnet", "noenv-focal"): 50, ("locnet", "env-bbce"): 42,
-           ("locnet", "env-ft"): 80, ("locnet", "env-mse"): 90, ("mslocnet", "default"): 100,
-           ("centroid", "default"): 70}
+SCALE_M = {
+    ("locnet", "env-focal"): 40,
+    ("locnet", "noenv-focal"): 50,
+    ("locnet", "env-bbce"): 42,
+    ("locnet", "env-ft"): 80,
+    ("locnet", "env-mse"): 90,
+    ("mslocnet", "default"): 100,
+    ("centroid", "default"): 70,
+}
 
 
-def synthetic_samples(maps=("0", "1", "2", "3"), cities=("Alpha", "Alpha", "Beta", "Gamma"),
-                      models=MODELS, rates=RATES_PERCENT, n_tx=2, seed=0) -> pd.DataFrame:
+def synthetic_samples(
+    maps=("0", "1", "2", "3"),
+    cities=("Alpha", "Alpha", "Beta", "Gamma"),
+    models=MODELS,
+    rates=RATES_PERCENT,
+    n_tx=2,
+    seed=0,
+) -> pd.DataFrame:
     """One row per (map, tx, rate, model) with errors that fall with the rate."""
     rng = np.random.default_rng(seed)
     grid = pd.MultiIndex.from_product(
         [range(len(maps)), range(n_tx), rates, range(len(models))],
-        names=["mi", "tx", "rate_percent", "mo"]).to_frame(index=False)
+        names=["mi", "tx", "rate_percent", "mo"],
+    ).to_frame(index=False)
     scale = np.array([SCALE_M[m] for m in models])[grid["mo"]]
-    error = scale * np.sqrt(0.01 / grid["rate_percent"]) * (1 + 0.3 * grid["mi"]) * rng.uniform(0.5, 1.5, len(grid))
+    error = (
+        scale
+        * np.sqrt(0.01 / grid["rate_percent"])
+        * (1 + 0.3 * grid["mi"])
+        * rng.uniform(0.5, 1.5, len(grid))
+    )
     angle = rng.uniform(0, 2 * np.pi, len(grid))
     true = rng.integers(20, 236, size=(len(grid), 2))
-    samples = pd.DataFrame({
-        "map": np.asarray(maps)[grid["mi"]], "env_id": [f"env{i}" for i in grid["mi"]],
-        "city": np.asarray(cities)[grid["mi"]], "tx": grid["tx"], "mask": 0,
-        "rate_percent": grid["rate_percent"], "model": [models[i][0] for i in grid["mo"]],
-        "variant": [models[i][1] for i in grid["mo"]],
-        "pred_x": true[:, 0] + error * np.cos(angle), "pred_y": true[:, 1] + error * np.sin(angle),
-        "true_x": true[:, 0], "true_y": true[:, 1], "error_m": error, "runtime_ms": 1.0})
+    samples = pd.DataFrame(
+        {
+            "map": np.asarray(maps)[grid["mi"]],
+            "env_id": [f"env{i}" for i in grid["mi"]],
+            "city": np.asarray(cities)[grid["mi"]],
+            "tx": grid["tx"],
+            "mask": 0,
+            "rate_percent": grid["rate_percent"],
+            "model": [models[i][0] for i in grid["mo"]],
+            "variant": [models[i][1] for i in grid["mo"]],
+            "pred_x": true[:, 0] + error * np.cos(angle),
+            "pred_y": true[:, 1] + error * np.sin(angle),
+            "true_x": true[:, 0],
+            "true_y": true[:, 1],
+            "error_m": error,
+            "runtime_ms": 1.0,
+        }
+    )
     return samples
 
 
 def aggregate(samples: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     e = samples.groupby(keys)["error_m"]
-    return pd.DataFrame({"rmse_m": np.sqrt(e.apply(lambda s: np.mean(s ** 2))), "mean_m": e.mean(),
-                         "median_m": e.median(), "p90_m": e.quantile(0.9), "n": e.size()}).reset_index()
+    return pd.DataFrame(
+        {
+            "rmse_m": np.sqrt(e.apply(lambda s: np.mean(s**2))),
+            "mean_m": e.mean(),
+            "median_m": e.median(),
+            "p90_m": e.quantile(0.9),
+            "n": e.size(),
+        }
+    ).reset_index()
 
 
-def write_results_folder(folder: Path, samples: pd.DataFrame | None = None, *, fingerprint: str = "abc123",
-                         dataset_path: str = "data/demo", date: str = "2024-05-01T12:00:00") -> Path:
+def write_results_folder(
+    folder: Path,
+    samples: pd.DataFrame | None = None,
+    *,
+    fingerprint: str = "abc123",
+    dataset_path: str = "data/demo",
+    date: str = "2024-05-01T12:00:00",
+) -> Path:
     """Write summary.csv, per_environment.csv, samples.parquet and meta.json into `folder`."""
     samples = synthetic_samples() if samples is None else samples
     folder.mkdir(parents=True, exist_ok=True)
     aggregate(samples, ["model", "variant", "rate_percent"])[list(R.SUMMARY_COLUMNS)].to_csv(
-        folder / R.SUMMARY_FILE, index=False)
+        folder / R.SUMMARY_FILE, index=False
+    )
     aggregate(samples, ["model", "variant", "rate_percent", "map", "env_id", "city"])[
-        list(R.PER_ENV_COLUMNS)].to_csv(folder / R.PER_ENV_FILE, index=False)
+        list(R.PER_ENV_COLUMNS)
+    ].to_csv(folder / R.PER_ENV_FILE, index=False)
     samples.to_parquet(folder / R.SAMPLES_FILE, index=False)
-    meta = {"dataset": {"path": dataset_path, "fingerprint": fingerprint}, "split": "test",
-            "checkpoints": {"locnet-env-focal.pt": {"sha256": "00", "budget": "10 epochs"}},
-            "device": "cpu", "date": date, "command": "python -m locnet evaluate ..."}
+    meta = {
+        "dataset": {"path": dataset_path, "fingerprint": fingerprint},
+        "split": "test",
+        "checkpoints": {"locnet-env-focal.pt": {"sha256": "00", "budget": "10 epochs"}},
+        "device": "cpu",
+        "date": date,
+        "command": "python -m locnet evaluate ...",
+    }
     (folder / R.META_FILE).write_text(json.dumps(meta))
     return folder
 
@@ -78,7 +134,12 @@ def test_load_results_reads_all_tables(result_folder):
     res = R.load_results(result_folder)
     assert list(res.summary.columns) == list(R.SUMMARY_COLUMNS)
     assert len(res.summary) == len(MODELS) * len(RATES_PERCENT)
-    assert res.per_environment is not None and set(res.per_environment["map"]) == {"0", "1", "2", "3"}
+    assert res.per_environment is not None and set(res.per_environment["map"]) == {
+        "0",
+        "1",
+        "2",
+        "3",
+    }
     assert res.samples is not None and len(res.samples) == 4 * 2 * len(RATES_PERCENT) * len(MODELS)
     source = res.source()
     assert "summary.csv" in source and "data/demo" in source and "locnet-env-focal.pt" in source
@@ -93,7 +154,9 @@ def test_missing_folder_names_the_command(tmp_path):
 def test_missing_column_is_named(result_folder):
     table = pd.read_csv(result_folder / R.SUMMARY_FILE).drop(columns=["p90_m"])
     table.to_csv(result_folder / R.SUMMARY_FILE, index=False)
-    with pytest.raises(R.ResultsError, match=r"summary.csv lacks column\(s\) p90_m.*python -m locnet evaluate"):
+    with pytest.raises(
+        R.ResultsError, match=r"summary.csv lacks column\(s\) p90_m.*python -m locnet evaluate"
+    ):
         R.load_results(result_folder)
 
 
@@ -101,7 +164,9 @@ def test_empty_or_garbled_summary_is_an_error(result_folder):
     (result_folder / R.SUMMARY_FILE).write_text("")
     with pytest.raises(R.ResultsError, match="cannot read"):
         R.load_results(result_folder)
-    (result_folder / R.SUMMARY_FILE).write_text(",".join(R.SUMMARY_COLUMNS) + "\nlocnet,env-focal,0.01,x,1,1,1,3\n")
+    (result_folder / R.SUMMARY_FILE).write_text(
+        ",".join(R.SUMMARY_COLUMNS) + "\nlocnet,env-focal,0.01,x,1,1,1,3\n"
+    )
     with pytest.raises(R.ResultsError, match="non-numeric"):
         R.load_results(result_folder)
 
@@ -128,16 +193,26 @@ def test_dataset_mismatch(result_folder):
     res = R.load_results(result_folder)
     assert R.dataset_mismatch(res, "abc123", "data/demo") is None
     message = R.dataset_mismatch(res, "fff999", "data/other")
-    assert "data/other" in message and "--data data/other" in message and "--out results/other" in message
-    same_maps = pd.DataFrame({"map": [0, 1, 2, 3, 9], "city": ["Alpha", "Alpha", "Beta", "Gamma", "Delta"]})
-    assert R.dataset_mismatch(res, "fff999", "data/copy", same_maps) is None  # copied files: same maps
+    assert (
+        "data/other" in message
+        and "--data data/other" in message
+        and "--out results/other" in message
+    )
+    same_maps = pd.DataFrame(
+        {"map": [0, 1, 2, 3, 9], "city": ["Alpha", "Alpha", "Beta", "Gamma", "Delta"]}
+    )
+    assert (
+        R.dataset_mismatch(res, "fff999", "data/copy", same_maps) is None
+    )  # copied files: same maps
     other_cities = same_maps.assign(city="Elsewhere")
     assert R.dataset_mismatch(res, "fff999", "data/other", other_cities) is not None
 
 
 def test_paper_reference_matches_design_table():
     paper = R.paper_reference()
-    locnet = paper[(paper["model"] == "locnet") & (paper["variant"] == "env-focal")].set_index("rate_percent")
+    locnet = paper[(paper["model"] == "locnet") & (paper["variant"] == "env-focal")].set_index(
+        "rate_percent"
+    )
     assert locnet.loc[0.01, "rmse_m"] == 41 and locnet.loc[0.09, "rmse_m"] == 5
     assert len(locnet) == 9
     assert set(paper["model"]) == {"locnet", "mslocnet", "tldl", "deeptxfinder", "deepmtl"}
@@ -155,8 +230,14 @@ def test_average_over_rates_ranks_best_first(result_folder):
 
 
 def test_relative_improvement_numbers():
-    summary = pd.DataFrame({"model": "locnet", "variant": ["noenv-focal", "noenv-focal", "env-focal", "env-focal"],
-                            "rate_percent": [0.01, 0.09, 0.01, 0.09], "rmse_m": [50.0, 10.0, 40.0, 5.0]})
+    summary = pd.DataFrame(
+        {
+            "model": "locnet",
+            "variant": ["noenv-focal", "noenv-focal", "env-focal", "env-focal"],
+            "rate_percent": [0.01, 0.09, 0.01, 0.09],
+            "rmse_m": [50.0, 10.0, 40.0, 5.0],
+        }
+    )
     imp = R.relative_improvement(summary, ("locnet", "noenv-focal"), ("locnet", "env-focal"))
     assert imp["improvement_percent"].iloc[:2].tolist() == pytest.approx([20.0, 50.0])
     average = imp.iloc[-1]
@@ -173,7 +254,9 @@ def test_rank_environments_sorted_and_pooled(result_folder):
     assert len(one_rate) == 4 and one_rate["rmse_m"].is_monotonic_increasing
     pooled = R.rank_environments(res.per_environment, "locnet", "env-focal", None)
     s = res.samples.query("model == 'locnet' and variant == 'env-focal' and map == '2'")
-    assert pooled.set_index("map").loc["2", "rmse_m"] == pytest.approx(np.sqrt((s["error_m"] ** 2).mean()))
+    assert pooled.set_index("map").loc["2", "rmse_m"] == pytest.approx(
+        np.sqrt((s["error_m"] ** 2).mean())
+    )
     assert pooled.set_index("map").loc["2", "n"] == len(s)
 
 
@@ -192,14 +275,17 @@ def test_same_case_finds_other_model(result_folder):
     case = R.rank_cases(samples, "locnet", "env-focal", 0.02, k=1).iloc[0]
     other = R.same_case(samples, case, "centroid", "default")
     assert other is not None and (other["map"], other["tx"], other["rate_percent"]) == (
-        case["map"], case["tx"], case["rate_percent"])
+        case["map"],
+        case["tx"],
+        case["rate_percent"],
+    )
     assert R.same_case(samples, case, "tldl", "default") is None
 
 
 def test_environment_statistics_counts_blocks():
     b = np.zeros((256, 256), np.uint8)
-    b[10:20, 10:20] = 1      # block 1: 100 px
-    b[50:60, 50:70] = 1      # block 2: 200 px
+    b[10:20, 10:20] = 1  # block 1: 100 px
+    b[50:60, 50:70] = 1  # block 2: 200 px
     b[100, 100] = b[101, 101] = 1  # diagonal neighbours: two 4-connected blocks
     stats = R.environment_statistics(b)
     assert stats["n_blocks"] == 4
@@ -217,7 +303,10 @@ def test_series_label():
 
 def test_no_results_message_and_folder_index(tmp_path):
     message = R.no_results_message(tmp_path / "results", "data/demo")
-    assert f"--data data/demo --split test --models all --checkpoints checkpoints --out {tmp_path}/results/demo" in message
+    assert (
+        f"--data data/demo --split test --models all --checkpoints checkpoints --out {tmp_path}/results/demo"
+        in message
+    )
     folders = [Path("results/b"), Path("results/a")]
     assert R.folder_index(folders, "a") == 1
     assert R.folder_index(folders, "gone") == 0 and R.folder_index(folders, None) == 0
@@ -230,7 +319,9 @@ def test_loss_comparison_ranks_losses(result_folder):
     focal = table.set_index("variant").loc["env-focal"]
     assert focal["focal_better_percent"] == 0.0
     mse = table.set_index("variant").loc["env-mse"]
-    assert mse["focal_better_percent"] == pytest.approx((mse["rmse_m"] - focal["rmse_m"]) / mse["rmse_m"] * 100)
+    assert mse["focal_better_percent"] == pytest.approx(
+        (mse["rmse_m"] - focal["rmse_m"]) / mse["rmse_m"] * 100
+    )
 
 
 def test_case_sensors_reads_the_mask_file(tmp_path):
@@ -248,10 +339,32 @@ def test_case_sensors_reads_the_mask_file(tmp_path):
     ds = open_dataset(tmp_path / "ds")
     case = {"map": "3", "tx": 5, "mask": 2, "rate_percent": 0.01}
     assert sorted(R.case_sensors(ds, case)) == sensors  # split found from the map
-    assert sorted(R.case_sensors(ds, case, "test")) == sensors
-    assert R.case_sensors(ds, case, "val") is None
     assert R.case_sensors(ds, {**case, "mask": 0}) is None
     assert R.case_sensors(ds, {**case, "rate_percent": 0.05}) is None
+
+
+@pytest.mark.slow
+def test_case_sensors_repeat_the_evaluations_random_masks(tiny_dataset, tmp_path):
+    """Rates without mask files: the sensors drawn by `evaluate` are drawn again, identically."""
+    from locnet.data.radiomapseer import open_dataset
+    from locnet.evaluate import evaluate
+
+    evaluation = evaluate(
+        tiny_dataset,
+        models=["centroid"],
+        rates=[0.02],
+        masks_per_tx=1,
+        limit=1,
+        checkpoint_dir=tmp_path,
+    )
+    assert evaluation.meta["mask_source"] == {"0.02": "random"}
+    row = evaluation.samples.iloc[0]
+    sensors = R.case_sensors(open_dataset(tiny_dataset), row, evaluation.meta)
+    assert len(sensors) == 13  # 0.02 % of 65,536 pixels
+    # the centroid model's answer is the RSS-weighted mean of exactly these sensors: it must lie inside their box
+    xs, ys = zip(*sensors)
+    assert min(xs) <= row["pred_x"] <= max(xs) and min(ys) <= row["pred_y"] <= max(ys)
+    assert R.case_sensors(open_dataset(tiny_dataset), row, {}) is None  # no meta: no file, no draw
 
 
 def test_model_parameters_from_registry():
@@ -268,8 +381,18 @@ def test_results_root_precedence(monkeypatch):
 
 
 def test_series_options_order():
-    table = pd.DataFrame({"model": ["centroid", "locnet", "zzz", "mslocnet", "locnet", "locnet"],
-                          "variant": ["default", "env-mse", "default", "default", "noenv-focal", "env-focal"]})
-    assert list(R.series_options(table)) == ["LocNet (env-focal)", "MSLocNet", "RSS centroid", "zzz",
-                                             "LocNet (noenv-focal)", "LocNet (env-mse)"]
+    table = pd.DataFrame(
+        {
+            "model": ["centroid", "locnet", "zzz", "mslocnet", "locnet", "locnet"],
+            "variant": ["default", "env-mse", "default", "default", "noenv-focal", "env-focal"],
+        }
+    )
+    assert list(R.series_options(table)) == [
+        "LocNet (env-focal)",
+        "MSLocNet",
+        "RSS centroid",
+        "zzz",
+        "LocNet (noenv-focal)",
+        "LocNet (env-mse)",
+    ]
     assert R.series_options(table)["MSLocNet"] == ("mslocnet", "default")

@@ -15,8 +15,19 @@ from tests.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
 
 
 def _config(data, out, **overrides) -> TrainConfig:
-    base = dict(model="tiny", data=str(data), out=str(out), epochs=2, batch_size=4, lr=1e-2,
-                crop=64, train_samples=12, val_samples=4, device="cpu", quiet=True)
+    base = dict(
+        model="tiny",
+        data=str(data),
+        out=str(out),
+        epochs=2,
+        batch_size=4,
+        lr=1e-2,
+        crop=64,
+        train_samples=12,
+        val_samples=4,
+        device="cpu",
+        quiet=True,
+    )
     return TrainConfig(**{**base, **overrides})
 
 
@@ -24,7 +35,9 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return torch.load(path, weights_only=True)["state_dict"]
 
 
-def test_two_epochs_lower_the_loss_and_write_a_complete_checkpoint(tiny_dataset, tmp_path, tiny_model):
+def test_two_epochs_lower_the_loss_and_write_a_complete_checkpoint(
+    tiny_dataset, tmp_path, tiny_model
+):
     out = tmp_path / "tiny.pt"
     result = train(_config(tiny_dataset, out))
     payload = torch.load(out, weights_only=True)
@@ -40,15 +53,20 @@ def test_two_epochs_lower_the_loss_and_write_a_complete_checkpoint(tiny_dataset,
     assert set(payload["metrics"]) >= {"val_mean_m", "val_rmse_m", "val_median_m"}
     assert 0 <= payload["metrics"]["val_mean_m"] <= payload["metrics"]["val_rmse_m"] <= 256 * 2**0.5
     timings = payload["timings"]
-    assert timings["epochs"] == 2 and timings["samples_seen"] == 24 and timings["stopped"] == "completed"
+    assert (
+        timings["epochs"] == 2
+        and timings["samples_seen"] == 24
+        and timings["stopped"] == "completed"
+    )
     assert timings["minutes"] > 0 and "CPU" in timings["hardware"]
     model = ckpt.load_weights(out, "tiny")
     assert isinstance(model, TinyNet)
     assert ckpt.resume_path(out).is_file()
 
 
-def test_resume_after_a_kill_continues_at_the_next_epoch_exactly(tiny_dataset, tmp_path, tiny_model,
-                                                                 monkeypatch):
+def test_resume_after_a_kill_continues_at_the_next_epoch_exactly(
+    tiny_dataset, tmp_path, tiny_model, monkeypatch
+):
     reference = tmp_path / "ref.pt"
     train(_config(tiny_dataset, reference, epochs=3, val_samples=2))
     out = tmp_path / "tiny.pt"
@@ -122,15 +140,40 @@ def test_locnet_options_and_default_output_name(tmp_path, monkeypatch):
     cfg = TrainConfig(model="locnet", data=str(tmp_path), env=False, loss="bbce")
     assert train_mod.model_options(cfg) == {"loss": "bbce", "env": False}
     assert ckpt.default_filename("locnet", train_mod.model_options(cfg)) == "locnet-noenv-bbce.pt"
-    assert train_mod.model_options(TrainConfig(model="locnet", data=".")) == {"loss": "focal", "env": True}
+    assert train_mod.model_options(TrainConfig(model="locnet", data=".")) == {
+        "loss": "focal",
+        "env": True,
+    }
 
 
 @pytest.mark.slow
 def test_cli_trains_locnet_on_crops(tiny_dataset, tmp_path):
     out = tmp_path / "locnet-noenv.pt"
-    code = main(["train", "--model", "locnet", "--data", str(tiny_dataset), "--no-env", "--epochs", "1",
-                 "--batch-size", "4", "--crop", "32", "--train-samples", "8", "--val-samples", "2",
-                 "--device", "cpu", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            "--model",
+            "locnet",
+            "--data",
+            str(tiny_dataset),
+            "--no-env",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--crop",
+            "32",
+            "--train-samples",
+            "8",
+            "--val-samples",
+            "2",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     model = ckpt.load_weights(out, "locnet")
     assert model.options == {"loss": "focal", "env": False}

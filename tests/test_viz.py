@@ -9,7 +9,14 @@ from PIL import Image
 
 from locnet import viz
 from locnet.constants import MAP_SIZE, OVERLAP_COLOR, PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
-from locnet.ui.export import PNG_SCALE, PredictionPoint, building_rgb, case_csv, case_png, case_table
+from locnet.ui.export import (
+    PNG_SCALE,
+    PredictionPoint,
+    building_rgb,
+    case_csv,
+    case_png,
+    case_table,
+)
 
 
 @pytest.fixture
@@ -21,11 +28,17 @@ def buildings() -> np.ndarray:
 
 def _by_name(fig, name):
     """Traces called `name` (the sensor trace is named 'sensors (N)')."""
-    return [t for t in fig.data if t.name == name or (name == viz.SENSOR_NAME and (t.name or "").startswith(name + " ("))]
+    return [
+        t
+        for t in fig.data
+        if t.name == name or (name == viz.SENSOR_NAME and (t.name or "").startswith(name + " ("))
+    ]
 
 
 def test_case_figure_markers_use_the_paper_colours(buildings):
-    fig = viz.case_figure(buildings, sensors_xy=[(1, 2), (3, 4)], truth_xy=(10, 10), prediction_xy=(30, 40))
+    fig = viz.case_figure(
+        buildings, sensors_xy=[(1, 2), (3, 4)], truth_xy=(10, 10), prediction_xy=(30, 40)
+    )
     (sensors,) = _by_name(fig, viz.SENSOR_NAME)
     (truth,) = _by_name(fig, viz.TRUTH_NAME)
     (pred,) = _by_name(fig, viz.PREDICTION_NAME)
@@ -36,7 +49,9 @@ def test_case_figure_markers_use_the_paper_colours(buildings):
 
 
 def test_prediction_on_the_truth_is_one_orange_marker(buildings):
-    fig = viz.case_figure(buildings, sensors_xy=[(1, 2)], truth_xy=(10, 10), prediction_xy=(10.2, 9.9))
+    fig = viz.case_figure(
+        buildings, sensors_xy=[(1, 2)], truth_xy=(10, 10), prediction_xy=(10.2, 9.9)
+    )
     (overlap,) = _by_name(fig, viz.OVERLAP_NAME)
     assert overlap.marker.color == OVERLAP_COLOR
     assert not _by_name(fig, viz.TRUTH_NAME) and not _by_name(fig, viz.PREDICTION_NAME)
@@ -90,11 +105,16 @@ def test_sensor_hover_shows_readings(buildings):
 
 
 def test_case_png_draws_the_map_and_markers(buildings):
-    data = case_png(buildings, sensors_xy=[(5, 5)], truth_xy=(200, 200),
-                    predictions=[PredictionPoint("LocNet", (80.0, 200.0), 120.0)], title="t")
+    data = case_png(
+        buildings,
+        sensors_xy=[(5, 5)],
+        truth_xy=(200, 200),
+        predictions=[PredictionPoint("LocNet", (80.0, 200.0), 120.0)],
+        title="t",
+    )
     image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     assert image.shape[1] == MAP_SIZE * PNG_SCALE and image.shape[0] > MAP_SIZE * PNG_SCALE
-    centre = lambda x, y: image[int((y + 0.5) * PNG_SCALE), int((x + 0.5) * PNG_SCALE)]  # noqa: E731
+    centre = lambda x, y: image[int((y + 0.5) * PNG_SCALE), int((x + 0.5) * PNG_SCALE)]
     assert tuple(centre(5, 5)) == (0x00, 0xC8, 0x53)  # sensor green
     assert tuple(centre(200, 200)) == (0xD5, 0x00, 0x00)  # truth red
     assert tuple(centre(80, 200)) == (0xFF, 0xD6, 0x00)  # prediction yellow
@@ -102,8 +122,12 @@ def test_case_png_draws_the_map_and_markers(buildings):
 
 
 def test_case_csv_lists_every_point(buildings):
-    kwargs = dict(sensors_xy=[(5, 6), (7, 8)], gains_db=[-90.0, -100.0], truth_xy=(1, 2),
-                  predictions=[PredictionPoint("LocNet", (1.0, 3.0), 1.0, 12.5, "cpu")])
+    kwargs = {
+        "sensors_xy": [(5, 6), (7, 8)],
+        "gains_db": [-90.0, -100.0],
+        "truth_xy": (1, 2),
+        "predictions": [PredictionPoint("LocNet", (1.0, 3.0), 1.0, 12.5, "cpu")],
+    }
     table = pd.read_csv(io.BytesIO(case_csv(**kwargs)))
     assert list(table["kind"]) == ["sensor", "sensor", "truth", "prediction"]
     assert table.loc[3, "model"] == "LocNet" and table.loc[3, "error_m"] == 1.0

@@ -36,7 +36,7 @@ def _one_core() -> tuple[set[int] | None, str]:
 
 
 def bench_simulator(n_tx: int = 5, seed: int = 0) -> dict:
-    """Seconds per radio map of propagation.simulate_batch on one core (paper-like and randomised)."""
+    """Seconds per radio map of simulate_batch on one core (paper-like and randomised)."""
     from locnet.data import propagation
     from locnet.data.procedural import procedural_city
     from locnet.data.sampling import sample_transmitters
@@ -49,8 +49,10 @@ def bench_simulator(n_tx: int = 5, seed: int = 0) -> dict:
         txs = sample_transmitters(env.buildings, n_tx, rng)
         propagation.simulate_batch(env.buildings, txs[:1], propagation.PAPER_LIKE, rng)  # warm-up
         timings = {}
-        for name, params in (("paper_like", propagation.PAPER_LIKE),
-                             ("randomized", propagation.random_params(rng))):
+        for name, params in (
+            ("paper_like", propagation.PAPER_LIKE),
+            ("randomized", propagation.random_params(rng)),
+        ):
             start = time.perf_counter()
             propagation.simulate_batch(env.buildings, txs, params, rng)
             timings[name] = (time.perf_counter() - start) / n_tx
@@ -109,8 +111,9 @@ def bench_loader(data: Path, split: str = "test", n_items: int = 300) -> dict:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=None,
-                        help=f"dataset folder (default: {DEFAULT_DATA.name} demo data)")
+    parser.add_argument(
+        "--data", default=None, help=f"dataset folder (default: {DEFAULT_DATA.name} demo data)"
+    )
     parser.add_argument("--split", default="test", help="split whose masks are loaded")
     parser.add_argument("--items", type=int, default=300, help="items timed per loader")
     parser.add_argument("--sim-maps", type=int, default=5, help="radio maps simulated")
@@ -119,8 +122,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else DEFAULT_DATA
-    results = {"data": str(data), "machine": platform.machine(), "python": platform.python_version(),
-               "torch": torch.__version__, "cpu_count": os.cpu_count()}
+    results = {
+        "data": str(data),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+    }
     results.update(bench_simulator(args.sim_maps))
     results.update(bench_loader(data, args.split, args.items))
     for key, value in results.items():

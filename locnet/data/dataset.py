@@ -17,11 +17,13 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from tqdm import tqdm
 
 from locnet.constants import MAP_SIZE, MASKS_PER_TX, RATES_PERCENT
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset, read_png
@@ -39,12 +41,16 @@ from locnet.errors import DatasetError, LocNetError
 
 Rates = None | list[float] | tuple[float, float]
 CACHE_VERSION = "locnet-cache/1"
+PACK_THREADS = min(8, os.cpu_count() or 1)  # PNG decoding threads while building the cache
+PACK_PROGRESS_MIN = 5000  # show a progress bar when packing at least this many files
 
 
 def rate_filter(rates: Rates):
-    """Predicate on a rate in %: None = any, list = one of these rates, (low, high) tuple = range."""
+    """Predicate on a rate in %: None = any, list = one of these, (low, high) tuple = range."""
     if rates is None:
         return lambda r: True
+    if isinstance(rates, (int, float)):
+        rates = [rates]
     if isinstance(rates, tuple):
         if len(rates) != 2 or not 0 < rates[0] <= rates[1]:
             raise LocNetError(f"rate range {rates} must be (low, high) in % with 0 < low <= high")
@@ -53,6 +59,8 @@ def rate_filter(rates: Rates):
     wanted = [float(r) for r in rates]
     if not wanted:
         raise LocNetError("rates is an empty list; give at least one sampling rate in %")
+    for rate in wanted:
+        n_sensors_for_rate(rate)  # LocNetError for 0, negative or NaN rates
     return lambda r: any(same_rate(r, w) for w in wanted)
 
 
@@ -61,7 +69,9 @@ def default_cache_dir() -> Path:
     for candidate in (os.environ.get("LOCNET_CACHE"), Path.home() / ".cache" / "locnet"):
         if candidate and _writable(Path(candidate)):
             return Path(candidate)
-    fallback = Path(tempfile.gettempdir()) / f"locnet-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    fallback = (
+        Path(tempfile.gettempdir()) / f"locnet-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    )
     fallback.mkdir(parents=True, exist_ok=True)
     return fallback
 
@@ -75,7 +85,9 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def build_cache(source: RadioMapDataset, split: str, cache_dir: str | os.PathLike | None = None) -> Path:
+def build_cache(
+    source: RadioMapDataset, split: str, cache_dir: str | os.PathLike | None = None
+) -> Path:
     """Folder of the packed split (built once; reused while the dataset fingerprint holds).
 
     buildings.u8 (maps, 256, 256), radio.u8 (samples, 256, 256) raw uint8 memmaps and
@@ -92,8 +104,11 @@ def build_cache(source: RadioMapDataset, split: str, cache_dir: str | os.PathLik
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=base))
     try:
         _pack(source, split, tmp)
-        (tmp / "source.json").write_text(json.dumps({"key": _hash(key), "root": str(source.root),
-                                                     "split": split, "built": time.time()}))
+        (tmp / "source.json").write_text(
+            json.dumps(
+                {"key": _hash(key), "root": str(source.root), "split": split, "built": time.time()}
+            )
+        )
         try:
             os.replace(tmp, final)
         except OSError:  # another process finished first: use its cache
@@ -124,28 +139,47 @@ def _remove_stale(base: Path, keep: Path, key: str) -> None:
 
 
 def _pack(source: RadioMapDataset, split: str, folder: Path) -> None:
+    """Decode the split's PNGs once (threads: PIL decodes without the GIL) into the cache."""
     samples = source.samples_in(split)
     map_ids = sorted({m for m, _ in samples})
     row_of = {m: i for i, m in enumerate(map_ids)}
     shape = (MAP_SIZE, MAP_SIZE)
     b_mm = np.memmap(folder / "buildings.u8", np.uint8, "w+", shape=(max(1, len(map_ids)), *shape))
     r_mm = np.memmap(folder / "radio.u8", np.uint8, "w+", shape=(max(1, len(samples)), *shape))
-    for m in map_ids:
-        b_mm[row_of[m]] = source.buildings(m)
     tx_xy = np.zeros((len(samples), 2), dtype=np.int32)
-    for i, (m, t) in enumerate(samples):
-        r_mm[i] = source.radio_map(m, t)
-        tx_xy[i] = source.transmitter(m, t)
-    b_mm.flush()
-    r_mm.flush()
-    del b_mm, r_mm
     sample_of = {s: i for i, s in enumerate(samples)}
     refs = [r for r in source.mask_refs(split) if (r.map_id, r.tx_id) in sample_of]
-    sensors = [np.flatnonzero(source.load_mask(r)).astype(np.uint16) for r in refs]
+
+    def put_buildings(m: int) -> None:
+        b_mm[row_of[m]] = source.buildings(m)
+
+    def put_sample(i: int) -> None:
+        r_mm[i] = source.radio_map(*samples[i])
+        tx_xy[i] = source.transmitter(*samples[i])
+
+    total = len(map_ids) + len(samples) + len(refs)
+    with (
+        ThreadPoolExecutor(PACK_THREADS) as pool,
+        tqdm(
+            total=total, desc=f"caching {split}", unit="file", disable=total < PACK_PROGRESS_MIN
+        ) as bar,
+    ):
+        for _ in pool.map(put_buildings, map_ids):
+            bar.update()
+        for _ in pool.map(put_sample, range(len(samples))):
+            bar.update()
+        sensors = []
+        for found in pool.map(source.mask_sensors, refs):
+            sensors.append(found.astype(np.uint16))
+            bar.update()
+    b_mm.flush()
+    r_mm.flush()
     offsets = np.zeros(len(refs) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(s) for s in sensors])
-    rates = [r.rate_percent if r.rate_percent is not None else rate_for_sensors(len(s))
-             for r, s in zip(refs, sensors)]
+    rates = [
+        r.rate_percent if r.rate_percent is not None else rate_for_sensors(len(s))
+        for r, s in zip(refs, sensors)
+    ]
     np.savez(
         folder / "index.npz",
         sample_ids=np.asarray(samples, dtype=np.int64).reshape(-1, 2),
@@ -213,14 +247,20 @@ class LocalizationDataset(Dataset):
             self._mask_rate = index["mask_rate"]
             if len(self._items) == 0:
                 raise DatasetError(
-                    f"no sampling masks in {self.source.root} for split '{split}' at rates {rates}; "
+                    f"no sampling masks in {self.source.root} for split '{split}' "
+                    f"at rates {rates}; "
                     "use masks='random' or other rates (python -m locnet dataset-info shows them)"
                 )
         else:
             if len(self.sample_ids) == 0:
                 raise DatasetError(f"{self.source.root} has no radio maps in split '{split}'")
-            self._rate_choices = list(RATES_PERCENT) if rates is None else rates
-            rate_filter(rates)
+            rate_filter(rates)  # validates
+            if rates is None:
+                self._rate_choices = list(RATES_PERCENT)
+            elif isinstance(rates, tuple):
+                self._rate_choices = (float(rates[0]), float(rates[1]))
+            else:
+                self._rate_choices = [float(r) for r in np.atleast_1d(rates)]
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     # memmaps are opened lazily in each process (DataLoader workers) and never pickled
@@ -261,8 +301,13 @@ class LocalizationDataset(Dataset):
         buildings_all, radio_all = self._maps()
         if self.masks == "files":
             m = int(self._items[index])
-            sample, mask_id, rate = int(self._mask_sample[m]), int(self._mask_k[m]), float(self._mask_rate[m])
-            sensors = self._mask_idx[self._mask_offsets[m]:self._mask_offsets[m + 1]].astype(np.int64)
+            sample, mask_id, rate = (
+                int(self._mask_sample[m]),
+                int(self._mask_k[m]),
+                self._mask_rate[m],
+            )
+            start, stop = self._mask_offsets[m], self._mask_offsets[m + 1]
+            sensors = self._mask_idx[start:stop].astype(np.int64)
         else:
             sample, mask_id = divmod(index, self.masks_per_tx)
             rate = self._draw_rate(rng)
@@ -283,7 +328,9 @@ class LocalizationDataset(Dataset):
             rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
             inside = (rows >= 0) & (rows < self.crop) & (cols >= 0) & (cols < self.crop)
             sensors, gray = rows[inside] * self.crop + cols[inside], gray[inside]
-            buildings = buildings[origin[1]:origin[1] + self.crop, origin[0]:origin[0] + self.crop]
+            buildings = buildings[
+                origin[1] : origin[1] + self.crop, origin[0] : origin[0] + self.crop
+            ]
             tx = tx - origin
         map_id, tx_id = (int(v) for v in self.sample_ids[sample])
         return {
@@ -317,13 +364,19 @@ class NaivePngDataset(Dataset):
     as the baseline of `python -m locnet bench data`.
     """
 
-    def __init__(self, root: str | os.PathLike, split: str, *, rates: Rates = None, env: bool = True):
+    def __init__(
+        self, root: str | os.PathLike, split: str, *, rates: Rates = None, env: bool = True
+    ):
         self.source: RadioMapDataset = open_dataset(root)
         keep = rate_filter(rates)
-        self.refs = [r for r in self.source.mask_refs(split, read_rates=True) if keep(r.rate_percent)]
+        self.refs = [
+            r for r in self.source.mask_refs(split, read_rates=True) if keep(r.rate_percent)
+        ]
         self.env = env
         dirs = self.source.root
-        self._antenna_dir = dirs / ("antennas" if self.source.layout == "authors" else "png/antennas")
+        self._antenna_dir = dirs / (
+            "antennas" if self.source.layout == "authors" else "png/antennas"
+        )
 
     def __len__(self) -> int:
         return len(self.refs)
@@ -344,4 +397,3 @@ class NaivePngDataset(Dataset):
             "rate_percent": float(ref.rate_percent),
             "origin_xy": torch.zeros(2, dtype=torch.int64),
         }
-

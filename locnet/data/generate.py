@@ -27,7 +27,7 @@ import pandas as pd
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
 from locnet.data.radiomapseer import DatasetWriter
 from locnet.data.sampling import n_sensors_for_rate, sample_mask, sample_transmitters
-from locnet.data.splits import is_real, split_of
+from locnet.data.splits import split_of
 from locnet.errors import LocNetError
 
 SETTINGS_FILE = "generate.json"
@@ -137,14 +137,23 @@ def plan(config: GenerateConfig, out: Path) -> tuple[list[MapTask], pd.DataFrame
             params = propagation.random_params(np.random.default_rng([config.seed, map_id, 2]))
         else:
             params = propagation.PAPER_LIKE
-        tasks.append(MapTask(str(out), map_id, split, np.asarray(env.buildings, np.uint8), params, config))
-        rows.append({
-            "map": map_id, "env_id": env.env_id, "city": env.city, "source": env.source,
-            "group": env.group, "split": split, "attribution": env.attribution,
-            "building_fraction": round(float(np.mean(env.buildings != 0)), 4),
-            "propagation": "randomized" if config.randomize else "paper-like",
-            "params": json.dumps(_params_dict(params), sort_keys=True),
-        })
+        tasks.append(
+            MapTask(str(out), map_id, split, np.asarray(env.buildings, np.uint8), params, config)
+        )
+        rows.append(
+            {
+                "map": map_id,
+                "env_id": env.env_id,
+                "city": env.city,
+                "source": env.source,
+                "group": env.group,
+                "split": split,
+                "attribution": env.attribution,
+                "building_fraction": round(float(np.mean(env.buildings != 0)), 4),
+                "propagation": "randomized" if config.randomize else "paper-like",
+                "params": json.dumps(_params_dict(params), sort_keys=True),
+            }
+        )
     for task in tasks:
         task.files = _expected_files(task)
     return tasks, pd.DataFrame(rows)
@@ -152,7 +161,10 @@ def plan(config: GenerateConfig, out: Path) -> tuple[list[MapTask], pd.DataFrame
 
 def _params_dict(params) -> dict:
     if dataclasses.is_dataclass(params):
-        return {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in dataclasses.asdict(params).items()}
+        return {
+            k: (float(v) if isinstance(v, (int, float)) else v)
+            for k, v in dataclasses.asdict(params).items()
+        }
     return {}
 
 
@@ -176,7 +188,9 @@ def _expected_files(task: MapTask) -> list[str]:
     files = [w.buildings_path(task.map_id)]
     for t in range(task.config.tx_per_city):
         files += [w.radio_path(task.map_id, t), w.antenna_path(task.map_id, t)]
-        files += [w.mask_path(task.split, task.map_id, t, k, fr) for k, _, fr in _mask_plan(task, t)]
+        files += [
+            w.mask_path(task.split, task.map_id, t, k, fr) for k, _, fr in _mask_plan(task, t)
+        ]
     return [str(f) for f in files]
 
 
@@ -218,7 +232,9 @@ def _prepare_out(out: Path, config: GenerateConfig) -> None:
             )
         return
     if out.exists() and any(out.iterdir()):
-        raise LocNetError(f"{out} is not empty and was not made by generate; choose a new --out folder")
+        raise LocNetError(
+            f"{out} is not empty and was not made by generate; choose a new --out folder"
+        )
     out.mkdir(parents=True, exist_ok=True)
     tmp = settings_path.with_name(f".{SETTINGS_FILE}.tmp")
     tmp.write_text(json.dumps(_settings(config), indent=2))
@@ -235,6 +251,7 @@ def generate_dataset(
     out: str | os.PathLike, config: GenerateConfig, *, workers: int = 1, progress: bool = True
 ) -> dict:
     """Generate (or resume) a dataset; returns counts and timings."""
+    config.validate()
     out = Path(out).expanduser()
     _prepare_out(out, config)
     start = time.perf_counter()
@@ -255,9 +272,12 @@ def generate_dataset(
             bar.update()
     bar.close()
     return {
-        "maps": len(tasks), "generated": len(todo), "skipped": len(tasks) - len(todo),
+        "maps": len(tasks),
+        "generated": len(todo),
+        "skipped": len(tasks) - len(todo),
         "radio_maps": len(tasks) * config.tx_per_city,
-        "splits": table["split"].value_counts().to_dict(),
+        "real_maps": int((~table["source"].str.startswith("procedural")).sum()),
+        "splits": {s: int((table["split"] == s).sum()) for s in SPLITS},
         "seconds": round(time.perf_counter() - start, 2),
     }
 
@@ -268,34 +288,71 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tx-per-city", type=int, default=8, help="transmitters per map")
     parser.add_argument("--seed", type=int, default=0)
     real = parser.add_mutually_exclusive_group()
-    real.add_argument("--real-fraction", type=float, default=0.5,
-                      help="share of real OSM city tiles (rest procedural; default 0.5)")
-    real.add_argument("--real", dest="real_fraction", action="store_const", const=1.0,
-                      help="real city tiles only (as many as available)")
-    real.add_argument("--procedural", dest="real_fraction", action="store_const", const=0.0,
-                      help="procedural cities only")
+    real.add_argument(
+        "--real-fraction",
+        type=float,
+        default=0.5,
+        help="share of real OSM city tiles (rest procedural; default 0.5)",
+    )
+    real.add_argument(
+        "--real",
+        dest="real_fraction",
+        action="store_const",
+        const=1.0,
+        help="real city tiles for every map while they last, then procedural",
+    )
+    real.add_argument(
+        "--procedural",
+        dest="real_fraction",
+        action="store_const",
+        const=0.0,
+        help="procedural cities only",
+    )
     prop = parser.add_mutually_exclusive_group()
-    prop.add_argument("--randomize", dest="randomize", action="store_true",
-                      help="randomise propagation parameters per map (domain randomisation)")
-    prop.add_argument("--paper-like", dest="randomize", action="store_false",
-                      help="one fixed paper-like propagation setting (default)")
-    parser.add_argument("--rates", type=float, nargs="+", default=list(RATES_PERCENT),
-                        help="test-split sampling rates in %% (default 0.01 ... 0.1)")
-    parser.add_argument("--masks-per-tx", type=int, default=MASKS_PER_TX,
-                        help="masks per transmitter (per rate on the test split)")
+    prop.add_argument(
+        "--randomize",
+        dest="randomize",
+        action="store_true",
+        help="randomise propagation parameters per map (domain randomisation)",
+    )
+    prop.add_argument(
+        "--paper-like",
+        dest="randomize",
+        action="store_false",
+        help="one fixed paper-like propagation setting (default)",
+    )
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=list(RATES_PERCENT),
+        help="test-split sampling rates in %% (default 0.01 ... 0.1)",
+    )
+    parser.add_argument(
+        "--masks-per-tx",
+        type=int,
+        default=MASKS_PER_TX,
+        help="masks per transmitter (per rate on the test split)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     config = GenerateConfig(
-        n_cities=args.cities, tx_per_city=args.tx_per_city, seed=args.seed,
-        real_fraction=args.real_fraction, randomize=args.randomize,
-        rates=tuple(args.rates), masks_per_tx=args.masks_per_tx,
+        n_cities=args.cities,
+        tx_per_city=args.tx_per_city,
+        seed=args.seed,
+        real_fraction=args.real_fraction,
+        randomize=args.randomize,
+        rates=tuple(args.rates),
+        masks_per_tx=args.masks_per_tx,
     )
     summary = generate_dataset(args.out, config, workers=args.workers, progress=not args.quiet)
+    splits = ", ".join(f"{k} {v}" for k, v in summary["splits"].items())
     print(
-        f"{args.out}: {summary['maps']} maps ({summary['skipped']} already done), "
-        f"{summary['radio_maps']} radio maps, splits {summary['splits']}, {summary['seconds']} s"
+        f"{args.out}: {summary['maps']} maps ({summary['real_maps']} real tiles, "
+        f"{summary['skipped']} already done), {summary['radio_maps']} radio maps, "
+        f"maps per split: {splits}; {summary['seconds']} s"
     )
     return 0

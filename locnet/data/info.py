@@ -53,8 +53,12 @@ def summarize(ds: RadioMapDataset, scan_masks: bool | None = None) -> dict:
         source = table["source"] if "source" in table.columns else ""
         grouped = table.assign(source=source).groupby(["city", "split"], dropna=False)
         summary["cities"] = [
-            {"city": str(city), "split": str(split), "maps": int(len(rows)),
-             "source": str(rows["source"].iloc[0])}
+            {
+                "city": str(city),
+                "split": str(split),
+                "maps": int(len(rows)),
+                "source": str(rows["source"].iloc[0]),
+            }
             for (city, split), rows in grouped
         ]
     if table is not None and "attribution" in table.columns:
@@ -81,11 +85,15 @@ def format_summary(s: dict) -> str:
             f"{split:<6} {row['maps']:>5} {row['radio_maps']:>11} {row['masks']:>7}  {rates or '-'}"
         )
     if s["maps_without_split"]:
-        lines.append(f"({s['maps_without_split']} maps belong to no split: no masks, no cities.csv)")
+        lines.append(
+            f"({s['maps_without_split']} maps belong to no split: no masks, no cities.csv)"
+        )
     if s["cities"]:
         lines += ["", "environments (cities.csv):"]
         for row in s["cities"]:
-            lines.append(f"  {row['city']:<28} {row['split']:<5} {row['maps']:>4} maps  {row['source']}")
+            lines.append(
+                f"  {row['city']:<28} {row['split']:<5} {row['maps']:>4} maps  {row['source']}"
+            )
     if s["attribution"]:
         lines += ["", "attribution:"] + [f"  {a}" for a in s["attribution"]]
     return "\n".join(lines)
@@ -93,8 +101,12 @@ def format_summary(s: dict) -> str:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="dataset folder (either RadioMapSeer layout)")
-    parser.add_argument("--scan-masks", action="store_true", default=None,
-                        help="read every flat-folder mask to count masks per rate")
+    parser.add_argument(
+        "--scan-masks",
+        action="store_true",
+        default=None,
+        help="read every flat-folder mask to count masks per rate",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 

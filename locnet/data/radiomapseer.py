@@ -22,12 +22,16 @@ import pandas as pd
 from PIL import Image
 
 from locnet.constants import MAP_SIZE, SPLITS
-from locnet.data.sampling import n_sensors_for_rate, rate_for_sensors, same_rate
+from locnet.data.sampling import rate_for_sensors, same_rate
 from locnet.errors import DatasetError
 
 LAYOUT_DIRS = {
     "authors": {"buildings": "buildings_complete", "antennas": "antennas", "radio": "DPM"},
-    "original": {"buildings": "png/buildings_complete", "antennas": "png/antennas", "radio": "gain/DPM"},
+    "original": {
+        "buildings": "png/buildings_complete",
+        "antennas": "png/antennas",
+        "radio": "gain/DPM",
+    },
 }
 SPLIT_DIRS = {"train": "Train", "val": "Val", "test": "Test"}
 ORIGINAL_SPLIT_SIZES = (501, 100, 100)  # train/val/test maps of the paper's 701
@@ -103,7 +107,7 @@ def _scan(folder: Path, pattern: re.Pattern) -> dict[tuple[int, ...], Path]:
 
 
 def detect_layout(root: Path) -> str:
-    """"authors" or "original"; DatasetError saying what is missing otherwise."""
+    """ "authors" or "original"; DatasetError saying what is missing otherwise."""
     if not root.is_dir():
         raise DatasetError(
             f"dataset folder {root} does not exist; point at a folder holding DPM/ and "
@@ -168,14 +172,16 @@ class RadioMapDataset:
             )
         for (m, t), path in sorted(self._radio_files.items()):
             if m not in self._building_files:
+                missing = self.root / dirs["buildings"] / f"{m}.png"
                 raise DatasetError(
-                    f"radio map {path} has no building map {self.root / dirs['buildings'] / f'{m}.png'}; "
+                    f"radio map {path} has no building map {missing}; "
                     "add it or remove the radio map"
                 )
             if (m, t) not in self._antenna_files:
+                missing = self.root / dirs["antennas"] / f"{m}_{t}.png"
                 raise DatasetError(
-                    f"radio map {path} has no transmitter image "
-                    f"{self.root / dirs['antennas'] / f'{m}_{t}.png'}; add it or remove the radio map"
+                    f"radio map {path} has no transmitter image {missing}; "
+                    "add it or remove the radio map"
                 )
         for path in self._building_files.values():
             _check_size(path)
@@ -218,9 +224,10 @@ class RadioMapDataset:
             for split, refs in self._masks.items():
                 for ref in refs:
                     if splits.setdefault(ref.map_id, split) != split:
+                        first = SPLIT_DIRS[splits[ref.map_id]]
                         raise DatasetError(
-                            f"map {ref.map_id} has masks in both {SPLIT_DIRS[splits[ref.map_id]]}/ "
-                            f"and {SPLIT_DIRS[split]}/ (e.g. {ref.path}); splits are by environment — "
+                            f"map {ref.map_id} has masks in both {first}/ and "
+                            f"{SPLIT_DIRS[split]}/ (e.g. {ref.path}); splits are by environment: "
                             f"move them or add {METADATA_FILE} with a split column"
                         )
             return splits
@@ -250,7 +257,9 @@ class RadioMapDataset:
         """0/1 uint8 (256, 256) building map (any nonzero gray is a building)."""
         path = self._building_files.get(int(map_id))
         if path is None:
-            raise DatasetError(f"map {map_id} is not in {self.root}; choose one of {self.maps[:10]}...")
+            raise DatasetError(
+                f"map {map_id} is not in {self.root}; choose one of {self.maps[:10]}..."
+            )
         return (read_png(path) != 0).astype(np.uint8)
 
     def radio_map(self, map_id: int, tx_id: int) -> np.ndarray:
@@ -303,21 +312,31 @@ class RadioMapDataset:
         """Sorted distinct rates (%) of a split's masks (reads flat-folder masks)."""
         return sorted({r.rate_percent for r in self.mask_refs(split, read_rates=True)})
 
-    def load_mask(self, ref: MaskRef) -> np.ndarray:
-        """0/1 uint8 (256, 256) mask; files may store 0/1 or 0/255, nothing else."""
-        gray = read_png(ref.path)
-        values = np.unique(gray)
-        if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {0, 255}):
+    def mask_sensors(self, ref: MaskRef) -> np.ndarray:
+        """Flat pixel indices (row * 256 + col) of a mask's sensors, validated.
+
+        Files may store sensors as 1 or as 255 (one of the two), everything else 0.
+        """
+        flat = read_png(ref.path).reshape(-1)
+        sensors = np.flatnonzero(flat)
+        values = flat[sensors]
+        if sensors.size == 0:
+            raise DatasetError(f"{ref.path} has no sensors; delete it or add at least one")
+        low, high = int(values.min()), int(values.max())
+        if low != high or low not in (1, 255):
+            found = sorted({0, *np.unique(values).tolist()})[:6]
             raise DatasetError(
-                f"{ref.path} is not a 0/1 sampling mask (values {values[:6].tolist()}); store "
+                f"{ref.path} is not a 0/1 sampling mask (values {found}); store "
                 "sensors as 1 (or 255) and everything else as 0"
             )
-        mask = (gray != 0).astype(np.uint8)
-        count = int(mask.sum())
-        if count == 0:
-            raise DatasetError(f"{ref.path} has no sensors; delete it or add at least one")
-        self._mask_counts[ref.path] = count
-        return mask
+        self._mask_counts[ref.path] = int(sensors.size)
+        return sensors
+
+    def load_mask(self, ref: MaskRef) -> np.ndarray:
+        """0/1 uint8 (256, 256) sampling mask (see mask_sensors for the accepted files)."""
+        mask = np.zeros(MAP_SIZE * MAP_SIZE, dtype=np.uint8)
+        mask[self.mask_sensors(ref)] = 1
+        return mask.reshape(MAP_SIZE, MAP_SIZE)
 
     def fingerprint(self) -> str:
         """Stable 16-hex hash of the dataset's file names, sizes and mtimes (cheap: no reads)."""
@@ -328,7 +347,9 @@ class RadioMapDataset:
         files += [meta] if meta.is_file() else []
         for path in sorted(files):
             stat = path.stat()
-            digest.update(f"{path.relative_to(self.root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{path.relative_to(self.root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+            )
         return digest.hexdigest()[:16]
 
 
@@ -340,7 +361,6 @@ def _check_split(split: str) -> None:
 def open_dataset(root: str | os.PathLike) -> RadioMapDataset:
     """Open and validate a dataset folder in either RadioMapSeer layout (read-only)."""
     return RadioMapDataset(root)
-
 
 
 def write_png_atomic(path: Path, array: np.ndarray) -> None:
@@ -391,7 +411,9 @@ class DatasetWriter:
     ) -> Path:
         """Train|Val|Test/[rate_R/]{map}_{tx}_{k}.png (rate folder only when a rate is given)."""
         if self.layout != "authors":
-            raise DatasetError("the original RadioMapSeer layout has no mask folders; use layout='authors'")
+            raise DatasetError(
+                "the original RadioMapSeer layout has no mask folders; use layout='authors'"
+            )
         _check_split(split)
         folder = self.root / SPLIT_DIRS[split]
         if rate_percent is not None:
@@ -401,7 +423,9 @@ class DatasetWriter:
     def write_buildings(self, map_id: int, buildings: np.ndarray) -> Path:
         """0/1 building map -> 0/255 PNG (as RadioMapSeer stores it)."""
         path = self.buildings_path(map_id)
-        write_png_atomic(path, (_check_array(buildings, "building map") != 0).astype(np.uint8) * 255)
+        write_png_atomic(
+            path, (_check_array(buildings, "building map") != 0).astype(np.uint8) * 255
+        )
         return path
 
     def write_radio_map(self, map_id: int, tx_id: int, gray: np.ndarray) -> Path:
@@ -424,7 +448,12 @@ class DatasetWriter:
         return path
 
     def write_mask(
-        self, split: str, map_id: int, tx_id: int, k: int, mask: np.ndarray,
+        self,
+        split: str,
+        map_id: int,
+        tx_id: int,
+        k: int,
+        mask: np.ndarray,
         rate_percent: float | None = None,
     ) -> Path:
         """0/1 mask stored as 0/1 (what the authors' code multiplies with)."""

@@ -20,8 +20,12 @@ def widget_key(state_key: str) -> str:
     return f"_w_{state_key}"
 
 
-def bind(state_key: str, *, convert: Callable[[Any], Any] | None = None,
-         then: Callable[[State], None] | None = None) -> dict:
+def bind(
+    state_key: str,
+    *,
+    convert: Callable[[Any], Any] | None = None,
+    then: Callable[[State], None] | None = None,
+) -> dict:
     """Keyword arguments (key, on_change) for a widget mirroring `state_key`.
 
     `convert` normalises the widget value (e.g. float); `then(state)` runs after the copy
@@ -36,4 +40,4 @@ def bind(state_key: str, *, convert: Callable[[Any], Any] | None = None,
         if then is not None:
             then(st.session_state)
 
-    return dict(key=key, on_change=copy_back)
+    return {"key": key, "on_change": copy_back}

@@ -77,19 +77,30 @@ def _environment_table(root: str, stamp: int) -> pd.DataFrame:
         if column not in table.columns:
             table[column] = ""
         table[column] = table[column].fillna("").astype(str)
+    table["kind"] = [source_kind(row) for row in table.to_dict("records")]
     table["label"] = [environment_label(row) for row in table.to_dict("records")]
     return table
 
 
+def source_kind(row: dict[str, Any]) -> str:
+    """Short origin of a building map: 'OpenStreetMap', 'procedural' or the source as given."""
+    text = f"{row.get('source', '')} {row.get('env_id', '')} {row.get('attribution', '')}".lower()
+    if "openstreetmap" in text or str(row.get("env_id", "")).startswith("osm"):
+        return "OpenStreetMap"
+    if "procedural" in text:
+        return "procedural"
+    return str(row.get("source", ""))[:24]
+
+
 def environment_label(row: dict[str, Any]) -> str:
-    """'map 12 · Berlin Mitte · osm · test': every word the select box can be searched by."""
+    """'map 12 · Florence · OpenStreetMap · test': every word the select box can be searched by."""
     parts = [f"map {row['map']}"]
-    parts += [str(row[c]) for c in ("city", "source", "split") if row.get(c)]
+    parts += [str(row[c]) for c in ("city", "kind", "split") if row.get(c)]
     return " · ".join(parts)
 
 
 def environment_table(root: str | os.PathLike) -> pd.DataFrame:
-    """One row per map: map, split, n_tx, env_id, city, source, attribution, label."""
+    """One row per map: map, split, n_tx, env_id, city, source, attribution, kind, label."""
     path = resolve_path(root)
     return _environment_table(str(path), folder_stamp(path))
 
@@ -159,12 +170,40 @@ def _checkpoints(folder: str, stamp: int) -> list:
     return list_checkpoints(folder)
 
 
+def _checkpoint_stamp(path: Path) -> int:
+    return (
+        folder_stamp(path) + sum(p.stat().st_mtime_ns for p in path.glob("*.pt"))
+        if path.is_dir()
+        else 0
+    )
+
+
 def checkpoints(folder: str | os.PathLike) -> list:
     """CheckpointInfo of every readable checkpoint in `folder` ([] if it does not exist)."""
     path = resolve_path(folder)
-    stamp = folder_stamp(path) + sum(
-        p.stat().st_mtime_ns for p in path.glob("*.pt")) if path.is_dir() else 0
-    return _checkpoints(str(path), stamp)
+    return _checkpoints(str(path), _checkpoint_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _checkpoint_problems(folder: str, stamp: int) -> list[str]:
+    from locnet.checkpoints import RESUME_SUFFIX, checkpoint_info
+    from locnet.errors import LocNetError
+
+    problems = []
+    for path in sorted(Path(folder).glob("*.pt")):
+        if path.name.endswith(RESUME_SUFFIX):
+            continue
+        try:
+            checkpoint_info(path)
+        except LocNetError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
+    """Why each *.pt file in `folder` that list_checkpoints skips cannot be used."""
+    path = resolve_path(folder)
+    return _checkpoint_problems(str(path), _checkpoint_stamp(path))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=MAX_MODELS)

@@ -38,10 +38,18 @@ def environment_picker(settings: Settings) -> tuple[int, pd.Series]:
         test = table[table["split"] == "test"]
         S.select_map(state, int((test if len(test) else table)["map"].iloc[0]))
     c_search, c_split, c_source = st.columns([3, 1, 1])
-    split = c_split.selectbox("Split", [ALL, *sorted(s for s in table["split"].unique() if s)], key="explorer_split_filter")
-    sources = sorted(s for s in table["source"].unique() if s)
-    source = c_source.selectbox("Source", [ALL, *sources], key="explorer_source_filter", disabled=not sources)
-    shown = table[((table["split"] == split) | (split == ALL)) & ((table["source"] == source) | (source == ALL))]
+    split = c_split.selectbox(
+        "Split",
+        [ALL, *sorted(s for s in table["split"].unique() if s)],
+        key="explorer_split_filter",
+    )
+    kinds = sorted(k for k in table["kind"].unique() if k)
+    kind = c_source.selectbox(
+        "Buildings from", [ALL, *kinds], key="explorer_source_filter", disabled=not kinds
+    )
+    shown = table[
+        ((table["split"] == split) | (split == ALL)) & ((table["kind"] == kind) | (kind == ALL))
+    ]
     options = list(shown["map"])
     if state[S.MAP_ID] not in options:
         options = [state[S.MAP_ID], *options]
@@ -49,8 +57,11 @@ def environment_picker(settings: Settings) -> tuple[int, pd.Series]:
     key = widget_key(S.MAP_ID)
     state[key] = state[S.MAP_ID]
     c_search.selectbox(
-        "Environment (type to search by city, source or split)", options, format_func=lambda m: labels[m],
-        key=key, on_change=lambda: _choose_map(state[key]),
+        "Environment (type to search by city, source or split)",
+        options,
+        format_func=lambda m: labels[m],
+        key=key,
+        on_change=lambda: _choose_map(state[key]),
     )
     _thumbnail_strip(settings, shown)
     row = table[table["map"] == state[S.MAP_ID]].iloc[0]
@@ -68,18 +79,37 @@ def _thumbnail_strip(settings: Settings, shown: pd.DataFrame) -> None:
     columns = st.columns(THUMBS_PER_ROW)
     for column, map_id in zip(columns, page):
         column.image(cache.thumbnail(settings.dataset_dir, map_id), width="stretch")
-        column.button(f"map {map_id}", key=f"thumb_{map_id}",
-                      on_click=_choose_map, args=(map_id,), width="stretch",
-                      type="primary" if map_id == current else "secondary")
+        column.button(
+            f"map {map_id}",
+            key=f"thumb_{map_id}",
+            on_click=_choose_map,
+            args=(map_id,),
+            width="stretch",
+            type="primary" if map_id == current else "secondary",
+        )
     prev_map = maps[start - THUMBS_PER_ROW] if start >= THUMBS_PER_ROW else None
     next_map = maps[start + THUMBS_PER_ROW] if start + THUMBS_PER_ROW < len(maps) else None
     c_prev, c_info, c_next = st.columns([1, 4, 1])
-    c_prev.button("◀ previous", disabled=prev_map is None, on_click=_choose_map, args=(prev_map,), key="thumb_prev")
+    c_prev.button(
+        "◀ previous",
+        disabled=prev_map is None,
+        on_click=_choose_map,
+        args=(prev_map,),
+        key="thumb_prev",
+    )
     c_info.caption(f"{start + 1}–{start + len(page)} of {len(maps)} environments")
-    c_next.button("next ▶", disabled=next_map is None, on_click=_choose_map, args=(next_map,), key="thumb_next")
+    c_next.button(
+        "next ▶",
+        disabled=next_map is None,
+        on_click=_choose_map,
+        args=(next_map,),
+        key="thumb_next",
+    )
 
 
-def transmitter_picker(settings: Settings, map_id: int, buildings: np.ndarray) -> tuple[int | None, tuple[int, int], np.ndarray]:
+def transmitter_picker(
+    settings: Settings, map_id: int, buildings: np.ndarray
+) -> tuple[int | None, tuple[int, int], np.ndarray]:
     """Dataset transmitter or one placed by click (simulated live); returns (tx_id, xy, gray)."""
     state = st.session_state
     tx_ids = sorted(t for m, t in settings.dataset.samples if m == map_id)
@@ -93,14 +123,29 @@ def transmitter_picker(settings: Settings, map_id: int, buildings: np.ndarray) -
         if state[key] != PLACED:
             S.select_transmitter(state, state[key])
 
-    st.selectbox("Transmitter", options, key=key, on_change=on_change,
-                 format_func=lambda t: t if t == PLACED else f"transmitter {t} (simulated in the dataset)",
-                 help="Or choose the click mode 'place transmitter' and click on the map.")
+    st.selectbox(
+        "Transmitter",
+        options,
+        key=key,
+        on_change=on_change,
+        format_func=lambda t: t if t == PLACED else _tx_label(settings, map_id, t),
+        help="A transmitter simulated in the dataset; or choose the click mode "
+        "'place transmitter' and click on the map (its radio map is simulated live).",
+    )
     if state[S.TX_ID] is None:
         xy = tuple(state[S.TX_XY])
         return None, xy, cache.simulated_gray(buildings, xy)
     tx = int(state[S.TX_ID])
-    return tx, cache.transmitter(settings.dataset_dir, map_id, tx), cache.radio_gray(settings.dataset_dir, map_id, tx)
+    return (
+        tx,
+        cache.transmitter(settings.dataset_dir, map_id, tx),
+        cache.radio_gray(settings.dataset_dir, map_id, tx),
+    )
+
+
+def _tx_label(settings: Settings, map_id: int, tx_id: int) -> str:
+    x, y = cache.transmitter(settings.dataset_dir, map_id, tx_id)
+    return f"transmitter {tx_id} at ({x * PIXEL_M:.0f}, {y * PIXEL_M:.0f}) m"
 
 
 def sensor_controls(buildings: np.ndarray) -> None:
@@ -108,20 +153,45 @@ def sensor_controls(buildings: np.ndarray) -> None:
     from locnet.data.sampling import sample_mask
 
     state = st.session_state
-    st.slider("Sampling rate (% of the 65,536 pixels)", MIN_RATE_PERCENT, MAX_RATE_PERCENT, step=RATE_STEP,
-              format="%.2f %%", **bind(S.RATE, convert=float, then=S.request_sampling))
-    st.number_input("Seed of the draw", min_value=0, step=1, **bind(S.SEED, convert=int, then=S.request_sampling))
+    st.slider(
+        "Sampling rate (% of the 65,536 pixels)",
+        MIN_RATE_PERCENT,
+        MAX_RATE_PERCENT,
+        step=RATE_STEP,
+        format="%.2f %%",
+        **bind(S.RATE, convert=float, then=S.request_sampling),
+    )
+    st.number_input(
+        "Seed of the draw",
+        min_value=0,
+        step=1,
+        **bind(S.SEED, convert=int, then=S.request_sampling),
+    )
     c_resample, c_clear = st.columns(2)
-    c_resample.button("Resample", icon=":material/shuffle:", on_click=S.resample, args=(state,), width="stretch")
-    c_clear.button("Clear all", icon=":material/clear_all:", on_click=S.clear_sensors, args=(state,), width="stretch")
+    c_resample.button(
+        "Resample", icon=":material/shuffle:", on_click=S.resample, args=(state,), width="stretch"
+    )
+    c_clear.button(
+        "Clear all",
+        icon=":material/clear_all:",
+        on_click=S.clear_sensors,
+        args=(state,),
+        width="stretch",
+    )
     try:
         S.ensure_sensors(state, buildings, sample_mask)
     except LocNetError as exc:
         st.error(f"Cannot sample sensors: {exc}")
     n = len(state[S.SENSORS])
-    how = {"sampled": f"sampled, seed {state[S.SEED]}", "manual": "edited by clicks", "case": "opened case"}
-    st.markdown(f"**{n} sensors** · effective rate {S.effective_rate_percent(n):.3f} % "
-                f"({how.get(state[S.SENSOR_SOURCE], '')})")
+    how = {
+        "sampled": f"sampled, seed {state[S.SEED]}",
+        "manual": "edited by clicks",
+        "case": "opened case",
+    }
+    st.markdown(
+        f"**{n} sensors** · effective rate {S.effective_rate_percent(n):.3f} % "
+        f"({how.get(state[S.SENSOR_SOURCE], '')})"
+    )
     st.radio("Click on the map to", S.CLICK_MODES, horizontal=True, **bind(S.CLICK_MODE))
 
 
@@ -136,12 +206,25 @@ def case_map(case: Case, title: str) -> None:
     """The clickable case map (radio map layer toggle above it) and the click notice."""
     state = st.session_state
     st.toggle("Show radio map (dB)", **bind(S.SHOW_RADIO, convert=bool))
-    fig = case_figure(case.buildings, sensors_xy=case.sensors_xy, truth_xy=case.truth_xy,
-                      radio_db=case.radio_db if state[S.SHOW_RADIO] else None, gains_db=case.gains_db,
-                      title=title, clickable=True, height=CASE_MAP_HEIGHT)
+    fig = case_figure(
+        case.buildings,
+        sensors_xy=case.sensors_xy,
+        truth_xy=case.truth_xy,
+        radio_db=case.radio_db if state[S.SHOW_RADIO] else None,
+        gains_db=case.gains_db,
+        title=title,
+        clickable=True,
+        height=CASE_MAP_HEIGHT,
+    )
     chart_key = f"case_map_{state[S.CHART_NONCE]}"
-    st.plotly_chart(fig, key=chart_key, on_select=lambda: _on_map_select(chart_key, case.buildings),
-                    selection_mode="points", width="stretch", config={"displaylogo": False})
+    st.plotly_chart(
+        fig,
+        key=chart_key,
+        on_select=lambda: _on_map_select(chart_key, case.buildings),
+        selection_mode="points",
+        width="stretch",
+        config={"displaylogo": False},
+    )
     if state.get(S.NOTICE):
         st.warning(state[S.NOTICE])
         state[S.NOTICE] = None
@@ -156,7 +239,22 @@ def build_case(settings: Settings, map_id: int) -> Case:
     return Case(map_id, tx_id, tuple(truth_xy), buildings, gray, sensors)
 
 
+def case_caption(case: Case, row: pd.Series) -> str:
+    """Where the buildings and the radio map come from (with the OSM attribution)."""
+    buildings = f"Buildings: {row.get('source') or 'dataset'}"
+    if row.get("attribution"):
+        buildings += f", {row['attribution']}"
+    radio = (
+        "radio map simulated live by our dominant-path simulator (paper-like settings)"
+        if case.tx_id is None
+        else "radio map from the dataset"
+    )
+    return f"{buildings}; {radio}."
+
+
 def case_title(case: Case, row: pd.Series) -> str:
     place = row.get("city") or f"map {case.map_id}"
     tx = f"transmitter {case.tx_id}" if case.tx_id is not None else "placed transmitter"
-    return f"{place} · {tx} at ({case.truth_xy[0] * PIXEL_M:.0f}, {case.truth_xy[1] * PIXEL_M:.0f}) m"
+    return (
+        f"{place} · {tx} at ({case.truth_xy[0] * PIXEL_M:.0f}, {case.truth_xy[1] * PIXEL_M:.0f}) m"
+    )

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from locnet.constants import MAP_SIZE, OVERLAP_COLOR, PIXEL_M, PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
+from locnet.constants import (
+    MAP_SIZE,
+    OVERLAP_COLOR,
+    PIXEL_M,
+    PREDICTION_COLOR,
+    SENSOR_COLOR,
+    TRUTH_COLOR,
+)
 from locnet.viz import BUILDING_COLOR, OUTDOOR_COLOR, coincide
 
 PNG_SCALE = 3  # output pixels per map pixel: a 768 x 768 picture
@@ -52,11 +59,17 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def _dot(draw: ImageDraw.ImageDraw, xy: Sequence[float], radius: float, fill: str, shape: str = "circle") -> None:
+def _dot(
+    draw: ImageDraw.ImageDraw, xy: Sequence[float], radius: float, fill: str, shape: str = "circle"
+) -> None:
     cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in xy)
     box = [cx - radius, cy - radius, cx + radius, cy + radius]
     if shape == "diamond":
-        draw.polygon([(cx, cy - radius), (cx + radius, cy), (cx, cy + radius), (cx - radius, cy)], fill=fill, outline="#000000")
+        draw.polygon(
+            [(cx, cy - radius), (cx + radius, cy), (cx, cy + radius), (cx - radius, cy)],
+            fill=fill,
+            outline="#000000",
+        )
     else:
         draw.ellipse(box, fill=fill, outline="#000000", width=1)
 
@@ -85,7 +98,14 @@ def case_png(
         color = OVERLAP_COLOR if coincide(point.xy, truth_xy) else PREDICTION_COLOR
         _dot(draw, point.xy, 7, color, shape="diamond")
         cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in point.xy)
-        draw.text((cx + 9, cy - 9), point.model, fill="#000000", font=font, stroke_width=2, stroke_fill="#ffffff")
+        draw.text(
+            (cx + 9, cy - 9),
+            point.model,
+            fill="#000000",
+            font=font,
+            stroke_width=2,
+            stroke_fill="#ffffff",
+        )
     y = side + 4
     draw.text((8, y), title or "LocNet Explorer case", fill="#000000", font=font)
     y += LEGEND_PX
@@ -116,8 +136,17 @@ def case_table(
     if truth_xy is not None:
         rows.append({"kind": "truth", "x_m": truth_xy[0] * PIXEL_M, "y_m": truth_xy[1] * PIXEL_M})
     for p in predictions:
-        rows.append({"kind": "prediction", "model": p.model, "x_m": p.xy[0] * PIXEL_M, "y_m": p.xy[1] * PIXEL_M,
-                     "error_m": p.error_m, "runtime_ms": p.runtime_ms, "device": p.device})
+        rows.append(
+            {
+                "kind": "prediction",
+                "model": p.model,
+                "x_m": p.xy[0] * PIXEL_M,
+                "y_m": p.xy[1] * PIXEL_M,
+                "error_m": p.error_m,
+                "runtime_ms": p.runtime_ms,
+                "device": p.device,
+            }
+        )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 

@@ -70,7 +70,7 @@ class Case:
         if not self.sensors_xy:
             return np.zeros(0, dtype=np.float32)
         xy = np.asarray(self.sensors_xy, dtype=np.int64)
-        return (FLOOR_DB + self.radio_gray[xy[:, 1], xy[:, 0]].astype(np.float32) / 255.0 * DB_RANGE)
+        return FLOOR_DB + self.radio_gray[xy[:, 1], xy[:, 0]].astype(np.float32) / 255.0 * DB_RANGE
 
 
 @dataclass
@@ -114,31 +114,60 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def model_choices(checkpoint_infos: Sequence[Any], dataset_dir: str, checkpoint_dir: str) -> list[ModelChoice]:
+def model_choices(
+    checkpoint_infos: Sequence[Any], dataset_dir: str, checkpoint_dir: str
+) -> list[ModelChoice]:
     """All registered models as picker entries: LocNet first, then baselines, then classical."""
     from locnet.models.registry import available_models, model_info
 
     order = {"locnet": 0, "baseline": 1, "classical": 2}
-    infos = sorted((model_info(n) for n in available_models()), key=lambda i: (order.get(i.family, 3), i.name != LOCNET))
+    infos = sorted(
+        (model_info(n) for n in available_models()),
+        key=lambda i: (order.get(i.family, 3), i.name != LOCNET),
+    )
     choices: list[ModelChoice] = []
     for info in infos:
         if not info.trainable:
-            choices.append(ModelChoice(display_name(info.name), info.name, info.name, info.family, True, info.description))
+            choices.append(
+                ModelChoice(
+                    display_name(info.name),
+                    info.name,
+                    info.name,
+                    info.family,
+                    True,
+                    info.description,
+                )
+            )
             continue
         found = [c for c in checkpoint_infos if c.model == info.name]
         if LOCNET == info.name:  # the paper's setting (env, focal) first
             found.sort(key=lambda c: (getattr(c, "variant", "") != "env-focal", str(c.path)))
         if not found:
-            choices.append(ModelChoice(display_name(info.name), info.name, info.name, info.family, False,
-                                       f"no checkpoint in {checkpoint_dir}; train it with `{train_command(info.name, dataset_dir, checkpoint_dir)}`"))
+            choices.append(
+                ModelChoice(
+                    display_name(info.name),
+                    info.name,
+                    info.name,
+                    info.family,
+                    False,
+                    f"no checkpoint in {checkpoint_dir}; train it with `{train_command(info.name, dataset_dir, checkpoint_dir)}`",
+                )
+            )
             continue
         labels = [_checkpoint_label(c, len(found) > 1) for c in found]
         for c, label in zip(found, labels):
             metrics = getattr(c, "metrics", {}) or {}
-            note = f"{Path(c.path).name}" + (f", validation mean error {metrics['mean_m']:.1f} m" if isinstance(metrics.get("mean_m"), (int, float)) else "")
+            note = f"{Path(c.path).name}" + (
+                f", validation mean error {metrics['mean_m']:.1f} m"
+                if isinstance(metrics.get("mean_m"), (int, float))
+                else ""
+            )
             choices.append(ModelChoice(label, str(c.path), info.name, info.family, True, note))
     labels = _unique([c.label for c in choices])
-    return [ModelChoice(label, c.spec, c.model, c.family, c.available, c.note) for c, label in zip(choices, labels)]
+    return [
+        ModelChoice(label, c.spec, c.model, c.family, c.available, c.note)
+        for c, label in zip(choices, labels)
+    ]
 
 
 def default_selection(choices: Sequence[ModelChoice]) -> list[str]:
@@ -159,13 +188,19 @@ def run_choice(model: Any, choice: ModelChoice, case: Case, top_k: int = TOP_K) 
     from locnet.inference import predict
 
     if not case.sensors_xy:
-        return ModelRun(choice.label, problem="no sensors: add at least one sensor on an outdoor pixel")
+        return ModelRun(
+            choice.label, problem="no sensors: add at least one sensor on an outdoor pixel"
+        )
     try:
-        result = predict(model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k)
+        result = predict(
+            model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k
+        )
     except LocNetError as exc:
         return ModelRun(choice.label, problem=str(exc))
     xy = _xy_pair(result.xy)
     error_m = float(np.hypot(xy[0] - case.truth_xy[0], xy[1] - case.truth_xy[1])) * PIXEL_M
     topk = [(float(c[0]), float(c[1])) for c in (result.top_k or [])]
     scores = None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32)
-    return ModelRun(choice.label, xy, error_m, topk, float(result.runtime_ms), str(result.device), scores)
+    return ModelRun(
+        choice.label, xy, error_m, topk, float(result.runtime_ms), str(result.device), scores
+    )

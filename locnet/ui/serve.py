@@ -23,7 +23,12 @@ from locnet.errors import LocNetError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
@@ -34,25 +39,55 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_app(dataset_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, log: Path,
-              port: int | None = None) -> tuple[str, subprocess.Popen]:
+def start_app(
+    dataset_dir: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    log: Path,
+    port: int | None = None,
+) -> tuple[str, subprocess.Popen]:
     """Start `streamlit run app.py` in a new process group; returns (url, process).
 
     The app opens `dataset_dir` / `checkpoint_dir` through LOCNET_DATASET_DIR and
     LOCNET_CHECKPOINT_DIR; server output goes to `log`.
     """
     port = port or free_port()
-    env = {**os.environ, "LOCNET_DATASET_DIR": str(dataset_dir), "LOCNET_CHECKPOINT_DIR": str(checkpoint_dir)}
-    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
-               "--server.port", str(port), "--server.headless", "true", "--server.address", "localhost",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    env = {
+        **os.environ,
+        "LOCNET_DATASET_DIR": str(dataset_dir),
+        "LOCNET_CHECKPOINT_DIR": str(checkpoint_dir),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "localhost",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with open(log, "wb") as handle:
-        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return f"http://localhost:{port}", proc
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = START_TIMEOUT_S) -> float:
+def wait_healthy(
+    url: str, proc: subprocess.Popen, log: Path, timeout_s: float = START_TIMEOUT_S
+) -> float:
     """Poll /_stcore/health until it answers 'ok'; returns seconds waited.
 
     Raises LocNetError with the end of the server log if it exits or never answers.
@@ -60,7 +95,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float =
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
         if proc.poll() is not None:
-            raise LocNetError(f"streamlit exited with code {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise LocNetError(
+                f"streamlit exited with code {proc.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().strip() == b"ok":
@@ -68,8 +105,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float =
         except OSError:
             pass
         time.sleep(0.3)
-    raise LocNetError(f"streamlit did not answer {url}/_stcore/health in {timeout_s:.0f} s:\n"
-                      f"{log.read_text()[-3000:]}")
+    raise LocNetError(
+        f"streamlit did not answer {url}/_stcore/health in {timeout_s:.0f} s:\n"
+        f"{log.read_text()[-3000:]}"
+    )
 
 
 def stop_app(proc: subprocess.Popen) -> None:
@@ -85,7 +124,9 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_app(dataset_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, log: Path) -> Iterator[str]:
+def running_app(
+    dataset_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, log: Path
+) -> Iterator[str]:
     """The URL of a healthy app server for the duration of the block."""
     url, proc = start_app(dataset_dir, checkpoint_dir, log)
     try:
@@ -103,7 +144,9 @@ def chromium_page(viewport: dict | None = None) -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         raise LocNetError(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
+        )
         context = browser.new_context(viewport=viewport or {"width": 1600, "height": 1100})
         try:
             yield context.new_page()

@@ -25,7 +25,9 @@ ABOUT_DATA = (
     "© OpenStreetMap contributors, ODbL (openstreetmap.org/copyright); the other "
     "environments are procedurally generated."
 )
-GENERATE_HINT = "make one with `python -m locnet generate --out DIR` or point at a RadioMapSeer folder"
+GENERATE_HINT = (
+    "make one with `python -m locnet generate --out DIR` or point at a RadioMapSeer folder"
+)
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,22 @@ class Settings:
 
 
 def cuda_available() -> bool:
-    try:
-        import torch
+    """True when PyTorch can use a CUDA GPU; a broken CUDA install counts as none."""
+    import torch
 
+    try:
         return bool(torch.cuda.is_available())
-    except Exception:  # a broken CUDA install must not break the app
+    except (RuntimeError, OSError):
         return False
 
 
 def resolve_device(pref: str, has_cuda: bool) -> tuple[str, str | None]:
     """'auto'/'cpu'/'cuda' -> the device to use and a warning if cuda was asked but absent."""
     if pref == "cuda" and not has_cuda:
-        return "cpu", "CUDA was chosen but no CUDA GPU is available to PyTorch here; running on CPU."
+        return (
+            "cpu",
+            "CUDA was chosen but no CUDA GPU is available to PyTorch here; running on CPU.",
+        )
     if pref == "auto":
         return ("cuda" if has_cuda else "cpu"), None
     return pref, None
@@ -71,7 +77,9 @@ def current_settings() -> Settings:
         error = f"cannot read {state[S.DATASET_DIR]} ({exc})"
     pref = state[S.DEVICE_PREF] if state[S.DEVICE_PREF] in DEVICE_CHOICES else "auto"
     device, note = resolve_device(pref, cuda_available())
-    return Settings(str(state[S.DATASET_DIR]), dataset, error, str(state[S.CHECKPOINT_DIR]), device, note)
+    return Settings(
+        str(state[S.DATASET_DIR]), dataset, error, str(state[S.CHECKPOINT_DIR]), device, note
+    )
 
 
 def render_sidebar() -> Settings:
@@ -79,10 +87,17 @@ def render_sidebar() -> Settings:
     S.init_state(st.session_state)
     has_cuda = cuda_available()
     with st.sidebar:
-        st.text_input("Dataset folder", help="Any folder in the RadioMapSeer layout "
-                      "(DPM/, buildings_complete/, antennas/ or gain/DPM/, png/...).", **bind(S.DATASET_DIR))
-        st.text_input("Checkpoint folder", help="Trained models (*.pt) written by "
-                      "`python -m locnet train`.", **bind(S.CHECKPOINT_DIR))
+        st.text_input(
+            "Dataset folder",
+            help="Any folder in the RadioMapSeer layout "
+            "(DPM/, buildings_complete/, antennas/ or gain/DPM/, png/...).",
+            **bind(S.DATASET_DIR),
+        )
+        st.text_input(
+            "Checkpoint folder",
+            help="Trained models (*.pt) written by `python -m locnet train`.",
+            **bind(S.CHECKPOINT_DIR),
+        )
         detected = "CUDA GPU detected" if has_cuda else "no CUDA GPU detected"
         st.radio(f"Device ({detected})", DEVICE_CHOICES, horizontal=True, **bind(S.DEVICE_PREF))
         settings = current_settings()
@@ -90,7 +105,9 @@ def render_sidebar() -> Settings:
             st.error(f"{settings.dataset_error}\n\nFix the folder above, or {GENERATE_HINT}.")
         else:
             ds = settings.dataset
-            st.caption(f"{len(ds.maps)} environments, {len(ds.samples)} radio maps ({ds.layout} layout).")
+            st.caption(
+                f"{len(ds.maps)} environments, {len(ds.samples)} radio maps ({ds.layout} layout)."
+            )
         _checkpoint_line(settings.checkpoint_dir)
         if settings.device_note:
             st.warning(settings.device_note)
@@ -102,9 +119,13 @@ def render_sidebar() -> Settings:
 def _checkpoint_line(folder: str) -> None:
     path = cache.resolve_path(folder)
     if not path.is_dir():
-        st.warning(f"Checkpoint folder {folder} does not exist: only the classical baselines "
-                   "can run. Train a model with `python -m locnet train --model locnet "
-                   f"--data DIR --out {folder}/locnet.pt`.")
+        st.warning(
+            f"Checkpoint folder {folder} does not exist: only the classical baselines "
+            "can run. Train a model with `python -m locnet train --model locnet "
+            f"--data DIR --out {folder}/locnet.pt`."
+        )
         return
     found = cache.checkpoints(folder)
     st.caption(f"{len(found)} trained checkpoint(s) in {folder}.")
+    for problem in cache.checkpoint_problems(folder):
+        st.warning(f"Skipped: {problem}")

@@ -40,8 +40,11 @@ def make_app(tiny_dataset: Path, app_checkpoints: Path):
     how a test stands for a click or for another page's open_case).
     """
 
-    def make(dataset_dir: Path | str = tiny_dataset, checkpoint_dir: Path | str = app_checkpoints,
-             **state) -> AppTest:
+    def make(
+        dataset_dir: Path | str = tiny_dataset,
+        checkpoint_dir: Path | str = app_checkpoints,
+        **state,
+    ) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
         at.session_state[S.DATASET_DIR] = str(dataset_dir)
         at.session_state[S.CHECKPOINT_DIR] = str(checkpoint_dir)
@@ -50,4 +53,3 @@ def make_app(tiny_dataset: Path, app_checkpoints: Path):
         return at
 
     return make
-

@@ -43,7 +43,7 @@ def test_folder_that_is_not_a_dataset(make_app, tmp_path: Path):
 def test_wrong_image_size_is_reported_with_the_file(make_app, tiny_dataset: Path, tmp_path: Path):
     copy = tmp_path / "dataset"
     shutil.copytree(tiny_dataset, copy)
-    victim = sorted((copy / "buildings_complete").glob("*.png"))[0]
+    victim = min((copy / "buildings_complete").glob("*.png"))
     Image.fromarray(np.zeros((128, 128), dtype=np.uint8)).save(victim)
     at = make_app(dataset_dir=copy).run()
     assert not at.exception

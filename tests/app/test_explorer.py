@@ -69,7 +69,7 @@ def test_resample_and_clear_buttons(make_app):
 def test_manual_sensors_stand_for_clicks(make_app, tiny_dataset: Path):
     ds = open_dataset(tiny_dataset)
     map_id = ds.maps[0]
-    outdoor = np.argwhere(ds.buildings(map_id) == 0)[:: 500][:3]
+    outdoor = np.argwhere(ds.buildings(map_id) == 0)[::500][:3]
     sensors = [(int(x), int(y)) for y, x in outdoor]
     at = make_app(**{S.MAP_ID: map_id, S.SENSORS: sensors, S.SENSOR_SOURCE: "manual"}).run()
     assert not at.exception
@@ -102,7 +102,7 @@ def test_open_case_from_another_page_is_honoured(make_app, tiny_dataset: Path):
 
 
 def test_checkpoint_of_another_shape_is_an_error_not_a_traceback(make_app, tmp_path: Path):
-    from locnet.checkpoints import build_checkpoint, atomic_torch_save
+    from locnet.checkpoints import atomic_torch_save, build_checkpoint
     from locnet.models.registry import create_model
 
     payload = build_checkpoint("locnet", create_model("locnet"))
@@ -115,6 +115,10 @@ def test_checkpoint_of_another_shape_is_an_error_not_a_traceback(make_app, tmp_p
     table = _results(at)
     assert "does not fit" in table.loc[table["model"] == "LocNet", "problem"].iloc[0]
     assert table["error (m)"].notna().sum() == len(table) - 1  # the other models still ran
+    fresh = make_app(checkpoint_dir=tmp_path).run()  # AppTest shows the sidebar on a first run only
+    assert "locnet-bbce.pt" in _texts(fresh.sidebar.warning) and "corrupt" in _texts(
+        fresh.sidebar.warning
+    )
 
 
 def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, tmp_path: Path):

@@ -35,13 +35,28 @@ def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.
     for ref in refs:
         tx = ds.transmitter(ref.map_id, ref.tx_id)
         for model, variant in models:
-            error = SCALE_M[(model, variant)] * np.sqrt(0.01 / ref.rate_percent) * rng.uniform(0.2, 1.0)
+            error = (
+                SCALE_M[(model, variant)] * np.sqrt(0.01 / ref.rate_percent) * rng.uniform(0.2, 1.0)
+            )
             angle = rng.uniform(0, 2 * np.pi)
-            rows.append({"map": str(ref.map_id), "env_id": cities.loc[ref.map_id, "env_id"],
-                         "city": f"{cities.loc[ref.map_id, 'city']} {ref.map_id}", "tx": ref.tx_id,
-                         "mask": ref.k, "rate_percent": ref.rate_percent, "model": model, "variant": variant,
-                         "pred_x": tx[0] + error * np.cos(angle), "pred_y": tx[1] + error * np.sin(angle),
-                         "true_x": tx[0], "true_y": tx[1], "error_m": error, "runtime_ms": 2.0})
+            rows.append(
+                {
+                    "map": str(ref.map_id),
+                    "env_id": cities.loc[ref.map_id, "env_id"],
+                    "city": f"{cities.loc[ref.map_id, 'city']} {ref.map_id}",
+                    "tx": ref.tx_id,
+                    "mask": ref.k,
+                    "rate_percent": ref.rate_percent,
+                    "model": model,
+                    "variant": variant,
+                    "pred_x": tx[0] + error * np.cos(angle),
+                    "pred_y": tx[1] + error * np.sin(angle),
+                    "true_x": tx[0],
+                    "true_y": tx[1],
+                    "error_m": error,
+                    "runtime_ms": 2.0,
+                }
+            )
     return pd.DataFrame(rows, columns=list(R.SAMPLE_COLUMNS))
 
 
@@ -50,8 +65,12 @@ def results_root(tiny_dataset, tmp_path_factory) -> Path:
     from locnet.data.radiomapseer import open_dataset
 
     root = tmp_path_factory.mktemp("app-results") / "results"
-    write_results_folder(root / "tiny", samples_for_dataset(tiny_dataset),
-                         fingerprint=open_dataset(tiny_dataset).fingerprint(), dataset_path=str(tiny_dataset))
+    write_results_folder(
+        root / "tiny",
+        samples_for_dataset(tiny_dataset),
+        fingerprint=open_dataset(tiny_dataset).fingerprint(),
+        dataset_path=str(tiny_dataset),
+    )
     return root
 
 
@@ -63,8 +82,11 @@ def page(name: str, results_root: Path | str, dataset: Path | str) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "subheader", "title")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "error", "subheader", "title")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -76,7 +98,11 @@ def test_pages_load_without_errors(name, results_root, tiny_dataset):
     assert not at.error, [e.value for e in at.error]
     assert not at.warning, [w.value for w in at.warning]  # same dataset: no mismatch warning
     assert at.selectbox[0].value == "tiny"
-    assert "summary.csv" in texts(at) or "per_environment.csv" in texts(at) or "samples.parquet" in texts(at)
+    assert (
+        "summary.csv" in texts(at)
+        or "per_environment.csv" in texts(at)
+        or "samples.parquet" in texts(at)
+    )
 
 
 @pytest.mark.slow
@@ -104,9 +130,14 @@ def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
     other = tmp_path / "results"
     shutil.copytree(results_root / "tiny", other / "tiny")
     samples = pd.read_parquet(other / "tiny" / R.SAMPLES_FILE).assign(city="Atlantis")
-    write_results_folder(other / "tiny", samples, fingerprint="0" * 16, dataset_path="data/elsewhere")
+    write_results_folder(
+        other / "tiny", samples, fingerprint="0" * 16, dataset_path="data/elsewhere"
+    )
     at = page("gallery_environments", other, tiny_dataset)
-    assert "data/elsewhere" in at.warning[0].value and "python -m locnet evaluate" in at.warning[0].value
+    assert (
+        "data/elsewhere" in at.warning[0].value
+        and "python -m locnet evaluate" in at.warning[0].value
+    )
     assert not at.get("image")  # no building maps of the wrong dataset
 
 
@@ -138,7 +169,9 @@ def test_ablation_states_the_improvement(results_root, tiny_dataset):
 def test_environment_gallery_sorted_and_filtered(results_root, tiny_dataset):
     at = page("gallery_environments", results_root, tiny_dataset)
     table = at.dataframe[0].value
-    assert table["rmse_m"].is_monotonic_increasing and {"building_density", "n_blocks"} <= set(table.columns)
+    assert table["rmse_m"].is_monotonic_increasing and {"building_density", "n_blocks"} <= set(
+        table.columns
+    )
     assert len(at.get("image")) > 0
     before = table["rmse_m"].tolist()
     at.selectbox[2].set_value(0.01).run()
@@ -155,7 +188,7 @@ def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
     assert worst != headers
     at.selectbox[3].set_value("MSLocNet").run()
     assert len(at.get("plotly_chart")) == 2 * 4
-    city = sorted(at.multiselect[0].options)[0]
+    city = min(at.multiselect[0].options)
     at.multiselect[0].set_value([city]).run()
     assert all(city in m.value for m in at.markdown if m.value.startswith("**#"))
 
@@ -173,3 +206,27 @@ def test_open_in_explorer_hands_the_case_over(make_app, results_root, tiny_datas
     assert at.session_state[app_state.SENSOR_SOURCE] == "case"
     assert len(at.session_state[app_state.SENSORS]) == n_sensors
     assert f"map {at.session_state[app_state.MAP_ID]} ·" in header
+
+
+@pytest.mark.slow
+def test_rerun_writes_a_new_folder(results_root, tiny_dataset, tmp_path):
+    root = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", root / "tiny")
+    before = (root / "tiny" / R.SUMMARY_FILE).read_bytes()
+    at = AppTest.from_file(str(REPO / "pages" / "benchmark.py"), default_timeout=TIMEOUT_S * 3)
+    at.session_state[R.ROOT_KEY] = str(root)
+    at.session_state[app_state.DATASET_DIR] = str(tiny_dataset)
+    at.session_state[app_state.CHECKPOINT_DIR] = str(
+        tmp_path / "no-checkpoints"
+    )  # classical models only
+    at.run()
+    at.slider[0].set_value(1)
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    new = [p for p in R.list_result_folders(root) if p.name != "tiny"]
+    assert len(new) == 1 and new[0].name.startswith("rerun-")
+    assert at.selectbox[0].value == new[0].name  # the page now shows the new results
+    assert (root / "tiny" / R.SUMMARY_FILE).read_bytes() == before  # nothing overwritten
+    res = R.load_results(new[0])
+    assert set(res.summary["model"]) >= {"centre", "centroid"}
+    assert "--limit 1" in res.meta["command"]

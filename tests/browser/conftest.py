@@ -34,7 +34,9 @@ def browser_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tiny_dataset: Path, browser_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(
+    tiny_dataset: Path, browser_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """URL of the running app; the server is stopped (its process group) at the end."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     url, proc = serve.start_app(tiny_dataset, browser_checkpoints, log)

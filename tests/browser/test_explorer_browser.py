@@ -74,7 +74,9 @@ def sensor_text(n: int):
     return re.compile(rf"^{n} sensors$")
 
 
-def test_click_adds_a_sensor_and_locnet_runs(app_url, chromium_page, tiny_dataset: Path, tmp_path: Path):
+def test_click_adds_a_sensor_and_locnet_runs(
+    app_url, chromium_page, tiny_dataset: Path, tmp_path: Path
+):
     page = chromium_page
     buildings, sensors, tx = default_case(tiny_dataset)
     page.goto(app_url)
@@ -89,7 +91,8 @@ def test_click_adds_a_sensor_and_locnet_runs(app_url, chromium_page, tiny_datase
     page.get_by_text("Results", exact=True).wait_for(timeout=UPDATE_TIMEOUT_MS)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=UPDATE_TIMEOUT_MS)
     page.locator(".gtitle", has_text=re.compile(r"LocNet: error \d+(\.\d)? m")).first.wait_for(
-        timeout=UPDATE_TIMEOUT_MS)
+        timeout=UPDATE_TIMEOUT_MS
+    )
     assert page.get_by_text(sensor_text(len(sensors) + 1)).count() == 1  # the rerun kept it
     page.screenshot(path=str(tmp_path / "explorer.png"))
     assert (tmp_path / "explorer.png").stat().st_size > 10_000

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from locnet import results as R
-from tests.app.test_result_pages import samples_for_dataset
 from locnet.ui import serve
+from tests.app.test_result_pages import samples_for_dataset
 from tests.test_results import write_results_folder
 
 pytestmark = pytest.mark.browser
@@ -29,14 +29,19 @@ PAGES = {  # url path -> (title, text that must appear once the page has drawn)
 
 
 @pytest.fixture(scope="module")
-def results_app(tiny_dataset: Path, browser_checkpoints: Path,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def results_app(
+    tiny_dataset: Path, browser_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """URL of an app whose default results root holds one folder computed on tiny_dataset."""
     from locnet.data.radiomapseer import open_dataset
 
     root = tmp_path_factory.mktemp("browser-results") / "results"
-    write_results_folder(root / "tiny", samples_for_dataset(tiny_dataset),
-                         fingerprint=open_dataset(tiny_dataset).fingerprint(), dataset_path=str(tiny_dataset))
+    write_results_folder(
+        root / "tiny",
+        samples_for_dataset(tiny_dataset),
+        fingerprint=open_dataset(tiny_dataset).fingerprint(),
+        dataset_path=str(tiny_dataset),
+    )
     log = tmp_path_factory.mktemp("streamlit-results") / "server.log"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(R.ROOT_ENV, str(root))
@@ -49,8 +54,15 @@ def results_app(tiny_dataset: Path, browser_checkpoints: Path,
 
 
 def open_page(page, url: str, path: str) -> None:
+    """Start at the app's root and follow the sidebar link, as a user does.
+
+    (A deep URL as the very first request of a fresh server gets Streamlit's legacy
+    pages/-folder navigation without app.py's frame, so the tests do not start there.)
+    """
     title, marker = PAGES[path]
-    page.goto(f"{url}/{path}")
+    page.goto(url)
+    page.get_by_role("heading", name="Explorer").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=RENDER_TIMEOUT_MS)
     page.get_by_text(marker).first.wait_for(timeout=RENDER_TIMEOUT_MS)
 
@@ -82,5 +94,11 @@ def test_open_case_in_explorer(results_app, chromium_page, tmp_path):
     chromium_page.get_by_role("heading", name="Explorer").first.wait_for(timeout=RENDER_TIMEOUT_MS)
     chromium_page.get_by_text("opened case").first.wait_for(timeout=RENDER_TIMEOUT_MS)
     chromium_page.screenshot(path=str(tmp_path / "explorer-from-case.png"), full_page=True)
+    assert (
+        chromium_page.locator("[data-testid=stSidebarNav] a", has_text="Cases").count() == 1
+    )  # app frame kept
     assert chromium_page.get_by_text(sensors).count() > 0
-    assert chromium_page.get_by_text(f"{map_label} ·").count() > 0
+    environment = chromium_page.locator("[data-testid=stSelectbox]").first.evaluate(
+        "el => el.textContent + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')"
+    )
+    assert f"{map_label} ·" in environment

@@ -32,7 +32,11 @@ def test_items_match_png_decoding(tiny_dataset, cache):
         assert torch.equal(a["input"], b["input"])
         assert torch.equal(a["tx_xy"], b["tx_xy"])
         assert (a["map_id"], a["tx_id"], a["mask_id"], a["rate_percent"]) == (
-            b["map_id"], b["tx_id"], b["mask_id"], b["rate_percent"])
+            b["map_id"],
+            b["tx_id"],
+            b["mask_id"],
+            b["rate_percent"],
+        )
     item = fast[0]
     assert item["input"].dtype == torch.float32 and item["input"].shape == (2, MAP_SIZE, MAP_SIZE)
     assert item["tx_xy"].dtype == torch.int64 and item["tx_xy"].shape == (2,)
@@ -60,8 +64,15 @@ def test_env_false_drops_buildings(tiny_dataset, cache):
 
 
 def test_random_masks_counts_outdoor_and_determinism(tiny_dataset, cache):
-    ds = LocalizationDataset(tiny_dataset, "train", masks="random", rates=(0.01, 0.1),
-                             seed=3, cache_dir=cache, masks_per_tx=4)
+    ds = LocalizationDataset(
+        tiny_dataset,
+        "train",
+        masks="random",
+        rates=(0.01, 0.1),
+        seed=3,
+        cache_dir=cache,
+        masks_per_tx=4,
+    )
     n_samples = len(open_dataset(tiny_dataset).samples_in("train"))
     assert len(ds) == 4 * n_samples
     for i in range(len(ds)):
@@ -77,12 +88,18 @@ def test_random_masks_counts_outdoor_and_determinism(tiny_dataset, cache):
     ds.set_epoch(0)
     assert torch.equal(first, ds[5]["input"])
     other_seed = LocalizationDataset(tiny_dataset, "train", masks="random", seed=4, cache_dir=cache)
-    assert not torch.equal(LocalizationDataset(tiny_dataset, "train", masks="random", seed=3,
-                                               cache_dir=cache)[0]["input"], other_seed[0]["input"])
+    assert not torch.equal(
+        LocalizationDataset(tiny_dataset, "train", masks="random", seed=3, cache_dir=cache)[0][
+            "input"
+        ],
+        other_seed[0]["input"],
+    )
 
 
 def test_random_masks_discrete_rates(tiny_dataset, cache):
-    ds = LocalizationDataset(tiny_dataset, "val", masks="random", rates=[0.02, 0.1], cache_dir=cache)
+    ds = LocalizationDataset(
+        tiny_dataset, "val", masks="random", rates=[0.02, 0.1], cache_dir=cache
+    )
     assert {ds[i]["rate_percent"] for i in range(len(ds))} <= {0.02, 0.1}
 
 
@@ -97,7 +114,7 @@ def test_crop_contains_transmitter_and_matches_full_input(tiny_dataset, cache):
         assert b["input"].shape == (2, 128, 128)
         assert 0 <= b["tx_xy"][0] < 128 and 0 <= b["tx_xy"][1] < 128
         assert torch.equal(b["tx_xy"] + b["origin_xy"], a["tx_xy"])
-        assert torch.equal(b["input"], a["input"][:, y0:y0 + 128, x0:x0 + 128])
+        assert torch.equal(b["input"], a["input"][:, y0 : y0 + 128, x0 : x0 + 128])
     assert len(origins) > 1
     with pytest.raises(LocNetError, match="crop"):
         LocalizationDataset(tiny_dataset, "test", crop=300, cache_dir=cache)
@@ -105,12 +122,14 @@ def test_crop_contains_transmitter_and_matches_full_input(tiny_dataset, cache):
 
 def test_noise_and_missing_readings(tiny_dataset, cache):
     clean = LocalizationDataset(tiny_dataset, "test", rates=[0.1], cache_dir=cache)[0]["input"]
-    noisy = LocalizationDataset(tiny_dataset, "test", rates=[0.1], noise_db=6.0,
-                                cache_dir=cache)[0]["input"]
+    noisy = LocalizationDataset(tiny_dataset, "test", rates=[0.1], noise_db=6.0, cache_dir=cache)[
+        0
+    ]["input"]
     assert torch.equal(noisy[1], clean[1]) and not torch.equal(noisy[0], clean[0])
     assert ((noisy[0] != 0) & (clean[1] != 1)).sum() == 0  # noise only on sensors
-    sparse = LocalizationDataset(tiny_dataset, "test", rates=[0.1], missing=0.5,
-                                 cache_dir=cache)[0]["input"]
+    sparse = LocalizationDataset(tiny_dataset, "test", rates=[0.1], missing=0.5, cache_dir=cache)[
+        0
+    ]["input"]
     assert 1 <= (sparse[1] == 1).sum() < (clean[1] == 1).sum()
 
 
@@ -147,7 +166,9 @@ def test_cache_reused_and_invalidated(tiny_dataset, tmp_path):
     Image.fromarray(np.full((MAP_SIZE, MAP_SIZE), 200, np.uint8)).save(path)
     rebuilt = LocalizationDataset(root, "test", cache_dir=cache)
     assert rebuilt.cache_path != first.cache_path and not first.cache_path.exists()
-    idx = next(i for i in range(len(rebuilt)) if (rebuilt[i]["map_id"], rebuilt[i]["tx_id"]) == (m, t))
+    idx = next(
+        i for i in range(len(rebuilt)) if (rebuilt[i]["map_id"], rebuilt[i]["tx_id"]) == (m, t)
+    )
     values = rebuilt[idx]["input"][0][rebuilt[idx]["input"][1] == 1]
     assert torch.allclose(values, torch.tensor(200 / 255))
     assert not any(p.name.startswith(".building") for p in cache.iterdir())
@@ -173,7 +194,9 @@ def test_bad_arguments(tiny_dataset, cache):
     with pytest.raises(LocNetError, match="masks="):
         LocalizationDataset(tiny_dataset, "test", masks="some", cache_dir=cache)
     with pytest.raises(LocNetError, match="range"):
-        LocalizationDataset(tiny_dataset, "train", masks="random", rates=(0.1, 0.01), cache_dir=cache)
+        LocalizationDataset(
+            tiny_dataset, "train", masks="random", rates=(0.1, 0.01), cache_dir=cache
+        )
     with pytest.raises(DatasetError, match="unknown split"):
         LocalizationDataset(tiny_dataset, "testing", cache_dir=cache)
     with pytest.raises(IndexError):

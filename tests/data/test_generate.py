@@ -12,26 +12,51 @@ from locnet.data.generate import GenerateConfig, generate_dataset
 from locnet.data.radiomapseer import open_dataset
 from locnet.errors import LocNetError
 
-SMALL = GenerateConfig(n_cities=3, tx_per_city=1, seed=1, real_fraction=0.0, rates=(0.01,),
-                       masks_per_tx=1)
+SMALL = GenerateConfig(
+    n_cities=3, tx_per_city=1, seed=1, real_fraction=0.0, rates=(0.01,), masks_per_tx=1
+)
 
 
 def digest(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.png"))}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.png"))
+    }
 
 
 @pytest.mark.slow
 def test_cli_generate_fresh_dataset(tmp_path, capsys):
     out = tmp_path / "gen"
-    assert main(["generate", "--out", str(out), "--cities", "3", "--tx-per-city", "2",
-                 "--seed", "0", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--out",
+                str(out),
+                "--cities",
+                "3",
+                "--tx-per-city",
+                "2",
+                "--seed",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "3 maps" in capsys.readouterr().out
     ds = open_dataset(out)
     assert ds.layout == "authors" and len(ds.maps) == 3 and len(ds.samples) == 6
     table = ds.metadata
-    assert list(table.columns[:7]) == ["map", "env_id", "city", "source", "group", "split",
-                                       "attribution"]
+    assert list(table.columns[:7]) == [
+        "map",
+        "env_id",
+        "city",
+        "source",
+        "group",
+        "split",
+        "attribution",
+    ]
     assert set(table["split"]) <= {"train", "val", "test"}
     test_maps = (table["split"] == "test").sum()
     assert test_maps >= 1  # Helsinki and Florence tiles come first
@@ -56,7 +81,11 @@ def test_deterministic_and_files_per_split(tmp_path):
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     ds = open_dataset(tmp_path / "a")
     splits = dict(zip(ds.metadata["map"], ds.metadata["split"]))
-    assert sorted(splits.values()) == ["test", "train", "val"]  # 3 procedural maps cover every split
+    assert sorted(splits.values()) == [
+        "test",
+        "train",
+        "val",
+    ]  # 3 procedural maps cover every split
     for m, split in splits.items():
         assert ds.split_of_map(m) == split
     test_refs = ds.mask_refs("test")
@@ -92,7 +121,9 @@ def test_refuses_other_settings_and_foreign_folders(tmp_path):
     out = tmp_path / "gen"
     generate_dataset(out, SMALL, progress=False)
     with pytest.raises(LocNetError, match="other settings"):
-        generate_dataset(out, GenerateConfig(**{**SMALL.__dict__, "tx_per_city": 2}), progress=False)
+        generate_dataset(
+            out, GenerateConfig(**{**SMALL.__dict__, "tx_per_city": 2}), progress=False
+        )
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
@@ -104,7 +135,9 @@ def test_refuses_other_settings_and_foreign_folders(tmp_path):
 @pytest.mark.parametrize("bad", [{"n_cities": 0}, {"real_fraction": 1.5}, {"rates": (0.0,)}])
 def test_bad_config(tmp_path, bad):
     with pytest.raises(LocNetError):
-        generate_dataset(tmp_path / "x", GenerateConfig(**{**SMALL.__dict__, **bad}), progress=False)
+        generate_dataset(
+            tmp_path / "x", GenerateConfig(**{**SMALL.__dict__, **bad}), progress=False
+        )
 
 
 def test_randomized_params_recorded(tmp_path):
@@ -120,5 +153,7 @@ def test_workers_give_identical_output(tmp_path):
     generate_dataset(tmp_path / "one", SMALL, workers=1, progress=False)
     generate_dataset(tmp_path / "two", SMALL, workers=2, progress=False)
     assert digest(tmp_path / "one") == digest(tmp_path / "two")
-    assert np.array_equal(open_dataset(tmp_path / "two").radio_map(0, 0),
-                          open_dataset(tmp_path / "one").radio_map(0, 0))
+    assert np.array_equal(
+        open_dataset(tmp_path / "two").radio_map(0, 0),
+        open_dataset(tmp_path / "one").radio_map(0, 0),
+    )

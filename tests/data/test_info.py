@@ -13,7 +13,10 @@ def test_text_output(tiny_dataset, capsys):
     assert main(["dataset-info", str(tiny_dataset)]) == 0
     out = capsys.readouterr().out
     assert "layout       authors" in out
-    assert f"{TINY_CITIES} environments x {TINY_TX} transmitters = {TINY_CITIES * TINY_TX} radio maps" in out
+    assert (
+        f"{TINY_CITIES} environments x {TINY_TX} transmitters = {TINY_CITIES * TINY_TX} radio maps"
+        in out
+    )
     test_line = next(line for line in out.splitlines() if line.startswith("test "))
     n_test = open_dataset(tiny_dataset).samples_in("test")
     for rate in TINY_RATES:
@@ -26,7 +29,11 @@ def test_json_counts_add_up(tiny_dataset, capsys):
     assert main(["dataset-info", str(tiny_dataset), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     splits = summary["splits"]
-    assert sum(s["radio_maps"] for s in splits.values()) == summary["radio_maps"] == TINY_CITIES * TINY_TX
+    assert (
+        sum(s["radio_maps"] for s in splits.values())
+        == summary["radio_maps"]
+        == TINY_CITIES * TINY_TX
+    )
     assert sum(s["maps"] for s in splits.values()) == summary["maps"]
     for split in ("train", "val"):
         assert splits[split]["masks"] == splits[split]["radio_maps"] * TINY_MASKS_PER_TX

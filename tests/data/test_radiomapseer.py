@@ -22,7 +22,8 @@ def make_maps(seed: int = 0):
     for m in SPLIT_OF:
         buildings = (rng.random((MAP_SIZE, MAP_SIZE)) < 0.3).astype(np.uint8)
         txs = sample_transmitters(buildings, 2, rng)
-        grays = rng.integers(0, 256, (2, MAP_SIZE, MAP_SIZE)).astype(np.uint8)
+        yy, xx = np.mgrid[0:MAP_SIZE, 0:MAP_SIZE]
+        grays = np.stack([(xx + yy * (t + 1) + m) % 256 for t in range(2)]).astype(np.uint8)
         grays[:, buildings == 1] = 0
         data[m] = (buildings, txs, grays)
     return data
@@ -120,8 +121,14 @@ def test_mask_stored_as_0_255_is_accepted(tmp_path):
 
 def test_cities_csv_overrides_splits(tmp_path):
     write(tmp_path)
-    table = pd.DataFrame({"map": [0, 1, 2, 3], "env_id": list("abcd"), "city": ["X"] * 4,
-                          "split": ["train", "val", "val", "test"]})
+    table = pd.DataFrame(
+        {
+            "map": [0, 1, 2, 3],
+            "env_id": list("abcd"),
+            "city": ["X"] * 4,
+            "split": ["train", "val", "val", "test"],
+        }
+    )
     DatasetWriter(tmp_path).write_metadata(table)
     ds = open_dataset(tmp_path)
     assert ds.samples_in("val") == [(1, 0), (1, 1), (2, 0), (2, 1)]

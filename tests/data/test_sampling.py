@@ -18,7 +18,16 @@ def test_sensor_counts_per_rate():
     assert S.n_sensors_for_rate(0.01) == 7
     assert S.n_sensors_for_rate(0.1) == 66
     assert [S.n_sensors_for_rate(r) for r in RATES_PERCENT] == [
-        7, 13, 20, 26, 33, 39, 46, 52, 59, 66
+        7,
+        13,
+        20,
+        26,
+        33,
+        39,
+        46,
+        52,
+        59,
+        66,
     ]
     assert S.n_sensors_for_rate(1e-6) == 1
     for bad in (0, -0.01, float("nan"), 101):
@@ -101,7 +110,10 @@ def test_batch_and_sparse_encodings_match_encode_input(env):
     mask = S.sample_mask(buildings, 0.1, rng)
     ref = S.encode_input(gray, mask, buildings, env)
     batch = S.encode_batch(
-        torch.from_numpy(gray)[None], torch.from_numpy(mask)[None], torch.from_numpy(buildings)[None], env
+        torch.from_numpy(gray)[None],
+        torch.from_numpy(mask)[None],
+        torch.from_numpy(buildings)[None],
+        env,
     )
     assert torch.equal(batch[0], torch.from_numpy(ref))
     idx = np.flatnonzero(mask)

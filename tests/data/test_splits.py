@@ -41,8 +41,11 @@ def test_held_out_cities():
 
 
 def test_real_cities_never_split_across_splits():
-    envs = [real(c, i) for c in ("Munich", "Helsinki", "Florence", "San Francisco", "Kotka")
-            for i in range(12)]
+    envs = [
+        real(c, i)
+        for c in ("Munich", "Helsinki", "Florence", "San Francisco", "Kotka")
+        for i in range(12)
+    ]
     splits = assign_splits(envs)
     by_city = {}
     for env in envs:

@@ -1,0 +1,200 @@
+"""Model benchmark: parameters, CPU latency per map, CPU/CUDA throughput in maps per second.
+
+`python -m locnet bench models [--models a,b] [--device auto|cpu|cuda] [--json FILE]`.
+Every model runs `predict` under torch.inference_mode on the same synthetic input (a
+block city with 0.05 % sensors, encoded as DESIGN.md §1). CPU latency = median of
+repeated batch-1 calls; throughput = maps per second at batch 16 (CPU) and at a large
+batch in fp32 and bf16 autocast (CUDA, when present). Models above BIG_MODEL_PARAMS get
+fewer repeats so the default run stays short on a small machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from locnet.constants import MAP_SIZE
+from locnet.data.sampling import encode_input, sample_mask
+from locnet.errors import LocNetError
+from locnet.models.registry import available_models, count_parameters, create_model
+
+CPU_BATCH = 16  # throughput batch on CPU (maps)
+CUDA_BATCH = 64  # throughput batch on CUDA (maps)
+SENSOR_RATE_PERCENT = 0.05  # sensors in the synthetic input (33 of 65,536 pixels)
+BIG_MODEL_PARAMS = 5_000_000  # above this: BIG_REPEATS instead of SMALL_REPEATS
+SMALL_REPEATS = {"latency": 10, "throughput": 3, "warmup": 2}
+BIG_REPEATS = {"latency": 3, "throughput": 1, "warmup": 1}
+BLOCK_PX, STREET_PX = 24, 8  # synthetic city: square blocks separated by streets (pixels)
+
+
+def synthetic_input(batch: int, seed: int = 0) -> torch.Tensor:
+    """(batch, 2, 256, 256) float32: block city, log-distance radio map, 0.05 % sensors."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:MAP_SIZE, :MAP_SIZE]
+    period = BLOCK_PX + STREET_PX
+    buildings = ((yy % period >= STREET_PX) & (xx % period >= STREET_PX)).astype(np.uint8)
+    tx = (STREET_PX // 2, MAP_SIZE // 2)
+    distance = np.hypot(xx - tx[0], yy - tx[1]) + 1.0
+    gray = np.clip(255 - 40 * np.log10(distance) * 2.2, 0, 255).astype(np.uint8) * (1 - buildings)
+    maps = [
+        encode_input(gray, sample_mask(buildings, SENSOR_RATE_PERCENT, rng), buildings)
+        for _ in range(batch)
+    ]
+    return torch.from_numpy(np.stack(maps))
+
+
+def _seconds(fn: Callable[[], object], repeats: int, warmup: int, device: torch.device) -> float:
+    """Median wall time of fn() in seconds (CUDA synchronised around each call)."""
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(max(1, repeats)):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_model(
+    name: str,
+    *,
+    repeats: int | None = None,
+    cpu_batch: int = CPU_BATCH,
+    cuda: torch.device | None = None,
+    cuda_batch: int = CUDA_BATCH,
+) -> dict:
+    """Numbers for one registry model (default options, untrained weights: speed only)."""
+    torch.manual_seed(0)
+    model = create_model(name).eval()
+    params = count_parameters(model)
+    plan = dict(BIG_REPEATS if params > BIG_MODEL_PARAMS else SMALL_REPEATS)
+    if repeats is not None:
+        plan.update(latency=repeats, throughput=max(1, min(repeats, plan["throughput"])))
+    cpu = torch.device("cpu")
+    one, many = synthetic_input(1), synthetic_input(cpu_batch)
+    with torch.inference_mode():
+        latency = _seconds(lambda: model.predict(one), plan["latency"], plan["warmup"], cpu)
+        batch_s = _seconds(lambda: model.predict(many), plan["throughput"], 0, cpu)
+    result = {
+        "params": params,
+        "cpu_latency_ms_batch1": round(latency * 1000, 3),
+        f"cpu_maps_per_s_batch{cpu_batch}": round(cpu_batch / batch_s, 3),
+        "cpu_threads": torch.get_num_threads(),
+        "repeats": plan,
+    }
+    if cuda is not None:
+        model = model.to(cuda)
+        one, big = synthetic_input(1).to(cuda), synthetic_input(cuda_batch).to(cuda)
+        with torch.inference_mode():
+            result["cuda_latency_ms_batch1"] = round(
+                _seconds(lambda: model.predict(one), SMALL_REPEATS["latency"], 3, cuda) * 1000, 3
+            )
+            fp32 = _seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                bf16 = _seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
+        result.update(
+            cuda_maps_per_s_fp32=round(cuda_batch / fp32, 2),
+            cuda_maps_per_s_bf16=round(cuda_batch / bf16, 2),
+            cuda_batch=cuda_batch,
+            cuda_device=torch.cuda.get_device_name(cuda),
+        )
+    return result
+
+
+def format_table(results: dict[str, dict], cpu_batch: int = CPU_BATCH) -> str:
+    """Fixed-width text table of bench results, one row per model."""
+    header = [
+        "model",
+        "params",
+        "cpu ms/map (b1)",
+        f"cpu maps/s (b{cpu_batch})",
+        "cuda maps/s fp32",
+        "cuda maps/s bf16",
+    ]
+    rows = [header]
+    for name, r in results.items():
+        rows.append(
+            [
+                name,
+                f"{r['params']:,}",
+                f"{r['cpu_latency_ms_batch1']:.1f}",
+                f"{r[f'cpu_maps_per_s_batch{cpu_batch}']:.2f}",
+                f"{r['cuda_maps_per_s_fp32']:.0f}" if "cuda_maps_per_s_fp32" in r else "-",
+                f"{r['cuda_maps_per_s_bf16']:.0f}" if "cuda_maps_per_s_bf16" in r else "-",
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in rows
+    )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models", help="comma list of registry names (default: all)")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA numbers when a GPU is present) | cpu | cuda | cuda:N",
+    )
+    parser.add_argument("--repeats", type=int, help="timed repeats per measurement (default 10/3)")
+    parser.add_argument("--cpu-batch", type=int, default=CPU_BATCH, help="CPU throughput batch")
+    parser.add_argument("--cuda-batch", type=int, default=CUDA_BATCH, help="CUDA throughput batch")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from locnet.inference import pick_device
+
+    names = [
+        n.strip() for n in (args.models or ",".join(available_models())).split(",") if n.strip()
+    ]
+    unknown = [n for n in names if n not in available_models()]
+    if unknown:
+        raise LocNetError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
+        )
+    if min(args.cpu_batch, args.cuda_batch) < 1 or (args.repeats is not None and args.repeats < 1):
+        raise LocNetError("--repeats, --cpu-batch and --cuda-batch must be >= 1")
+    device = pick_device(args.device)
+    cuda = device if device.type == "cuda" else None
+    results = {}
+    for name in names:
+        results[name] = bench_model(
+            name,
+            repeats=args.repeats,
+            cpu_batch=args.cpu_batch,
+            cuda=cuda,
+            cuda_batch=args.cuda_batch,
+        )
+        print(f"  {name}: {results[name]['cpu_latency_ms_batch1']:.1f} ms/map on CPU", flush=True)
+    print(format_table(results, args.cpu_batch))
+    if args.json:
+        _write_json(Path(args.json), results)
+        print(f"wrote {args.json}")
+    return 0

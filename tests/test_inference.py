@@ -1,0 +1,108 @@
+"""Inference API for the app: devices, model loading, input validation, top-k peaks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from locnet import checkpoints as ckpt
+from locnet.constants import FLOOR_DB, MAP_SIZE
+from locnet.errors import LocNetError
+from locnet.inference import InferenceResult, load_model, pick_device, predict, top_peaks
+from locnet.models import registry
+from tests.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def city() -> np.ndarray:
+    buildings = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    buildings[100:140, 100:140] = 1
+    return buildings
+
+
+def test_pick_device():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device("auto").type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available():
+        with pytest.raises(LocNetError, match="CUDA is not available.*--device cpu"):
+            pick_device("cuda")
+    with pytest.raises(LocNetError, match="unknown device 'tpu'"):
+        pick_device("tpu")
+
+
+def test_strongest_sensor_from_readings_and_from_mask(city):
+    model = load_model("strongest", device="cpu")
+    sensors = [(10, 20, -90.0), (200, 30, -60.5), (50, 220, FLOOR_DB)]
+    result = predict(model, city, sensors=sensors, top_k=3)
+    assert isinstance(result, InferenceResult) and result.device == "cpu"
+    assert result.xy == (200.0, 30.0) and result.runtime_ms >= 0
+    assert result.heatmap.shape == (MAP_SIZE, MAP_SIZE)
+    mask = np.zeros_like(city)
+    gray = np.zeros_like(city)
+    mask[30, 200] = mask[20, 10] = 1
+    gray[30, 200], gray[20, 10] = 200, 90
+    assert predict(model, city, mask=mask, radio_gray=gray).xy == (200.0, 30.0)
+
+
+def test_bad_input_is_a_clear_error(city):
+    model = load_model("centre", device="cpu")
+    cases = [
+        (dict(sensors=[]), "no sensor"),
+        (dict(), "no sensors"),
+        (dict(sensors=[(120, 120, -80.0)]), "on a building"),
+        (dict(sensors=[(300, 5, -80.0)]), "off the map"),
+        (dict(sensors=[(-1, 5, -80.0)]), "off the map"),
+        (dict(sensors=[(5, 5, float("nan"))]), "finite dB"),
+        (dict(mask=np.zeros_like(city), radio_gray=np.zeros_like(city)), "has no sensor"),
+        (dict(mask=city.copy(), radio_gray=np.zeros_like(city)), "on buildings"),
+        (dict(sensors=[(5, 5, -80.0)], mask=city), "not both"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(LocNetError, match=message):
+            predict(model, city, **kwargs)
+    with pytest.raises(ValueError, match=r"shape \(128, 128\)"):
+        predict(model, np.zeros((128, 128)), sensors=[(5, 5, -80.0)])
+
+
+def test_top_peaks_are_distinct_local_maxima():
+    scores = torch.zeros(MAP_SIZE, MAP_SIZE)
+    scores[50, 60] = 0.9
+    scores[50, 62] = 0.8  # within 5 px of the best: not a separate candidate
+    scores[200, 10] = 0.7
+    scores[100:103, 100:103] = 0.5  # a plateau counts once
+    peaks = top_peaks(scores, 3)
+    assert [(x, y) for x, y, _ in peaks][:2] == [(60, 50), (10, 200)]
+    assert len(peaks) == 3 and 100 <= peaks[2][0] <= 102 and math.isclose(peaks[2][2], 0.5)
+    assert [p[2] for p in peaks] == sorted((p[2] for p in peaks), reverse=True)
+    assert top_peaks(scores, 0) == []
+
+
+def test_load_model_from_checkpoint_and_heatmap_top_k(tmp_path, city, tiny_model):
+    ckpt.save_checkpoint(
+        tmp_path / "tiny-noenv.pt", tiny_model, registry.create_model(tiny_model, env=False)
+    )
+    model = load_model("tiny-noenv", tmp_path, device="cpu")
+    assert isinstance(model, TinyNet) and model.options["env"] is False
+    result = predict(model, city, sensors=[(10, 10, -60.0), (240, 240, -100.0)], top_k=4)
+    assert len(result.top_k) == 4
+    best = result.top_k[0]
+    assert result.heatmap[best[1], best[0]] == pytest.approx(best[2])
+    assert result.heatmap.max() == pytest.approx(best[2])
+    torch.save(registry.create_model(tiny_model).state_dict(), tmp_path / "bare.pt")
+    assert isinstance(load_model(tmp_path / "bare.pt", device="cpu", name=tiny_model), TinyNet)
+    with pytest.raises(LocNetError, match="needs trained weights.*python -m locnet train"):
+        load_model("locnet", tmp_path, device="cpu")
+
+
+def test_env_flag_of_the_model_decides_the_encoding(city, monkeypatch, tiny_model):
+    seen = []
+    model = registry.create_model(tiny_model, env=False)
+    monkeypatch.setattr(model, "predict", lambda x: (seen.append(x), TinyNet.predict(model, x))[1])
+    predict(model, city, sensors=[(10, 10, -60.0)])
+    assert seen[0][0, 1].min() == 0  # buildings hidden: channel 1 is the mask only
+    model.options["env"] = True
+    predict(model, city, sensors=[(10, 10, -60.0)])
+    assert seen[1][0, 1].min() == -1
