@@ -9,6 +9,7 @@ with a message the app can show as is.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -152,9 +153,8 @@ def top_peaks(
     if k < 1:
         return []
     scores = scores.detach().float()
-    pooled = F.max_pool2d(scores[None, None], 2 * min_distance + 1, stride=1, padding=min_distance)[
-        0, 0
-    ]
+    window = 2 * min_distance + 1
+    pooled = F.max_pool2d(scores[None, None], window, stride=1, padding=min_distance)[0, 0]
     is_peak = (scores == pooled).flatten()
     flat = scores.flatten().masked_fill(~is_peak, float("-inf"))
     n = min(int(is_peak.sum()), k * CANDIDATE_POOL)
@@ -162,6 +162,8 @@ def top_peaks(
     width = scores.shape[-1]
     chosen: list[tuple[int, int, float]] = []
     for value, i in zip(values.tolist(), index.tolist()):
+        if not math.isfinite(value):
+            break  # -inf marks excluded pixels (e.g. buildings), never a candidate
         x, y = i % width, i // width
         if all(max(abs(x - cx), abs(y - cy)) > min_distance for cx, cy, _ in chosen):
             chosen.append((x, y, value))

@@ -78,6 +78,9 @@ def test_top_peaks_are_distinct_local_maxima():
     assert len(peaks) == 3 and 100 <= peaks[2][0] <= 102 and math.isclose(peaks[2][2], 0.5)
     assert [p[2] for p in peaks] == sorted((p[2] for p in peaks), reverse=True)
     assert top_peaks(scores, 0) == []
+    excluded = torch.full((MAP_SIZE, MAP_SIZE), float("-inf"))
+    excluded[7, 9] = -3.0  # e.g. a score map that rules out every other pixel
+    assert top_peaks(excluded, 5) == [(9, 7, -3.0)]
 
 
 def test_load_model_from_checkpoint_and_heatmap_top_k(tmp_path, city, tiny_model):

@@ -1,0 +1,254 @@
+"""Result folders written by `python -m locnet evaluate`: find, load, validate, name.
+
+A folder `results/NAME/` holds `summary.csv` (one row per model, variant and sampling
+rate), `per_environment.csv`, `samples.parquet` (one row per test sample) and
+`meta.json` (dataset, checkpoints, device, date, command). Errors are in metres.
+Problems a user can fix raise ResultsError whose message holds the command to run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from locnet.errors import LocNetError
+from locnet.results.series import DEFAULT_VARIANT
+
+RESULTS_ROOT = Path("results")
+ROOT_KEY, FOLDER_KEY = "results_root", "results_folder"  # plain st.session_state keys
+ROOT_ENV = "LOCNET_RESULTS"  # environment variable naming another results root
+SUMMARY_FILE, PER_ENV_FILE, SAMPLES_FILE, META_FILE = (
+    "summary.csv",
+    "per_environment.csv",
+    "samples.parquet",
+    "meta.json",
+)
+SUMMARY_COLUMNS = ("model", "variant", "rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n")
+PER_ENV_COLUMNS = (
+    "model",
+    "variant",
+    "rate_percent",
+    "map",
+    "env_id",
+    "city",
+    "rmse_m",
+    "mean_m",
+    "n",
+)
+SAMPLE_COLUMNS = (
+    "map",
+    "env_id",
+    "city",
+    "tx",
+    "mask",
+    "rate_percent",
+    "model",
+    "variant",
+    "pred_x",
+    "pred_y",
+    "true_x",
+    "true_y",
+    "error_m",
+    "runtime_ms",
+)
+
+
+class ResultsError(LocNetError):
+    """A results folder is missing, empty or malformed (message says how to make one)."""
+
+
+def evaluate_command(
+    data_dir: str | Path = "data/demo",
+    out: str | Path = "results/demo",
+    checkpoints: str | Path = "checkpoints",
+    extra: str = "",
+) -> str:
+    """The exact shell command that writes a results folder for `data_dir` (`extra`: more flags)."""
+    return (
+        f"python -m locnet evaluate --data {data_dir} --split test --models all "
+        f"--checkpoints {checkpoints} {extra + ' ' if extra else ''}--out {out}"
+    )
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """One results folder; per_environment / samples are None when the file is absent."""
+
+    folder: Path
+    summary: pd.DataFrame
+    per_environment: pd.DataFrame | None = None
+    samples: pd.DataFrame | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def dataset(self) -> dict:
+        value = self.meta.get("dataset", {})
+        return value if isinstance(value, dict) else {"path": str(value)}
+
+    def source(self, what: str = SUMMARY_FILE) -> str:
+        """One line naming where a plot's numbers come from (file, dataset, checkpoints, date)."""
+        checkpoints = self.meta.get("checkpoints") or {}
+        names = (
+            sorted(checkpoints)
+            if isinstance(checkpoints, dict)
+            else [str(c.get("path", c)) if isinstance(c, dict) else str(c) for c in checkpoints]
+        )
+        parts = [
+            f"`{self.folder / what}`",
+            f"dataset `{self.dataset.get('path', '?')}`"
+            + (f" (split {self.meta['split']})" if self.meta.get("split") else ""),
+            "checkpoints " + (", ".join(f"`{n}`" for n in names) if names else "none"),
+            f"evaluated {self.meta.get('date', 'on an unknown date')}",
+        ]
+        if self.meta.get("device"):
+            parts.append(f"on {self.meta['device']}")
+        return "Source: " + "; ".join(parts)
+
+
+def results_root(state: Mapping) -> Path:
+    """Where result folders live: the session's choice, else $LOCNET_RESULTS, else results/."""
+    return Path(state.get(ROOT_KEY) or os.environ.get(ROOT_ENV) or RESULTS_ROOT)
+
+
+def no_results_message(root: str | Path, dataset_dir: str | Path = "data/demo") -> str:
+    """What to tell a user whose results folder is empty or missing."""
+    return (
+        f"No evaluation results under `{root}` yet. Produce them with:\n\n"
+        f"```\n{evaluate_command(dataset_dir, Path(root) / Path(dataset_dir).name)}\n```"
+    )
+
+
+def folder_index(folders: list[Path], chosen: str | None) -> int:
+    """Index of the folder named `chosen` (the user's last choice), else 0 = the newest."""
+    names = [f.name for f in folders]
+    return names.index(chosen) if chosen in names else 0
+
+
+def folder_stamp(folder: str | Path) -> float:
+    """Latest modification time (s) of a folder's files: a cache key that changes on rewrite."""
+    paths = [p for p in Path(folder).glob("*") if p.is_file()]
+    return max((p.stat().st_mtime for p in paths), default=0.0)
+
+
+def _folder_date(folder: Path) -> float:
+    try:
+        date = json.loads((folder / META_FILE).read_text()).get("date", "")
+        return datetime.fromisoformat(str(date)).timestamp()
+    except (OSError, ValueError, TypeError, AttributeError):
+        return (folder / SUMMARY_FILE).stat().st_mtime
+
+
+def list_result_folders(root: str | Path = RESULTS_ROOT) -> list[Path]:
+    """Sub-folders of `root` holding a summary.csv, newest first (meta.json date, else mtime)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    folders = [p for p in root.iterdir() if (p / SUMMARY_FILE).is_file()]
+    return sorted(folders, key=lambda p: (_folder_date(p), p.name), reverse=True)
+
+
+def _check_columns(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> pd.DataFrame:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ResultsError(
+            f"{path} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, table.columns))}); "
+            f"it was not written by this version of `python -m locnet evaluate` - re-run: "
+            f"{evaluate_command(out=path.parent)}"
+        )
+    table = table.loc[:, list(columns)].copy()
+    table["model"] = table["model"].astype(str)
+    table["variant"] = table["variant"].fillna(DEFAULT_VARIANT).astype(str)
+    return table
+
+
+def load_results(folder: str | Path, stamp: float | None = None) -> ResultSet:
+    """Read and validate a results folder. `stamp` is only a cache key (see folder_stamp)."""
+    folder = Path(folder)
+    summary_path = folder / SUMMARY_FILE
+    if not summary_path.is_file():
+        raise ResultsError(
+            f"no {SUMMARY_FILE} in {folder}; produce one with: {evaluate_command(out=folder)}"
+        )
+    try:
+        summary = _check_columns(pd.read_csv(summary_path), SUMMARY_COLUMNS, summary_path)
+        per_env = samples = None
+        if (folder / PER_ENV_FILE).is_file():
+            per_env = _check_columns(
+                pd.read_csv(folder / PER_ENV_FILE, dtype={"map": str, "city": str}),
+                PER_ENV_COLUMNS,
+                folder / PER_ENV_FILE,
+            )
+        if (folder / SAMPLES_FILE).is_file():
+            samples = _check_columns(
+                pd.read_parquet(folder / SAMPLES_FILE), SAMPLE_COLUMNS, folder / SAMPLES_FILE
+            )
+            samples["map"] = samples["map"].astype(str)
+        meta = (
+            json.loads((folder / META_FILE).read_text()) if (folder / META_FILE).is_file() else {}
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:
+        if isinstance(exc, ResultsError):
+            raise
+        raise ResultsError(
+            f"cannot read results in {folder}: {exc}; re-create them with: "
+            f"{evaluate_command(out=folder)}"
+        ) from exc
+    numeric = ["rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n"]
+    if summary.empty or summary[numeric].apply(pd.to_numeric, errors="coerce").isna().any().any():
+        raise ResultsError(
+            f"{summary_path} is empty or has non-numeric metrics; re-create it with: "
+            f"{evaluate_command(out=folder)}"
+        )
+    summary[numeric] = summary[numeric].astype(float)
+    return ResultSet(folder, summary, per_env, samples, meta if isinstance(meta, dict) else {})
+
+
+def dataset_mismatch(
+    results: ResultSet,
+    fingerprint: str | None,
+    dataset_dir: str | Path,
+    environments: pd.DataFrame | None = None,
+) -> str | None:
+    """A message if the results were computed on another dataset than the one now open.
+
+    Fingerprints differ also when the same files were merely copied (mtimes), so when
+    `environments` (the open dataset's map/city table) holds every (map, city) of the
+    results, they count as the same dataset.
+    """
+    recorded = results.dataset.get("fingerprint")
+    if not recorded or not fingerprint or recorded == fingerprint:
+        return None
+    if environments is not None and results.per_environment is not None:
+        ours = set(
+            zip(
+                results.per_environment["map"].astype(str),
+                results.per_environment["city"].astype(str),
+            )
+        )
+        theirs = set(zip(environments["map"].astype(str), environments.get("city", "").astype(str)))
+        if ours <= theirs:
+            return None
+    return (
+        f"`{results.folder}` was computed on dataset `{results.dataset.get('path', '?')}` "
+        f"(fingerprint {str(recorded)[:12]}), not on the open dataset `{dataset_dir}` "
+        f"({str(fingerprint)[:12]}). Results for the open dataset: "
+        f"`{evaluate_command(dataset_dir, RESULTS_ROOT / Path(dataset_dir).name)}`"
+    )
+
+
+def new_results_folder(
+    root: str | Path = RESULTS_ROOT, prefix: str = "rerun", now: datetime | None = None
+) -> Path:
+    """A not-yet-existing, timestamped folder name under `root` (never an existing one)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    candidate, k = Path(root) / f"{prefix}-{stamp}", 1
+    while candidate.exists():
+        k += 1
+        candidate = Path(root) / f"{prefix}-{stamp}-{k}"
+    return candidate
