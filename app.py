@@ -1,6 +1,6 @@
 """LocNet Explorer, the Streamlit entry point: page config, navigation, shared sidebar.
 
-Run with `streamlit run app.py`. Pages are thin scripts under pages/; their logic is in
+Run with `streamlit run app.py`. Pages are thin scripts under app_pages/; their logic is in
 locnet/ (see docs/architecture.md). Pages written by others appear once their file exists.
 """
 
@@ -12,11 +12,11 @@ from locnet.ui.sidebar import render_sidebar
 
 HERE = Path(__file__).resolve().parent
 PAGES = (  # (file, title, icon); the first one is the default page
-    ("pages/explorer.py", "Explorer", ":material/my_location:"),
-    ("pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
-    ("pages/ablation.py", "Ablation", ":material/science:"),
-    ("pages/gallery_environments.py", "Environments", ":material/location_city:"),
-    ("pages/gallery_cases.py", "Cases", ":material/photo_library:"),
+    ("app_pages/explorer.py", "Explorer", ":material/my_location:"),
+    ("app_pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
+    ("app_pages/ablation.py", "Ablation", ":material/science:"),
+    ("app_pages/gallery_environments.py", "Environments", ":material/location_city:"),
+    ("app_pages/gallery_cases.py", "Cases", ":material/photo_library:"),
 )
 
 st.set_page_config(page_title="LocNet Explorer", page_icon=":material/cell_tower:", layout="wide")

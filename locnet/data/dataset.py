@@ -97,7 +97,7 @@ def build_cache(
     if base == source.root or source.root in base.parents:
         raise DatasetError(f"cache dir {base} is inside the dataset {source.root}; choose another")
     key = f"{CACHE_VERSION}|{source.root}|{split}"
-    final = base / f"{_hash(key + '|' + source.fingerprint())}"
+    final = base / f"{_hash(key + '|' + source.fingerprint(with_mtimes=True))}"
     if (final / "index.npz").is_file():
         return final
     base.mkdir(parents=True, exist_ok=True)

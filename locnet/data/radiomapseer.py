@@ -338,8 +338,13 @@ class RadioMapDataset:
         mask[self.mask_sensors(ref)] = 1
         return mask.reshape(MAP_SIZE, MAP_SIZE)
 
-    def fingerprint(self) -> str:
-        """Stable 16-hex hash of the dataset's file names, sizes and mtimes (cheap: no reads)."""
+    def fingerprint(self, *, with_mtimes: bool = False) -> str:
+        """Stable 16-hex hash of the dataset's file names and sizes (cheap: no reads).
+
+        Without mtimes it survives a `git clone` or copy, so results and checkpoints made on
+        the committed demo data still match it; caches pass `with_mtimes=True` so that any
+        rewrite of a file invalidates them.
+        """
         digest = hashlib.sha256(self.layout.encode())
         files = [*self._building_files.values(), *self._radio_files.values()]
         files += [*self._antenna_files.values(), *(r.path for v in self._masks.values() for r in v)]
@@ -347,9 +352,8 @@ class RadioMapDataset:
         files += [meta] if meta.is_file() else []
         for path in sorted(files):
             stat = path.stat()
-            digest.update(
-                f"{path.relative_to(self.root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
-            )
+            stamp = f"\0{stat.st_mtime_ns}" if with_mtimes else ""
+            digest.update(f"{path.relative_to(self.root)}\0{stat.st_size}{stamp}\n".encode())
         return digest.hexdigest()[:16]
 
 

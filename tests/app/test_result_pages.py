@@ -75,7 +75,7 @@ def results_root(tiny_dataset, tmp_path_factory) -> Path:
 
 
 def page(name: str, results_root: Path | str, dataset: Path | str) -> AppTest:
-    at = AppTest.from_file(str(REPO / "pages" / f"{name}.py"), default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(str(REPO / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT_S)
     at.session_state[R.ROOT_KEY] = str(results_root)
     at.session_state[app_state.DATASET_DIR] = str(dataset)
     return at.run()
@@ -196,7 +196,7 @@ def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
 @pytest.mark.slow
 def test_open_in_explorer_hands_the_case_over(make_app, results_root, tiny_dataset):
     at = make_app(**{R.ROOT_KEY: str(results_root)}).run()
-    at.switch_page("pages/gallery_cases.py").run()
+    at.switch_page("app_pages/gallery_cases.py").run()
     assert not at.exception and at.title[0].value == "Cases"
     header = next(m.value for m in at.markdown if m.value.startswith("**#1"))
     n_sensors = int(header.split(" sensors")[0].rsplit("· ", 1)[1])
@@ -213,7 +213,7 @@ def test_rerun_writes_a_new_folder(results_root, tiny_dataset, tmp_path):
     root = tmp_path / "results"
     shutil.copytree(results_root / "tiny", root / "tiny")
     before = (root / "tiny" / R.SUMMARY_FILE).read_bytes()
-    at = AppTest.from_file(str(REPO / "pages" / "benchmark.py"), default_timeout=TIMEOUT_S * 3)
+    at = AppTest.from_file(str(REPO / "app_pages" / "benchmark.py"), default_timeout=TIMEOUT_S * 3)
     at.session_state[R.ROOT_KEY] = str(root)
     at.session_state[app_state.DATASET_DIR] = str(tiny_dataset)
     at.session_state[app_state.CHECKPOINT_DIR] = str(

@@ -54,11 +54,7 @@ def results_app(
 
 
 def open_page(page, url: str, path: str) -> None:
-    """Start at the app's root and follow the sidebar link, as a user does.
-
-    (A deep URL as the very first request of a fresh server gets Streamlit's legacy
-    pages/-folder navigation without app.py's frame, so the tests do not start there.)
-    """
+    """Start at the app's root and follow the sidebar link, as a user does."""
     title, marker = PAGES[path]
     page.goto(url)
     page.get_by_role("heading", name="Explorer").first.wait_for(timeout=RENDER_TIMEOUT_MS)

@@ -138,9 +138,14 @@ def test_cities_csv_overrides_splits(tmp_path):
 def test_fingerprint_stable_and_changes(tmp_path):
     write(tmp_path)
     first = open_dataset(tmp_path).fingerprint()
+    stamped = open_dataset(tmp_path).fingerprint(with_mtimes=True)
     assert first == open_dataset(tmp_path).fingerprint()
     path = tmp_path / "DPM" / "0_0.png"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    # a touched file (as after `git clone`) keeps the content fingerprint, not the cache one
+    assert open_dataset(tmp_path).fingerprint() == first
+    assert open_dataset(tmp_path).fingerprint(with_mtimes=True) != stamped
+    (tmp_path / "DPM" / "0_0.png").write_bytes(path.read_bytes() + b"\0")
     assert open_dataset(tmp_path).fingerprint() != first
 
 

@@ -13,7 +13,7 @@ from locnet.ui.sidebar import current_settings
 
 ALL_RATES = "all rates"
 NO_COMPARISON = "(none)"
-EXPLORER_PAGE = "pages/explorer.py"
+EXPLORER_PAGE = "app_pages/explorer.py"
 CASE_HEIGHT = 420  # px of one case map
 
 load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
