@@ -6,41 +6,9 @@ import streamlit as st
 
 from locnet import report_figures as F
 from locnet import results as R
-from locnet.errors import LocNetError
 from locnet.ui import cache
+from locnet.ui.results_picker import pick_results
 from locnet.ui.sidebar import current_settings
-
-load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
-
-
-def pick_results(root, dataset_dir: str) -> R.ResultSet | None:
-    """Results-folder selector (newest first); messages instead of tracebacks."""
-    folders = R.list_result_folders(root)
-    if not folders:
-        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
-        return None
-    name = st.selectbox(
-        "Results folder (newest first)",
-        [f.name for f in folders],
-        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
-    )
-    st.session_state[R.FOLDER_KEY] = name
-    try:
-        res = load_results(str(root / name), R.folder_stamp(root / name))
-        problem = R.dataset_mismatch(
-            res,
-            cache.load_dataset(dataset_dir).fingerprint(),
-            dataset_dir,
-            cache.environment_table(dataset_dir),
-        )
-    except R.ResultsError as exc:
-        st.error(str(exc))
-        return None
-    except LocNetError as exc:
-        problem = f"Cannot check which dataset these results belong to: {exc}"
-    if problem:
-        st.warning(problem)
-    return res
 
 
 def environment_section(summary, metric: str, paper, dataset_dir: str) -> None:
@@ -106,7 +74,7 @@ st.caption(
     f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate."
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
-picked = pick_results(results_root, settings.dataset_dir)
+picked, _ = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
     if not (picked.summary["model"] == R.LOCNET).any():
         st.info(

@@ -8,43 +8,12 @@ from locnet import report_figures as F
 from locnet import results as R
 from locnet.errors import LocNetError
 from locnet.ui import cache
+from locnet.ui.results_picker import pick_results
 from locnet.ui.sidebar import Settings, current_settings
 
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
-load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
 model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
-
-
-def pick_results(root, dataset_dir) -> R.ResultSet | None:
-    """Results-folder selector (newest first); messages instead of tracebacks."""
-    folders = R.list_result_folders(root)
-    if not folders:
-        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
-        return None
-    name = st.selectbox(
-        "Results folder (newest first)",
-        [f.name for f in folders],
-        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
-    )
-    st.session_state[R.FOLDER_KEY] = name
-    try:
-        res = load_results(str(root / name), R.folder_stamp(root / name))
-    except R.ResultsError as exc:
-        st.error(str(exc))
-        return None
-    try:
-        problem = R.dataset_mismatch(
-            res,
-            cache.load_dataset(dataset_dir).fingerprint(),
-            dataset_dir,
-            cache.environment_table(dataset_dir),
-        )
-    except LocNetError as exc:
-        problem = f"Cannot check which dataset these results belong to: {exc}"
-    if problem:
-        st.warning(problem)
-    return res
 
 
 def show(res: R.ResultSet) -> None:
@@ -137,7 +106,7 @@ st.caption(
     f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures."
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
-picked = pick_results(results_root, settings.dataset_dir)
+picked, _ = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
     show(picked)
 rerun_section(results_root, settings)

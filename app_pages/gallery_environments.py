@@ -7,8 +7,8 @@ import streamlit as st
 
 from locnet import report_figures as F
 from locnet import results as R
-from locnet.errors import LocNetError
 from locnet.ui import cache
+from locnet.ui.results_picker import pick_results
 from locnet.ui.sidebar import current_settings
 
 THUMB_PX = 128  # thumbnail side (pixels) of a 256 m map
@@ -19,38 +19,6 @@ STAT_AXES = {
     "open_area_m2": "open area",
     "n_blocks": "number of building blocks",
 }
-
-load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
-
-
-def pick_results(root, dataset_dir: str) -> tuple[R.ResultSet | None, str | None]:
-    """Results-folder selector (newest first) -> (results, dataset problem); messages, no tracebacks."""
-    folders = R.list_result_folders(root)
-    if not folders:
-        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
-        return None, None
-    name = st.selectbox(
-        "Results folder (newest first)",
-        [f.name for f in folders],
-        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
-    )
-    st.session_state[R.FOLDER_KEY] = name
-    try:
-        res = load_results(str(root / name), R.folder_stamp(root / name))
-        problem = R.dataset_mismatch(
-            res,
-            cache.load_dataset(dataset_dir).fingerprint(),
-            dataset_dir,
-            cache.environment_table(dataset_dir),
-        )
-    except R.ResultsError as exc:
-        st.error(str(exc))
-        return None, None
-    except LocNetError as exc:
-        problem = f"Cannot open the dataset to draw the maps: {exc}"
-    if problem:
-        st.warning(problem)
-    return res, problem
 
 
 @st.cache_data(show_spinner="Measuring environments…", max_entries=16)
@@ -82,7 +50,11 @@ st.caption(
     "(paper Fig. 2), with building statistics."
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
-picked, problem = pick_results(results_root, settings.dataset_dir)
+picked, problem = pick_results(
+    results_root,
+    settings.dataset_dir,
+    unreadable_dataset_note="Cannot open the dataset to draw the maps",
+)
 if picked is not None and picked.per_environment is None:
     st.error(
         f"`{picked.folder}` has no {R.PER_ENV_FILE}; re-create it with: "

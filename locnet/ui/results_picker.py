@@ -1,0 +1,63 @@
+"""The results-folder picker every results page opens with (Benchmark, Ablation, Galleries).
+
+One copy so the pages agree on how a folder is chosen (newest first, remembered in the
+session), loaded (cached per folder and stamp, shared by all pages) and checked against
+the open dataset, and so a broken folder or dataset is a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from locnet import results as R
+from locnet.errors import LocNetError
+from locnet.ui import cache
+
+CHECK_DATASET_NOTE = "Cannot check which dataset these results belong to"
+
+load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
+
+
+def pick_results(
+    root: str | os.PathLike,
+    dataset_dir: str,
+    *,
+    unreadable_dataset_note: str = CHECK_DATASET_NOTE,
+) -> tuple[R.ResultSet | None, str | None]:
+    """Selectbox of result folders -> (results, dataset problem).
+
+    No folder: st.info with the command that makes one, (None, None). Unreadable folder:
+    st.error, (None, None). Results of another dataset, or a dataset that cannot be opened
+    ("{unreadable_dataset_note}: {error}"): st.warning, and that message is the problem.
+    """
+    folders = R.list_result_folders(root)
+    if not folders:
+        st.info(R.no_results_message(R.results_root(st.session_state), dataset_dir))
+        return None, None
+    name = st.selectbox(
+        "Results folder (newest first)",
+        [f.name for f in folders],
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+    )
+    st.session_state[R.FOLDER_KEY] = name
+    folder = Path(root) / name
+    try:
+        res = load_results(str(folder), R.folder_stamp(folder))
+    except R.ResultsError as exc:
+        st.error(str(exc))
+        return None, None
+    try:
+        problem = R.dataset_mismatch(
+            res,
+            cache.load_dataset(dataset_dir).fingerprint(),
+            dataset_dir,
+            cache.environment_table(dataset_dir),
+        )
+    except LocNetError as exc:
+        problem = f"{unreadable_dataset_note}: {exc}"
+    if problem:
+        st.warning(problem)
+    return res, problem
