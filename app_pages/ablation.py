@@ -74,7 +74,12 @@ st.caption(
     f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate."
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
-picked, _ = pick_results(results_root, settings.dataset_dir)
+ABLATION_SERIES = [(R.LOCNET, R.ENV_VARIANT), (R.LOCNET, R.NOENV_VARIANT)]
+picked, _ = pick_results(
+    results_root,
+    settings.dataset_dir,
+    prefer=lambda folder: R.holds_series(folder, ABLATION_SERIES),
+)
 if picked is not None:
     if not (picked.summary["model"] == R.LOCNET).any():
         st.info(

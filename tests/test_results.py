@@ -312,6 +312,26 @@ def test_no_results_message_and_folder_index(tmp_path):
     assert R.folder_index(folders, "gone") == 0 and R.folder_index(folders, None) == 0
 
 
+def test_a_page_can_prefer_folders_that_hold_what_it_shows(tmp_path):
+    main, ablation = tmp_path / "main", tmp_path / "ablation"
+    for folder, variants in ((main, ["env-focal"]), (ablation, ["env-focal", "noenv-focal"])):
+        folder.mkdir()
+        rows = [{"model": "locnet", "variant": v, "rate_percent": 0.01} for v in variants]
+        pd.DataFrame(rows).to_csv(folder / R.SUMMARY_FILE, index=False)
+    series = [("locnet", "env-focal"), ("locnet", "noenv-focal")]
+    assert R.holds_series(ablation, series) and not R.holds_series(main, series)
+    assert not R.holds_series(tmp_path / "missing", series)
+
+    def prefer(folder):
+        return R.holds_series(folder, series)
+
+    folders = [main, ablation]  # newest first
+    assert R.folder_index(folders, None, prefer) == 1
+    assert R.folder_index(folders, "main", prefer) == 1  # last choice lacks it: gives way
+    assert R.folder_index(folders, "ablation", prefer) == 1
+    assert R.folder_index(folders, "main", lambda f: False) == 0  # nothing has it: keep choice
+
+
 def test_loss_comparison_ranks_losses(result_folder):
     table = R.loss_comparison(R.load_results(result_folder).summary)
     assert table["variant"].tolist()[0] == "env-focal"

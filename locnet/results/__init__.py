@@ -21,6 +21,7 @@ from locnet.results.folders import (  # noqa: F401
     evaluate_command,
     folder_index,
     folder_stamp,
+    holds_series,
     list_result_folders,
     load_results,
     new_results_folder,

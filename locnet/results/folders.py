@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -124,10 +124,32 @@ def no_results_message(root: str | Path, dataset_dir: str | Path = "data/demo") 
     )
 
 
-def folder_index(folders: list[Path], chosen: str | None) -> int:
-    """Index of the folder named `chosen` (the user's last choice), else 0 = the newest."""
+def folder_index(
+    folders: list[Path], chosen: str | None, prefer: Callable[[Path], bool] | None = None
+) -> int:
+    """Index of the folder named `chosen` (the user's last choice), else 0 = the newest.
+
+    With `prefer`, a page states what it needs (the Ablation page: LocNet variants): a
+    last choice that lacks it gives way to the newest folder that has it, if any.
+    """
     names = [f.name for f in folders]
+    if chosen in names and (prefer is None or prefer(folders[names.index(chosen)])):
+        return names.index(chosen)
+    if prefer is not None:
+        for i, folder in enumerate(folders):
+            if prefer(folder):
+                return i
     return names.index(chosen) if chosen in names else 0
+
+
+def holds_series(folder: str | Path, series: list[tuple[str, str]]) -> bool:
+    """Whether a folder's summary.csv has rows for every (model, variant) in `series`."""
+    try:
+        table = pd.read_csv(Path(folder) / SUMMARY_FILE, usecols=["model", "variant"])
+    except (OSError, ValueError):
+        return False
+    present = set(zip(table["model"].astype(str), table["variant"].astype(str)))
+    return all(tuple(s) in present for s in series)
 
 
 def folder_stamp(folder: str | Path) -> float:

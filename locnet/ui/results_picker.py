@@ -8,6 +8,7 @@ the open dataset, and so a broken folder or dataset is a message, never a traceb
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -26,12 +27,14 @@ def pick_results(
     dataset_dir: str,
     *,
     unreadable_dataset_note: str = CHECK_DATASET_NOTE,
+    prefer: Callable[[Path], bool] | None = None,
 ) -> tuple[R.ResultSet | None, str | None]:
     """Selectbox of result folders -> (results, dataset problem).
 
     No folder: st.info with the command that makes one, (None, None). Unreadable folder:
     st.error, (None, None). Results of another dataset, or a dataset that cannot be opened
     ("{unreadable_dataset_note}: {error}"): st.warning, and that message is the problem.
+    `prefer` picks the default folder among several (see results.folder_index).
     """
     folders = R.list_result_folders(root)
     if not folders:
@@ -40,7 +43,7 @@ def pick_results(
     name = st.selectbox(
         "Results folder (newest first)",
         [f.name for f in folders],
-        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY)),
+        index=R.folder_index(folders, st.session_state.get(R.FOLDER_KEY), prefer),
     )
     st.session_state[R.FOLDER_KEY] = name
     folder = Path(root) / name
