@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("locnet.train", "train a model"),
     "evaluate": ("locnet.evaluate", "evaluate models on a split across sampling rates"),
     "bench": ("locnet.bench", "benchmark data loading/simulation or models"),
+    "report": ("locnet.report", "print the README's result and checkpoint tables from files"),
 }
 
 

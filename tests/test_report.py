@@ -1,0 +1,70 @@
+"""The README tables come from files: check what `python -m locnet report` prints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from locnet import report
+from locnet import results as R
+from locnet.checkpoints import file_sha256, save_checkpoint
+from locnet.cli import main
+from locnet.models.registry import create_model
+from tests.test_results import write_results_folder
+
+
+def test_headline_average_needs_every_paper_rate():
+    rows = [("locnet", "env-focal", r, 10.0 * r * 100) for r in report.HEADLINE_RATES]
+    summary = pd.DataFrame(rows, columns=["model", "variant", "rate_percent", "rmse_m"])
+    assert report.headline_average(summary, ("locnet", "env-focal")) == np.mean(
+        [10.0 * r * 100 for r in report.HEADLINE_RATES]
+    )
+    assert report.headline_average(summary.iloc[1:], ("locnet", "env-focal")) is None
+    assert report.headline_average(summary, ("mslocnet", "default")) is None
+
+
+def test_rate_table_puts_the_papers_row_under_ours(tmp_path):
+    summary = R.load_results(write_results_folder(tmp_path / "r")).summary
+    table = report.rate_table(summary).splitlines()
+    ours = next(i for i, line in enumerate(table) if line.startswith("| LocNet (env-focal) (ours)"))
+    assert table[ours + 1].startswith(f"| *LocNet (env-focal) ({R.PAPER_LABEL})* | 41.0 | 26.0 |")
+    ours_cells = table[ours].split("|")[2:-1]
+    expected = summary[(summary.model == "locnet") & (summary.variant == "env-focal")]
+    assert float(ours_cells[0]) == round(expected.sort_values("rate_percent").rmse_m.iloc[0], 1)
+    assert not any(line.startswith("| *RSS centroid") for line in table)  # no paper value
+
+
+def test_headline_states_ratio_env_gain_and_losses(tmp_path):
+    summary = R.load_results(write_results_folder(tmp_path / "r")).summary
+    text = report.headline(summary, summary)
+    locnet = report.headline_average(summary, ("locnet", "env-focal"))
+    mslocnet = report.headline_average(summary, ("mslocnet", "default"))
+    assert f"**{locnet:.1f} m**" in text
+    assert f"**{mslocnet / locnet:.2f}x**" in text
+    assert "Environment map (equal budget)" in text and "Losses (equal budget" in text
+
+
+def test_cli_prints_tables_and_checkpoint_budget(tmp_path, capsys):
+    results = write_results_folder(tmp_path / "results")
+    folder = tmp_path / "ckpt"
+    torch.manual_seed(0)
+    save_checkpoint(
+        folder / "locnet.pt",
+        "locnet",
+        create_model("locnet"),
+        epoch=2,
+        metrics={"val_mean_m": 33.3},
+        timings={"minutes": 1.5, "samples_seen": 640, "hardware": "1 x CPU"},
+    )
+    assert main(["report", "--results", str(results), "--checkpoints", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "### RMSE (m) per sampling rate" in out
+    row = next(line for line in out.splitlines() if line.startswith("| `locnet.pt`"))
+    assert "| 640 | 1.5 | 1 x CPU | 33.3 |" in row
+    assert file_sha256(folder / "locnet.pt")[:16] in row
+
+
+def test_cli_missing_folder_is_one_line_error(tmp_path, capsys):
+    assert main(["report", "--results", str(tmp_path / "nope")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
