@@ -46,9 +46,7 @@ TABLE_COLUMNS = (
 def model_picker(settings: Settings) -> list[ModelChoice]:
     """Multiselect of runnable models; unavailable ones listed with the command that trains them."""
     state = st.session_state
-    choices = model_choices(
-        cache.checkpoints(settings.checkpoint_dir), settings.dataset_dir, settings.checkpoint_dir
-    )
+    choices = model_choices(cache.checkpoints(settings.checkpoint_dir), settings.checkpoint_dir)
     available = [c for c in choices if c.available]
     labels = [c.label for c in available]
     if state[S.MODELS] is None:

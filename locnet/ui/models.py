@@ -17,6 +17,7 @@ import numpy as np
 
 from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, PIXEL_M
 from locnet.errors import LocNetError
+from locnet.recipes import how_to_get
 from locnet.results import DISPLAY_NAMES
 
 LOCNET = "locnet"
@@ -91,10 +92,6 @@ def display_name(model: str) -> str:
     return DISPLAY_NAMES.get(model, model)
 
 
-def train_command(model: str, dataset_dir: str, checkpoint_dir: str) -> str:
-    return f"python -m locnet train --model {model} --data {dataset_dir} --out {Path(checkpoint_dir) / f'{model}.pt'}"
-
-
 def _checkpoint_label(info: Any, several: bool) -> str:
     name = display_name(info.model)
     variant = getattr(info, "variant", "default")
@@ -115,7 +112,7 @@ def _unique(labels: list[str]) -> list[str]:
 
 
 def model_choices(
-    checkpoint_infos: Sequence[Any], dataset_dir: str, checkpoint_dir: str
+    checkpoint_infos: Sequence[Any], checkpoint_dir: str
 ) -> list[ModelChoice]:
     """All registered models as picker entries: LocNet first, then baselines, then classical."""
     from locnet.models.registry import available_models, model_info
@@ -150,7 +147,7 @@ def model_choices(
                     info.name,
                     info.family,
                     False,
-                    f"no checkpoint in {checkpoint_dir}; train it with `{train_command(info.name, dataset_dir, checkpoint_dir)}`",
+                    f"no checkpoint in {checkpoint_dir}: {how_to_get(info.name)}",
                 )
             )
             continue
@@ -158,8 +155,8 @@ def model_choices(
         for c, label in zip(found, labels):
             metrics = getattr(c, "metrics", {}) or {}
             note = f"{Path(c.path).name}" + (
-                f", validation mean error {metrics['mean_m']:.1f} m"
-                if isinstance(metrics.get("mean_m"), (int, float))
+                f", validation mean error {metrics['val_mean_m']:.1f} m"
+                if isinstance(metrics.get("val_mean_m"), (int, float))
                 else ""
             )
             choices.append(ModelChoice(label, str(c.path), info.name, info.family, True, note))
