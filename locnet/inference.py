@@ -24,6 +24,7 @@ from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
 from locnet.models.base import LocalizationModel
 from locnet.models.registry import available_models, create_model, model_info
+from locnet.recipes import how_to_get
 
 PEAK_MIN_DISTANCE_PX = 5  # top-k candidates are at least this far apart (pixels, Chebyshev)
 CANDIDATE_POOL = 8  # local maxima examined per requested candidate before spacing them out
@@ -97,9 +98,8 @@ def load_model(
         name = name or spec
         if not path.is_file():
             raise LocNetError(
-                f"model '{spec}' needs trained weights and {path} does not exist; "
-                f"train it with `python -m locnet train --model {spec} --data DIR "
-                f"--out {path}` or pass another checkpoint"
+                f"model '{spec}' needs trained weights and {path} does not exist: "
+                f"{how_to_get(spec)}; or pass another checkpoint"
             )
     return ckpt.load_weights(path, name, device=device)
 
