@@ -34,6 +34,7 @@ from locnet.data.sampling import encode_batch, n_sensors_for_rate, sample_mask
 from locnet.errors import LocNetError
 from locnet.inference import load_model, model_device, pick_device
 from locnet.models.registry import available_models, model_info
+from locnet.recipes import how_to_get
 from locnet.results import PER_ENV_COLUMNS, SAMPLE_COLUMNS, SUMMARY_COLUMNS
 
 Progress = Callable[[int, int], None]  # (samples done, samples total)
@@ -89,7 +90,7 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
         path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
         if not path.is_file():
             hint = (
-                f"train it with `python -m locnet train --model {spec} --data DIR --out {path}`"
+                how_to_get(spec)
                 if spec in names
                 else f"models: {', '.join(names)}; or a checkpoint stem/path"
             )
