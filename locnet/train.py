@@ -474,6 +474,7 @@ def train(cfg: TrainConfig) -> dict:
             )
             model.train()
             epoch_start, images, running = time.monotonic(), 0, torch.zeros((), device=dist.device)
+            counted_until = epoch_start  # train_seconds holds the time up to here
             for batch in loader:
                 x = batch["input"].to(dist.device, non_blocking=True)
                 tx_xy = batch["tx_xy"].to(dist.device, non_blocking=True)
@@ -500,11 +501,14 @@ def train(cfg: TrainConfig) -> dict:
                     state["loss_sum"] += running.item()
                     running.zero_()
                     state["rng"] = ckpt.rng_state()
+                    now = time.monotonic()
+                    state["train_seconds"] += now - counted_until  # so a resume keeps it
+                    counted_until = now
                     save_resume_file()
                     last_save = time.monotonic()
             bar.close()
             state["loss_sum"] += running.item()
-            state["train_seconds"] += time.monotonic() - epoch_start
+            state["train_seconds"] += time.monotonic() - counted_until
             rate = round(images / max(time.monotonic() - epoch_start, 1e-9), 2)
             train_loss = dist.mean(state["loss_sum"] / max(state["step"], 1))
             partial = state["stopped"] is not None

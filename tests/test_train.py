@@ -111,6 +111,26 @@ def test_max_minutes_stops_mid_epoch_resumably(tiny_dataset, tmp_path, tiny_mode
     assert all(torch.equal(final[k], final_ref[k]) for k in final_ref)
 
 
+def test_mid_epoch_saves_record_the_training_time_so_far(
+    tiny_dataset, tmp_path, tiny_model, monkeypatch
+):
+    out = tmp_path / "tiny.pt"
+    saved = []
+    real_save = ckpt.save_checkpoint
+
+    def spy(path, *args, **fields):
+        if str(path).endswith(ckpt.RESUME_SUFFIX) and fields.get("resume", {}).get("step"):
+            saved.append(fields["timings"])
+        return real_save(path, *args, **fields)
+
+    monkeypatch.setattr(ckpt, "save_checkpoint", spy)
+    train(_config(tiny_dataset, out, epochs=1, val_samples=2, save_every_minutes=0.0))
+    assert saved, "no mid-epoch resume save happened"
+    for timings in saved:  # seconds and throughput of the partial epoch, not 0 s and 1e12 img/s
+        assert timings["train_seconds"] > 0
+        assert timings["images_per_s"] < 1e6
+
+
 def test_resume_refuses_a_file_of_another_model(tiny_dataset, tmp_path, tiny_model):
     out = tmp_path / "x.pt"
     train(_config(tiny_dataset, out, epochs=1, val_samples=2))
