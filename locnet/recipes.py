@@ -32,19 +32,35 @@ class Recipe:
 
 
 def _train(model: str, extra: str, out: str, minutes: float, device_flags: str = CPU_FLAGS) -> str:
-    flags = " ".join(part for part in (f"--model {model}", extra, f"--data {TRAINING_SET}", device_flags) if part)
+    flags = " ".join(
+        part for part in (f"--model {model}", extra, f"--data {TRAINING_SET}", device_flags) if part
+    )
     return f"OMP_NUM_THREADS=1 python -m locnet train {flags} --max-minutes {minutes:g} --out {out}"
 
 
 ABLATION_MINUTES = 14
 RECIPES: tuple[Recipe, ...] = (
-    Recipe("checkpoints/locnet.pt", "locnet", (_train("locnet", "", "checkpoints/locnet.pt", 60),), True,
-           "the app's default: focal loss, environment map"),
-    Recipe("checkpoints/mslocnet.pt", "mslocnet", (_train("mslocnet", "", "checkpoints/mslocnet.pt", 20),), True),
+    Recipe(
+        "checkpoints/locnet.pt",
+        "locnet",
+        (_train("locnet", "", "checkpoints/locnet.pt", 60),),
+        True,
+        "the app's default: focal loss, environment map",
+    ),
+    Recipe(
+        "checkpoints/mslocnet.pt",
+        "mslocnet",
+        (_train("mslocnet", "", "checkpoints/mslocnet.pt", 20),),
+        True,
+    ),
     *(
-        Recipe(f"checkpoints/ablation/{name}.pt", "locnet",
-               (_train("locnet", flag, f"checkpoints/ablation/{name}.pt", ABLATION_MINUTES),), True,
-               f"equal-budget ablation ({ABLATION_MINUTES} min each)")
+        Recipe(
+            f"checkpoints/ablation/{name}.pt",
+            "locnet",
+            (_train("locnet", flag, f"checkpoints/ablation/{name}.pt", ABLATION_MINUTES),),
+            True,
+            f"equal-budget ablation ({ABLATION_MINUTES} min each)",
+        )
         for name, flag in (
             ("locnet", ""),
             ("locnet-noenv", "--no-env"),
@@ -54,11 +70,17 @@ RECIPES: tuple[Recipe, ...] = (
         )
     ),
     *(
-        Recipe(f"checkpoints/{model}.pt", model,
-               (f"python -m locnet train --model {model} --data {TRAINING_SET} --batch-size 64 "
-                f"--val-samples 128 --epochs 100 --seed 0 --device cuda --out checkpoints/{model}.pt",),
-               False, "tens of millions of parameters: too large for git and too slow to train "
-               "on 2 CPU cores; not trained yet (needs a GPU)")
+        Recipe(
+            f"checkpoints/{model}.pt",
+            model,
+            (
+                f"python -m locnet train --model {model} --data {TRAINING_SET} --batch-size 64 "
+                f"--val-samples 128 --epochs 100 --seed 0 --device cuda --out checkpoints/{model}.pt",
+            ),
+            False,
+            "tens of millions of parameters: too large for git and too slow to train "
+            "on 2 CPU cores; not trained yet (needs a GPU)",
+        )
         for model in ("tldl", "deepmtl", "deeptxfinder")
     ),
 )
@@ -66,7 +88,9 @@ RECIPES: tuple[Recipe, ...] = (
 
 def recipe_for(model: str) -> Recipe | None:
     """The recipe of a model's default checkpoint in checkpoints/ (None if it has none)."""
-    return next((r for r in RECIPES if r.model == model and Path(r.file).parent.name == "checkpoints"), None)
+    return next(
+        (r for r in RECIPES if r.model == model and Path(r.file).parent.name == "checkpoints"), None
+    )
 
 
 def how_to_get(model: str) -> str:

@@ -50,12 +50,22 @@ def rate_table(summary: pd.DataFrame) -> str:
     for label, key in R.series_options(summary).items():
         curve = _curve(summary, key)
         cells = [_fmt(curve.get(round(r, 2))) for r in rates]
-        lines.append(f"| {label} (ours) | " + " | ".join(cells) + f" | {_fmt(headline_average(summary, key))} |")
+        lines.append(
+            f"| {label} (ours) | "
+            + " | ".join(cells)
+            + f" | {_fmt(headline_average(summary, key))} |"
+        )
         if key in paper:
             ref = paper[key]
             cells = [_fmt(ref.get(round(r, 2))) for r in rates]
-            avg = R.PAPER_AVERAGE_RMSE_M.get(key[0]) if key[1] in (R.DEFAULT_VARIANT, R.ENV_VARIANT) else None
-            lines.append(f"| *{label} ({R.PAPER_LABEL})* | " + " | ".join(cells) + f" | {_fmt(avg)} |")
+            avg = (
+                R.PAPER_AVERAGE_RMSE_M.get(key[0])
+                if key[1] in (R.DEFAULT_VARIANT, R.ENV_VARIANT)
+                else None
+            )
+            lines.append(
+                f"| *{label} ({R.PAPER_LABEL})* | " + " | ".join(cells) + f" | {_fmt(avg)} |"
+            )
     return "\n".join(lines)
 
 
@@ -70,17 +80,24 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
     }
     deep = {m: v for m, v in deep.items() if v is not None}
     if locnet is not None:
-        out.append(f"- LocNet (focal, env) average RMSE over 0.01–0.09 %: **{locnet:.1f} m** (paper ~18 m).")
+        out.append(
+            f"- LocNet (focal, env) average RMSE over 0.01–0.09 %: **{locnet:.1f} m** (paper ~18 m)."
+        )
     if locnet is not None and deep:
         best = min(deep, key=deep.get)
         out.append(
             f"- Best deep baseline evaluated: {R.DISPLAY_NAMES.get(best, best)} {deep[best]:.1f} m; "
             f"ratio best baseline / LocNet = **{deep[best] / locnet:.2f}x** (paper ~3.4x)."
         )
-        ours, theirs = _curve(summary, (R.LOCNET, R.ENV_VARIANT)), _curve(summary, (best, R.DEFAULT_VARIANT))
+        ours, theirs = (
+            _curve(summary, (R.LOCNET, R.ENV_VARIANT)),
+            _curve(summary, (best, R.DEFAULT_VARIANT)),
+        )
         shared = ours.index.intersection(theirs.index)
         wins = int((ours[shared] < theirs[shared]).sum())
-        out.append(f"- LocNet beats {R.DISPLAY_NAMES.get(best, best)} at {wins} of {len(shared)} rates.")
+        out.append(
+            f"- LocNet beats {R.DISPLAY_NAMES.get(best, best)} at {wins} of {len(shared)} rates."
+        )
     if ablation is not None:
         imp = R.relative_improvement(
             ablation, (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT)
@@ -95,7 +112,9 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
         losses = R.loss_comparison(ablation)
         if len(losses) > 1:
             ranked = ", ".join(f"{row.loss} {row.rmse_m:.1f} m" for row in losses.itertuples())
-            out.append(f"- Losses (equal budget, RMSE averaged over all evaluated rates, best first): {ranked}.")
+            out.append(
+                f"- Losses (equal budget, RMSE averaged over all evaluated rates, best first): {ranked}."
+            )
     return "\n".join(out)
 
 
@@ -142,7 +161,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     for folder in [args.results, args.ablation, *args.checkpoints]:
         if folder is not None and not Path(folder).is_dir():
-            raise LocNetError(f"{folder} is not a folder (make results with `python -m locnet evaluate`)")
+            raise LocNetError(
+                f"{folder} is not a folder (make results with `python -m locnet evaluate`)"
+            )
     ablation = Path(args.ablation) if args.ablation else None
     print(build_report(Path(args.results), ablation, [Path(c) for c in args.checkpoints]))
     return 0
