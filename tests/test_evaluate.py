@@ -188,7 +188,7 @@ def test_random_masks_are_seeded_per_sample(tiny_dataset):
 
 
 def test_bad_requests_fail_clearly(tiny_dataset, tmp_path):
-    with pytest.raises(LocNetError, match="no checkpoint for 'locnet'.*python -m locnet train"):
+    with pytest.raises(LocNetError, match="no checkpoint for 'locnet'.*-m locnet train --model locnet"):
         evaluate(tiny_dataset, models=["locnet"], checkpoint_dir=tmp_path)
     with pytest.raises(LocNetError, match="no checkpoint for 'nonsense'"):
         evaluate(tiny_dataset, models=["nonsense"], checkpoint_dir=tmp_path)

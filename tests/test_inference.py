@@ -96,7 +96,7 @@ def test_load_model_from_checkpoint_and_heatmap_top_k(tmp_path, city, tiny_model
     assert result.heatmap.max() == pytest.approx(best[2])
     torch.save(registry.create_model(tiny_model).state_dict(), tmp_path / "bare.pt")
     assert isinstance(load_model(tmp_path / "bare.pt", device="cpu", name=tiny_model), TinyNet)
-    with pytest.raises(LocNetError, match="needs trained weights.*python -m locnet train"):
+    with pytest.raises(LocNetError, match="needs trained weights.*-m locnet train --model locnet"):
         load_model("locnet", tmp_path, device="cpu")
 
 

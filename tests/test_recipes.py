@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from locnet import checkpoints as ckpt
 from locnet import recipes
 from locnet.cli import build_parser
 
@@ -15,13 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse(command: str):
+    """argparse result of `python -m locnet ...`, also behind env assignments and torchrun."""
     words = shlex.split(command)
     while "=" in words[0]:  # leading environment assignments
         words.pop(0)
-    assert words[:3] == ["python", "-m", "locnet"], command
-    parser, module = build_parser(words[3:])
+    assert words[:2] == ["python", "-m"], command
+    starts = [i for i in range(len(words) - 1) if words[i : i + 2] == ["-m", "locnet"]]
+    assert starts, command
+    if starts[-1] != 1:  # a launcher: python -m torch.distributed.run ... -m locnet
+        assert words[2] == "torch.distributed.run", command
+    argv = words[starts[-1] + 2 :]
+    parser, module = build_parser(argv)
     assert module is not None, command
-    return parser.parse_args(words[3:])
+    return parser.parse_args(argv)
 
 
 @pytest.mark.parametrize("recipe", recipes.RECIPES, ids=lambda r: r.file)

@@ -125,5 +125,5 @@ def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, t
     at = make_app(checkpoint_dir=tmp_path).run()
     assert not at.exception
     notes = _texts(at.markdown)
-    assert "python -m locnet train --model locnet" in notes
+    assert "-m locnet train --model locnet" in notes and "python -m locnet generate" in notes
     assert "LocNet" not in set(_results(at)["model"])
