@@ -70,5 +70,6 @@ if runs:
             with column:
                 results_ui.show_result(case, run, key=f"result_{start + i + 1}")
     st.subheader("Results")
-    st.dataframe(results_ui.results_table(runs), hide_index=True, width="stretch")
+    weights = {c.label: c.note for c in choices if c.family != "classical"}
+    st.dataframe(results_ui.results_table(runs, weights), hide_index=True, width="stretch")
     results_ui.downloads(case, runs, title)

@@ -6,7 +6,7 @@ rerun that changes nothing costs no inference, and sessions never share results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +39,7 @@ TABLE_COLUMNS = (
     "top-5 candidates (m)",
     "runtime (ms)",
     "device",
+    "weights",
     "problem",
 )
 
@@ -142,8 +143,12 @@ def _xy_text(xy: Sequence[float]) -> str:
     return f"({xy[0] * PIXEL_M:.0f}, {xy[1] * PIXEL_M:.0f})"
 
 
-def results_table(runs: Sequence[ModelRun]) -> pd.DataFrame:
-    """One row per model: error in metres, prediction, top-k candidates, runtime, device."""
+def results_table(
+    runs: Sequence[ModelRun], weights: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per model: error in metres, prediction, top-k candidates, runtime, device and
+    `weights[label]` (which checkpoint and how long it was trained: budgets differ a lot)."""
+    weights = weights or {}
     rows = [
         {
             "model": r.label,
@@ -152,6 +157,7 @@ def results_table(runs: Sequence[ModelRun]) -> pd.DataFrame:
             "top-5 candidates (m)": " ".join(_xy_text(c) for c in r.topk),
             "runtime (ms)": None if r.runtime_ms is None else round(r.runtime_ms, 1),
             "device": r.device or "",
+            "weights": weights.get(r.label, ""),
             "problem": r.problem or "",
         }
         for r in runs

@@ -111,9 +111,27 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def model_choices(
-    checkpoint_infos: Sequence[Any], checkpoint_dir: str
-) -> list[ModelChoice]:
+def checkpoint_note(info: Any) -> str:
+    """'locnet.pt: 1.9 epochs, 46,880 samples, 75 min on 2 x CPU; validation mean 41.2 m'."""
+    budget = getattr(info, "budget", {}) or {}
+    metrics = getattr(info, "metrics", {}) or {}
+    parts = []
+    if isinstance(budget.get("epochs"), (int, float)) and isinstance(
+        getattr(info, "epoch", None), (int, float)
+    ):
+        parts.append(f"kept epoch {info.epoch:.2g}")
+    if isinstance(budget.get("samples_seen"), int):
+        parts.append(f"{budget['samples_seen']:,} samples")
+    if isinstance(budget.get("minutes"), (int, float)):
+        where = f" on {budget['hardware']}" if budget.get("hardware") else ""
+        parts.append(f"{budget['minutes']:.0f} min{where}")
+    text = f"{Path(info.path).name}: " + ", ".join(parts) if parts else Path(info.path).name
+    if isinstance(metrics.get("val_mean_m"), (int, float)):
+        text += f"; validation mean error {metrics['val_mean_m']:.1f} m"
+    return text
+
+
+def model_choices(checkpoint_infos: Sequence[Any], checkpoint_dir: str) -> list[ModelChoice]:
     """All registered models as picker entries: LocNet first, then baselines, then classical."""
     from locnet.models.registry import available_models, model_info
 
@@ -153,12 +171,7 @@ def model_choices(
             continue
         labels = [_checkpoint_label(c, len(found) > 1) for c in found]
         for c, label in zip(found, labels):
-            metrics = getattr(c, "metrics", {}) or {}
-            note = f"{Path(c.path).name}" + (
-                f", validation mean error {metrics['val_mean_m']:.1f} m"
-                if isinstance(metrics.get("val_mean_m"), (int, float))
-                else ""
-            )
+            note = checkpoint_note(c)
             choices.append(ModelChoice(label, str(c.path), info.name, info.family, True, note))
     labels = _unique([c.label for c in choices])
     return [
