@@ -131,6 +131,11 @@ def checkpoint_note(info: Any) -> str:
     return text
 
 
+def _registry_choice(info: Any, available: bool, note: str) -> ModelChoice:
+    """An entry that stands for the registry name itself (classical, or missing weights)."""
+    return ModelChoice(display_name(info.name), info.name, info.name, info.family, available, note)
+
+
 def model_choices(checkpoint_infos: Sequence[Any], checkpoint_dir: str) -> list[ModelChoice]:
     """All registered models as picker entries: LocNet first, then baselines, then classical."""
     from locnet.models.registry import available_models, model_info
@@ -143,31 +148,14 @@ def model_choices(checkpoint_infos: Sequence[Any], checkpoint_dir: str) -> list[
     choices: list[ModelChoice] = []
     for info in infos:
         if not info.trainable:
-            choices.append(
-                ModelChoice(
-                    display_name(info.name),
-                    info.name,
-                    info.name,
-                    info.family,
-                    True,
-                    info.description,
-                )
-            )
+            choices.append(_registry_choice(info, True, info.description))
             continue
         found = [c for c in checkpoint_infos if c.model == info.name]
         if LOCNET == info.name:  # the paper's setting (env, focal) first
             found.sort(key=lambda c: (getattr(c, "variant", "") != "env-focal", str(c.path)))
         if not found:
-            choices.append(
-                ModelChoice(
-                    display_name(info.name),
-                    info.name,
-                    info.name,
-                    info.family,
-                    False,
-                    f"no checkpoint in {checkpoint_dir}: {how_to_get(info.name)}",
-                )
-            )
+            note = f"no checkpoint in {checkpoint_dir}: {how_to_get(info.name)}"
+            choices.append(_registry_choice(info, False, note))
             continue
         labels = [_checkpoint_label(c, len(found) > 1) for c in found]
         for c, label in zip(found, labels):
