@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from locnet import checkpoints as ckpt
 from locnet import recipes
 from locnet.cli import build_parser
 
@@ -46,3 +47,12 @@ def test_how_to_get_quotes_both_steps():
     text = recipes.how_to_get("tldl")
     assert recipes.TRAINING_SET_COMMAND in text and "--model tldl" in text and "GPU" in text
     assert "--model mystery" in recipes.how_to_get("mystery")
+@pytest.mark.parametrize("recipe", [r for r in recipes.RECIPES if r.shipped], ids=lambda r: r.file)
+def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
+    path = ROOT / recipe.file
+    assert path.is_file(), f"{recipe.file} is listed as shipped but missing"
+    info = ckpt.checkpoint_info(path)
+    args = parse(recipe.commands[-1])
+    assert info.model == recipe.model
+    if recipe.model == "locnet":
+        assert info.options == {"loss": args.loss or "focal", "env": not args.no_env}
