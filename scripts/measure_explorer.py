@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# AppTest runs pages outside a server: streamlit warns "missing ScriptRunContext" for
+# every cached call; those lines would bury the measurements.
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 sys.path.insert(0, str(ROOT))
 
 import numpy as np

@@ -57,6 +57,21 @@ def one_hot_target(tx_xy: torch.Tensor, size: int) -> torch.Tensor:
     return target
 
 
+def gaussian_target(tx_xy: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
+    """(B, 2) (x, y) -> (B, 1, size, size) maps exp(-d^2 / 2 sigma^2), 1 at the transmitter.
+
+    A soft target gives every pixel near the transmitter a gradient, not only one
+    pixel in 65,536; sigma <= 0 is the paper's one-hot target.
+    """
+    if sigma <= 0:
+        return one_hot_target(tx_xy, size)
+    axis = torch.arange(size, device=tx_xy.device, dtype=torch.float32)
+    dx = (axis[None, :] - tx_xy[:, :1].float()) ** 2  # (B, size) over x
+    dy = (axis[None, :] - tx_xy[:, 1:].float()) ** 2  # (B, size) over y
+    d2 = dy[:, :, None] + dx[:, None, :]
+    return torch.exp(-d2 / (2.0 * sigma**2))[:, None]
+
+
 def check_input(
     x: torch.Tensor, model_name: str, *, multiple: int = 1, size: int | None = None
 ) -> None:

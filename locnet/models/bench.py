@@ -147,6 +147,13 @@ def format_table(results: dict[str, dict], cpu_batch: int = CPU_BATCH) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
+    """Merge into the file's entries (models timed in separate runs), written atomically."""
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        previous = {}
+    if isinstance(previous, dict):
+        data = {**previous, **data}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w") as handle:
@@ -165,7 +172,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, help="timed repeats per measurement (default 10/3)")
     parser.add_argument("--cpu-batch", type=int, default=CPU_BATCH, help="CPU throughput batch")
     parser.add_argument("--cuda-batch", type=int, default=CUDA_BATCH, help="CUDA throughput batch")
-    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--json",
+        help="also write the results to this JSON file (entries of other models in it are kept)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

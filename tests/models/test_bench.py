@@ -39,6 +39,15 @@ def test_json_has_the_documented_keys(tmp_path, tiny_model, capsys):
     assert "cpu maps/s (b16)" in table and "tiny" in table
 
 
+def test_json_keeps_other_models_entries(tmp_path):
+    out = tmp_path / "bench.json"
+    out.write_text(json.dumps({"big": {"params": 7}, "centre": {"params": -1}}))
+    assert main(["bench", "models", "--models", "centre", "--repeats", "1", "--device", "cpu",
+                 "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["big"] == {"params": 7} and data["centre"]["params"] == 0
+
+
 def test_unknown_model_and_absent_cuda_are_user_errors(capsys):
     assert main(["bench", "models", "--models", "nonsense"]) == 2
     assert "unknown model(s) nonsense" in capsys.readouterr().err

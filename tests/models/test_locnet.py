@@ -77,6 +77,32 @@ def test_init_is_kaiming_fan_out():
     assert weight.std().item() == pytest.approx((2.0 / fan_out) ** 0.5, rel=0.1)
 
 
+def test_output_layer_starts_at_the_prior():
+    torch.manual_seed(0)
+    model = LocNet().eval()
+    with torch.inference_mode():
+        heat = model.predict(torch.rand(1, 2, 64, 64)).scores
+    # near-constant low probability, not saturated noise (kaiming on a 1-channel output)
+    assert heat.mean().item() == pytest.approx(0.01, rel=0.5) and heat.max().item() < 0.05
+
+
+def test_gaussian_target_option():
+    from locnet.models.base import gaussian_target, one_hot_target
+
+    xy = torch.tensor([[3, 5], [0, 7]])
+    soft = gaussian_target(xy, 16, 2.0)
+    assert soft.shape == (2, 1, 16, 16)
+    assert soft.flatten(1).argmax(dim=1).tolist() == [5 * 16 + 3, 7 * 16 + 0]
+    assert soft[0, 0, 5, 3] == 1.0
+    assert soft[0, 0, 5, 5].item() == pytest.approx(torch.exp(torch.tensor(-0.5)).item())
+    assert torch.equal(gaussian_target(xy, 16, 0.0), one_hot_target(xy, 16))
+    model = LocNet(target_sigma=4)
+    assert model.options == {"loss": "focal", "env": True, "target_sigma": 4.0}
+    assert torch.isfinite(model.training_loss(torch.rand(2, 2, 32, 32), xy))
+    with pytest.raises(ValueError, match="target_sigma"):
+        create_model("locnet", target_sigma=-1)
+
+
 @pytest.mark.parametrize("size", [256, 128])
 def test_forward_and_predict_shapes(size):
     model = create_model("locnet").eval()
