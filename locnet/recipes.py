@@ -54,8 +54,8 @@ def _train(model: str, extra: str, out: str, minutes: float | None, on: str = "2
     return f"{launcher} train {' '.join(p for p in parts if p)} --out {out}"
 
 
-MSLOCNET_SHIPPED = False
-ABLATION_SHIPPED = False
+MSLOCNET_SHIPPED = True
+ABLATION_SHIPPED = True
 RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "checkpoints/locnet.pt",
