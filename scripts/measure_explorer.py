@@ -13,6 +13,7 @@ the timing does not depend on the weights.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -21,9 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# AppTest runs pages outside a server: streamlit warns "missing ScriptRunContext" for
-# every cached call; those lines would bury the measurements.
-os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
@@ -94,6 +92,10 @@ def measure_reruns(
 ) -> tuple[list[float], list[float]]:
     """AppTest wall time of a rerun after a click (LocNet runs) and of a rerun with no change."""
     from streamlit.testing.v1 import AppTest
+
+    # AppTest runs pages outside a server: streamlit warns "missing ScriptRunContext" for
+    # every cached call; those lines would bury the measurements.
+    logging.disable(logging.WARNING)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.session_state[S.DATASET_DIR] = str(dataset)
