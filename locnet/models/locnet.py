@@ -16,7 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from locnet.losses import get_loss
-from locnet.models.base import LocalizationModel, Prediction, argmax_xy, check_input, gaussian_target
+from locnet.models.base import (
+    LocalizationModel,
+    Prediction,
+    argmax_xy,
+    check_input,
+    gaussian_target,
+)
 from locnet.models.registry import register
 
 LEAKY_SLOPE = 0.3  # LeakyReLU negative slope after every normalisation

@@ -112,7 +112,7 @@ def _unique(labels: list[str]) -> list[str]:
 
 
 def checkpoint_note(info: Any) -> str:
-    """'locnet.pt: 1.9 epochs, 46,880 samples, 75 min on 2 x CPU; validation mean 41.2 m'."""
+    """'locnet.pt: kept epoch 1.5, 46,880 samples, 75 min on 2 x CPU; validation mean error 41.2 m'."""
     budget = getattr(info, "budget", {}) or {}
     metrics = getattr(info, "metrics", {}) or {}
     parts = []
