@@ -6,8 +6,7 @@ the train/evaluate/inference tests import.
 
 from __future__ import annotations
 
-import os
-
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -134,8 +133,14 @@ def test_corrupt_truncated_missing_and_foreign_files(tmp_path, tiny_model):
     path = ckpt.save_checkpoint(tmp_path / "tiny.pt", tiny_model, registry.create_model(tiny_model))
     data = path.read_bytes()
     (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
-    (tmp_path / "garbage.pt").write_bytes(os.urandom(1000))
-    for name in ("truncated.pt", "garbage.pt"):
+    # Seeded garbage of many shapes: random bytes drive the unpickler into many different
+    # exceptions (IndexError, UnicodeDecodeError, ...), all of which must read as "corrupt".
+    rng = np.random.default_rng(0)
+    names = ["truncated.pt"]
+    for k in range(40):
+        names.append(f"garbage{k}.pt")
+        (tmp_path / names[-1]).write_bytes(rng.bytes(int(rng.integers(1, 2000))))
+    for name in names:
         with pytest.raises(CheckpointError, match=rf"{name} is corrupt"):
             ckpt.load_weights(tmp_path / name, tiny_model)
     with pytest.raises(CheckpointError, match=r"nope\.pt not found"):
