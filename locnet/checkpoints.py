@@ -41,7 +41,8 @@ MAX_KEYS_SHOWN = 4
 class CheckpointInfo:
     """What a checkpoint holds, read without loading the weights into a model.
 
-    budget: training effort (epochs, minutes, samples_seen, hardware, stopped).
+    budget: training effort (epochs, minutes, samples_seen, hardware, stopped), summed over
+    the runs it was trained on from (`train --init-from`; `init_from` names the last one).
     metrics: validation distances in metres at the kept epoch.
     """
 
@@ -288,6 +289,12 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
         key: timings.get(key)
         for key in ("epochs", "minutes", "samples_seen", "hardware", "stopped")
     }
+    prior = timings.get("init_from")
+    if isinstance(prior, dict):  # trained on from another checkpoint: count both runs
+        for key in ("epochs", "minutes", "samples_seen"):
+            if isinstance(budget[key], (int, float)) and isinstance(prior.get(key), (int, float)):
+                budget[key] = budget[key] + prior[key]
+        budget["init_from"] = Path(str(prior.get("file"))).name
     options = dict(payload.get("options") or {})
     return CheckpointInfo(
         path=path,

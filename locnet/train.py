@@ -32,6 +32,8 @@ from locnet.constants import MAP_SIZE, PIXEL_M, RATES_PERCENT
 from locnet.errors import CheckpointError, DatasetError, LocNetError
 from locnet.models.registry import available_models, create_model, model_info
 
+LR_SCHEDULES = ("constant", "cosine")
+WARMUP_STEPS = 100  # linear warm-up of the cosine schedule (a fresh AdamW's first steps are wild)
 VAL_SEED_OFFSET = 10_007  # validation masks use seed + this, never the training stream
 BAR_REFRESH_STEPS = 10  # tqdm loss refresh interval (a .item() syncs the GPU)
 
@@ -59,6 +61,8 @@ class TrainConfig:
     val_samples: int | None = None  # seeded subset of the validation set
     workers: int = 0
     resume: bool = False
+    init_from: str | None = None  # start from this checkpoint's weights (fresh optimizer)
+    lr_schedule: str = "constant"  # constant | cosine (warm-up, then cosine to 0 at --epochs)
     bf16: str = "auto"  # auto: on CUDA with bf16 support
     compile: str = "auto"  # auto: on CUDA when triton is importable
     quiet: bool = False
@@ -113,6 +117,12 @@ def _check_config(cfg: TrainConfig) -> None:
         raise LocNetError(f"--crop {cfg.crop}: use a multiple of 8 between 8 and {MAP_SIZE}")
     if cfg.max_minutes is not None and cfg.max_minutes <= 0:
         raise LocNetError(f"--max-minutes must be > 0, got {cfg.max_minutes}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise LocNetError(f"--lr-schedule {cfg.lr_schedule}: use one of {', '.join(LR_SCHEDULES)}")
+    if cfg.init_from is not None and not Path(cfg.init_from).is_file():
+        raise LocNetError(
+            f"--init-from {cfg.init_from} is not a file; pass a checkpoint to start from"
+        )
 
 
 def build_datasets(cfg: TrainConfig, options: dict):
@@ -123,13 +133,27 @@ def build_datasets(cfg: TrainConfig, options: dict):
     env = bool(options.get("env", True))
     fingerprint = open_dataset(cfg.data).fingerprint()
     sets = []
-    for split, seed, crop in (("train", cfg.seed, cfg.crop), ("val", cfg.seed + VAL_SEED_OFFSET, None)):
+    for split, seed, crop in (
+        ("train", cfg.seed, cfg.crop),
+        ("val", cfg.seed + VAL_SEED_OFFSET, None),
+    ):
         try:
-            sets.append(LocalizationDataset(cfg.data, split, masks="random",
-                                            rates=list(RATES_PERCENT), env=env, seed=seed, crop=crop))
+            sets.append(
+                LocalizationDataset(
+                    cfg.data,
+                    split,
+                    masks="random",
+                    rates=list(RATES_PERCENT),
+                    env=env,
+                    seed=seed,
+                    crop=crop,
+                )
+            )
         except DatasetError as exc:
-            raise DatasetError(f"{exc} (training needs train and val maps: check cities.csv "
-                               "or the Train/Val folders)") from exc
+            raise DatasetError(
+                f"{exc} (training needs train and val maps: check cities.csv "
+                "or the Train/Val folders)"
+            ) from exc
     return sets[0], sets[1], fingerprint
 
 
@@ -261,8 +285,20 @@ def seed_epoch(seed: int, epoch: int, rank: int) -> None:
 
 def fresh_state() -> dict:
     """Loop position and records; `epoch` = epochs completed, `step` = batches done in the next."""
-    return dict(epoch=0, step=0, steps=0, samples_seen=0, minutes=0.0, history=[], best_metrics={},
-                best_epoch=None, stopped=None, loss_sum=0.0, rng=None, train_seconds=0.0)
+    return dict(
+        epoch=0,
+        step=0,
+        steps=0,
+        samples_seen=0,
+        minutes=0.0,
+        history=[],
+        best_metrics={},
+        best_epoch=None,
+        stopped=None,
+        loss_sum=0.0,
+        rng=None,
+        train_seconds=0.0,
+    )
 
 
 def restore(
@@ -313,6 +349,34 @@ def loader_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 7_919 + epoch) % 2**63)
 
 
+def lr_at(cfg: TrainConfig, global_step: int, total_steps: int) -> float:
+    """Learning rate for a step: a pure function of the position, so a resumed run matches."""
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    if global_step < WARMUP_STEPS:
+        return cfg.lr * (global_step + 1) / WARMUP_STEPS
+    progress = min(1.0, (global_step - WARMUP_STEPS) / max(total_steps - WARMUP_STEPS, 1))
+    return cfg.lr * 0.5 * (1.0 + float(np.cos(np.pi * progress)))
+
+
+def initial_weights(cfg: TrainConfig, options: dict, model: nn.Module) -> dict:
+    """Load --init-from into `model`; the record of where the weights came from (its file,
+    sha256 and cumulative budget), so the new checkpoint's budget counts both runs."""
+    info = ckpt.checkpoint_info(cfg.init_from)
+    if info.model != cfg.model or info.options != options:
+        raise CheckpointError(
+            f"--init-from {cfg.init_from} holds {info.model} {info.options}, not "
+            f"{cfg.model} {options}; start from a checkpoint of the same model and options"
+        )
+    model.load_state_dict(ckpt.load_weights(cfg.init_from, cfg.model).state_dict())
+    return {
+        "file": str(cfg.init_from),
+        "sha256": ckpt.file_sha256(cfg.init_from),
+        **{k: info.budget.get(k) for k in ("epochs", "minutes", "samples_seen", "hardware")},
+        "val_mean_m": info.metrics.get("val_mean_m"),
+    }
+
+
 # ---- validation -----------------------------------------------------------------------------
 def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, dist: Dist) -> dict:
     """Mean / RMSE / median distance (metres) of argmax predictions on this rank's shard,
@@ -358,6 +422,7 @@ def train(cfg: TrainConfig) -> dict:
         model.options = dict(options)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         state = fresh_state()
+        init_record = initial_weights(cfg, options, model) if cfg.init_from else None
         if cfg.resume and last_path.is_file():
             state = restore(last_path, cfg, options, fingerprint, model, optimizer)
         elif cfg.resume and dist.main and not cfg.quiet:
@@ -386,6 +451,8 @@ def train(cfg: TrainConfig) -> dict:
                 "budget_minutes": cfg.max_minutes,
                 "stopped": state["stopped"],
             }
+            if init_record is not None:
+                timings["init_from"] = init_record
             return {
                 "train_config": asdict(cfg),
                 "data_fingerprint": fingerprint,
@@ -476,6 +543,10 @@ def train(cfg: TrainConfig) -> dict:
             epoch_start, images, running = time.monotonic(), 0, torch.zeros((), device=dist.device)
             counted_until = epoch_start  # train_seconds holds the time up to here
             for batch in loader:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at(
+                        cfg, epoch * state["steps"] + state["step"], cfg.epochs * state["steps"]
+                    )
                 x = batch["input"].to(dist.device, non_blocking=True)
                 tx_xy = batch["tx_xy"].to(dist.device, non_blocking=True)
                 with torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=use_bf16):
@@ -584,6 +655,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--val-samples", type=int, help="validate on a seeded subset of N samples")
     add("--workers", type=int, default=0, help="DataLoader worker processes")
     add("--resume", action="store_true", help="continue from <out stem>.last.pt")
+    add("--init-from", help="start from this checkpoint's weights (same model and options)")
+    add(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default="constant",
+        help=f"cosine: {WARMUP_STEPS}-step warm-up, then cosine decay to 0 at --epochs",
+    )
     add("--bf16", choices=("auto", "on", "off"), default="auto", help="bf16 autocast (auto: CUDA)")
     add(
         "--compile",
@@ -615,6 +693,8 @@ def run(args: argparse.Namespace) -> int:
         val_samples=args.val_samples,
         workers=args.workers,
         resume=args.resume,
+        init_from=args.init_from,
+        lr_schedule=args.lr_schedule,
         bf16=args.bf16,
         compile=args.compile,
         quiet=args.quiet,

@@ -141,6 +141,54 @@ def test_resume_refuses_a_file_of_another_model(tiny_dataset, tmp_path, tiny_mod
         train(_config(tiny_dataset, out, epochs=2, resume=True))
 
 
+def test_init_from_starts_at_those_weights_and_sums_the_budgets(tiny_dataset, tmp_path, tiny_model):
+    first = tmp_path / "first.pt"
+    train(_config(tiny_dataset, first, epochs=1, val_samples=2))
+    start = _weights(first)
+    second = tmp_path / "second.pt"
+    seen = {}
+    real_validate = train_mod.validate
+
+    def spy(model, *args, **kwargs):  # the weights before any step of the new run
+        seen.setdefault("weights", {k: v.clone() for k, v in model.state_dict().items()})
+        return real_validate(model, *args, **kwargs)
+
+    cfg = _config(tiny_dataset, second, epochs=1, val_samples=2, init_from=str(first), lr=1e-12)
+    train_mod.validate = spy
+    try:
+        train(cfg)
+    finally:
+        train_mod.validate = real_validate
+    # lr 1e-12: one epoch barely moves the weights, so they must still be the first run's
+    assert all(torch.allclose(seen["weights"][k], start[k], atol=1e-6) for k in start)
+    payload = torch.load(second, weights_only=True)
+    record = payload["timings"]["init_from"]
+    assert record["file"] == str(first) and record["sha256"] == ckpt.file_sha256(first)
+    assert record["samples_seen"] == 12
+    info = ckpt.checkpoint_info(second)
+    assert info.budget["samples_seen"] == 24 and info.budget["epochs"] == 2
+    assert info.budget["init_from"] == "first.pt"
+    with pytest.raises(CheckpointError, match="not tiny"):
+        other = tmp_path / "other.pt"
+        torch.save({**torch.load(first, weights_only=True), "options": {"env": False}}, other)
+        train(_config(tiny_dataset, tmp_path / "x.pt", epochs=1, init_from=str(other)))
+    with pytest.raises(LocNetError, match="--init-from .* is not a file"):
+        train(_config(tiny_dataset, tmp_path / "x.pt", init_from=str(tmp_path / "none.pt")))
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    cfg = TrainConfig(model="tiny", data=".", lr=1e-3, lr_schedule="cosine")
+    warm = train_mod.WARMUP_STEPS
+    total = warm + 1000
+    lrs = [train_mod.lr_at(cfg, step, total) for step in range(total + 1)]
+    assert lrs[0] == pytest.approx(1e-3 / warm) and lrs[warm - 1] == pytest.approx(1e-3)
+    assert lrs[warm] == pytest.approx(1e-3) and lrs[warm + 500] == pytest.approx(5e-4)
+    assert lrs[-1] == pytest.approx(0.0, abs=1e-12)
+    assert all(a >= b for a, b in zip(lrs[warm:], lrs[warm + 1 :], strict=False))
+    constant = TrainConfig(model="tiny", data=".", lr=1e-3)
+    assert {train_mod.lr_at(constant, s, total) for s in (0, 50, total)} == {1e-3}
+
+
 def test_user_errors_are_clear(tiny_dataset, tmp_path, tiny_model, capsys):
     with pytest.raises(LocNetError, match="is not a folder"):
         train(_config(tmp_path / "nowhere", tmp_path / "a.pt"))
