@@ -97,13 +97,9 @@ picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
     unreadable_dataset_note="Cannot open the dataset to draw the cases",
+    needs="samples",
 )
-if picked is not None and picked.samples is None:
-    st.error(
-        f"`{picked.folder}` has no {R.SAMPLES_FILE}; re-create it with: "
-        f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
-    )
-elif picked is not None:
+if picked is not None:
     samples = picked.samples
     labels = R.series_options(samples)
     a, b, c = st.columns([2, 1, 2])

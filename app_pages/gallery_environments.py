@@ -54,13 +54,9 @@ picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
     unreadable_dataset_note="Cannot open the dataset to draw the maps",
+    needs="per_environment",
 )
-if picked is not None and picked.per_environment is None:
-    st.error(
-        f"`{picked.folder}` has no {R.PER_ENV_FILE}; re-create it with: "
-        f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
-    )
-elif picked is not None:
+if picked is not None:
     per_env = picked.per_environment
     labels = R.series_options(per_env)
     a, b, c = st.columns([2, 1, 1])

@@ -42,6 +42,14 @@ class LocalizationModel(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} is not trainable")
 
 
+class HeatmapModel(LocalizationModel):
+    """A model whose forward is a (B, 1, H, W) score map read out by its argmax."""
+
+    def predict(self, x: torch.Tensor) -> Prediction:
+        scores = self.forward(x)[:, 0]
+        return Prediction(xy=argmax_xy(scores), scores=scores)
+
+
 def argmax_xy(scores: torch.Tensor) -> torch.Tensor:
     """(B, H, W) scores -> (B, 2) float (x, y) of each map's maximum."""
     flat = scores.flatten(1).argmax(dim=1)
@@ -57,18 +65,21 @@ def one_hot_target(tx_xy: torch.Tensor, size: int) -> torch.Tensor:
     return target
 
 
-def gaussian_target(tx_xy: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
-    """(B, 2) (x, y) -> (B, 1, size, size) maps exp(-d^2 / 2 sigma^2), 1 at the transmitter.
+def gaussian_target(tx_xy: torch.Tensor, size: int | tuple[int, int], sigma: float) -> torch.Tensor:
+    """(B, 2) (x, y) -> (B, 1, H, W) maps exp(-d^2 / 2 sigma^2), 1 at the transmitter.
 
-    A soft target gives every pixel near the transmitter a gradient, not only one
-    pixel in 65,536; sigma <= 0 is the paper's one-hot target.
+    size: the side of a square map, or (H, W). A soft target gives every pixel near the
+    transmitter a gradient, not only one pixel in 65,536; sigma <= 0 is the paper's
+    one-hot target (square maps only).
     """
+    height, width = (size, size) if isinstance(size, int) else size
     if sigma <= 0:
-        return one_hot_target(tx_xy, size)
-    axis = torch.arange(size, device=tx_xy.device, dtype=torch.float32)
-    dx = (axis[None, :] - tx_xy[:, :1].float()) ** 2  # (B, size) over x
-    dy = (axis[None, :] - tx_xy[:, 1:].float()) ** 2  # (B, size) over y
-    d2 = dy[:, :, None] + dx[:, None, :]
+        return one_hot_target(tx_xy, height)
+    ys = torch.arange(height, device=tx_xy.device, dtype=torch.float32)
+    xs = torch.arange(width, device=tx_xy.device, dtype=torch.float32)
+    dy2 = (ys[None, :] - tx_xy[:, 1:2].float()) ** 2  # (B, H)
+    dx2 = (xs[None, :] - tx_xy[:, 0:1].float()) ** 2  # (B, W)
+    d2 = dy2[:, :, None] + dx2[:, None, :]
     return torch.exp(-d2 / (2.0 * sigma**2))[:, None]
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from locnet.models.base import LocalizationModel, Prediction, argmax_xy, check_input, one_hot_target
+from locnet.models.base import HeatmapModel, check_input, one_hot_target
 from locnet.models.registry import register
 
 
@@ -69,7 +69,7 @@ class FusionStep(nn.Module):
         return self.fuse(self.project(up) + skip)
 
 
-class MSLocNet(LocalizationModel):
+class MSLocNet(HeatmapModel):
     """forward -> (B, 1, H, W) map regressed onto the binary target; predict -> argmax."""
 
     def __init__(self, config: MSLocNetConfig | None = None) -> None:
@@ -103,10 +103,6 @@ class MSLocNet(LocalizationModel):
         for step, skip in zip(self.fusion, reversed(features[:-1])):
             h = step(h, skip)
         return self.head(h)
-
-    def predict(self, x: torch.Tensor) -> Prediction:
-        scores = self.forward(x)[:, 0]
-        return Prediction(xy=argmax_xy(scores), scores=scores)
 
     def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
         """MSE (mean over pixels) between the output map and the one-hot binary target."""

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from locnet.models.base import LocalizationModel, Prediction, argmax_xy, check_input
+from locnet.models.base import HeatmapModel, check_input, gaussian_target
 from locnet.models.registry import register
 
 TARGET_SIGMA_PX = 2.0  # standard deviation of the Gaussian target heatmap, pixels (= metres)
@@ -28,16 +28,6 @@ class TLDLConfig:
     sigma_px: float = TARGET_SIGMA_PX
 
 
-def gaussian_target(tx_xy: torch.Tensor, height: int, width: int, sigma_px: float) -> torch.Tensor:
-    """(B, 2) long (x, y) -> (B, 1, H, W) float Gaussian heatmaps with peak 1 at each pixel."""
-    ys = torch.arange(height, device=tx_xy.device, dtype=torch.float32)
-    xs = torch.arange(width, device=tx_xy.device, dtype=torch.float32)
-    dy2 = (ys[None, :] - tx_xy[:, 1:2].float()) ** 2  # (B, H)
-    dx2 = (xs[None, :] - tx_xy[:, 0:1].float()) ** 2  # (B, W)
-    d2 = dy2[:, :, None] + dx2[:, None, :]
-    return torch.exp(-d2 / (2.0 * sigma_px**2))[:, None]
-
-
 def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1),
@@ -47,7 +37,7 @@ def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     )
 
 
-class TLDL(LocalizationModel):
+class TLDL(HeatmapModel):
     """forward -> (B, 1, H, W) heatmap regression; predict -> argmax of it."""
 
     def __init__(self, config: TLDLConfig | None = None) -> None:
@@ -77,14 +67,10 @@ class TLDL(LocalizationModel):
             h = conv(torch.cat((skip, up(h)), dim=1))
         return self.head(h)
 
-    def predict(self, x: torch.Tensor) -> Prediction:
-        scores = self.forward(x)[:, 0]
-        return Prediction(xy=argmax_xy(scores), scores=scores)
-
     def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
         """MSE (mean over pixels) to the Gaussian heatmap (sigma TARGET_SIGMA_PX) around the Tx."""
         out = self.forward(x)
-        target = gaussian_target(tx_xy, *x.shape[-2:], self.config.sigma_px)
+        target = gaussian_target(tx_xy, tuple(x.shape[-2:]), self.config.sigma_px)
         return F.mse_loss(out, target.to(out.dtype))
 
 

@@ -19,6 +19,9 @@ from locnet.ui import cache
 
 CHECK_DATASET_NOTE = "Cannot check which dataset these results belong to"
 
+# Tables a page may need beyond the summary: ResultSet attribute -> the file that holds it.
+OPTIONAL_TABLES = {"samples": R.SAMPLES_FILE, "per_environment": R.PER_ENV_FILE}
+
 load_results = st.cache_data(show_spinner="Reading results…", max_entries=8)(R.load_results)
 
 
@@ -28,13 +31,16 @@ def pick_results(
     *,
     unreadable_dataset_note: str = CHECK_DATASET_NOTE,
     prefer: Callable[[Path], bool] | None = None,
+    needs: str | None = None,
 ) -> tuple[R.ResultSet | None, str | None]:
     """Selectbox of result folders -> (results, dataset problem).
 
     No folder: st.info with the command that makes one, (None, None). Unreadable folder:
     st.error, (None, None). Results of another dataset, or a dataset that cannot be opened
     ("{unreadable_dataset_note}: {error}"): st.warning, and that message is the problem.
-    `prefer` picks the default folder among several (see results.folder_index).
+    `prefer` picks the default folder among several (see results.folder_index). `needs`
+    names a table of OPTIONAL_TABLES the page cannot do without: a folder lacking it is an
+    st.error with the command that re-creates it, (None, None).
     """
     folders = R.list_result_folders(root)
     if not folders:
@@ -51,6 +57,12 @@ def pick_results(
         res = load_results(str(folder), R.folder_stamp(folder))
     except R.ResultsError as exc:
         st.error(str(exc))
+        return None, None
+    if needs is not None and getattr(res, needs) is None:
+        st.error(
+            f"`{folder}` has no {OPTIONAL_TABLES[needs]}; re-create it with: "
+            f"`{R.evaluate_command(dataset_dir, folder)}`"
+        )
         return None, None
     try:
         problem = R.dataset_mismatch(

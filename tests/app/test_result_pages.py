@@ -126,6 +126,22 @@ def test_broken_results_are_an_error_not_a_traceback(name, results_root, tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [("gallery_cases", R.SAMPLES_FILE), ("gallery_environments", R.PER_ENV_FILE)],
+)
+def test_gallery_without_its_table_names_the_file_and_command(
+    name, table, results_root, tmp_path, tiny_dataset
+):
+    partial = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", partial / "tiny")
+    (partial / "tiny" / table).unlink()
+    at = page(name, partial, tiny_dataset)
+    assert not at.exception
+    assert table in at.error[0].value and "python -m locnet evaluate" in at.error[0].value
+
+
+@pytest.mark.slow
 def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
     other = tmp_path / "results"
     shutil.copytree(results_root / "tiny", other / "tiny")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from locnet.models.base import gaussian_target
 from locnet.models.registry import count_parameters, model_info
-from locnet.models.tldl import TARGET_SIGMA_PX, TLDL, TLDLConfig, gaussian_target
+from locnet.models.tldl import TARGET_SIGMA_PX, TLDL, TLDLConfig
 
 
 def test_parameter_count_within_3_percent_of_paper():
@@ -18,7 +19,7 @@ def test_no_batch_norm():
 
 
 def test_gaussian_target_by_hand():
-    target = gaussian_target(torch.tensor([[3, 1]]), 4, 6, sigma_px=2.0)
+    target = gaussian_target(torch.tensor([[3, 1]]), (4, 6), sigma=2.0)
     assert target.shape == (1, 1, 4, 6)
     assert target[0, 0, 1, 3] == 1.0  # peak on (x=3, y=1)
     expected = torch.exp(torch.tensor(-(2.0**2 + 2.0**2) / (2 * 2.0**2)))  # pixel (x=5, y=3)
@@ -33,7 +34,7 @@ def test_small_unet_shapes_and_loss():
     tx = torch.tensor([[10, 20], [63, 0]])
     assert model(x).shape == (2, 1, 64, 64)
     loss = model.training_loss(x, tx)
-    target = gaussian_target(tx, 64, 64, TARGET_SIGMA_PX)
+    target = gaussian_target(tx, 64, TARGET_SIGMA_PX)
     assert loss.item() == pytest.approx(((model(x) - target) ** 2).mean().item(), rel=1e-4)
     loss.backward()
     assert model.down[0][0].weight.grad.abs().sum() > 0
