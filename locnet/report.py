@@ -119,21 +119,29 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
 
 
 def checkpoint_table(folder: str | Path) -> str:
-    """Markdown: every checkpoint in `folder` with its budget, validation error and sha256."""
+    """Markdown: every checkpoint in `folder` with its budget, validation error and sha256.
+
+    Budgets are totals over the runs a file was trained on from (`train --init-from`),
+    and the last such run's file is named.
+    """
     infos = ckpt.list_checkpoints(folder)
     if not infos:
         return f"(no checkpoints in {folder})"
     lines = [
-        "| file | model | variant | epochs | samples seen | minutes | hardware | val mean (m) | MB | sha256 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| file | model | variant | epochs | samples seen | minutes | hardware | started from "
+        "| val mean (m) | MB | sha256 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for info in infos:
         b = info.budget
         size_mb = info.path.stat().st_size / 1e6
+        start = f"`{b['init_from']}`" if b.get("init_from") else "scratch"
+        epochs = f"{b['epochs']:g}" if isinstance(b.get("epochs"), (int, float)) else "–"
         lines.append(
-            f"| `{info.path.name}` | {info.model} | {info.variant} | {_fmt(info.epoch, 2)} | "
+            f"| `{info.path.name}` | {info.model} | {info.variant} | {epochs} | "
             f"{b.get('samples_seen') or '–'} | {_fmt(b.get('minutes'))} | {b.get('hardware') or '–'} | "
-            f"{_fmt(info.metrics.get('val_mean_m'))} | {size_mb:.1f} | `{ckpt.file_sha256(info.path)[:16]}…` |"
+            f"{start} | {_fmt(info.metrics.get('val_mean_m'))} | {size_mb:.1f} | "
+            f"`{ckpt.file_sha256(info.path)[:16]}…` |"
         )
     return "\n".join(lines)
 

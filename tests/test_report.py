@@ -55,14 +55,30 @@ def test_cli_prints_tables_and_checkpoint_budget(tmp_path, capsys):
         create_model("locnet"),
         epoch=2,
         metrics={"val_mean_m": 33.3},
-        timings={"minutes": 1.5, "samples_seen": 640, "hardware": "1 x CPU"},
+        timings={"minutes": 1.5, "samples_seen": 640, "hardware": "1 x CPU", "epochs": 2},
+    )
+    save_checkpoint(  # trained on from locnet.pt: the budgets add up
+        folder / "locnet-bbce.pt",
+        "locnet",
+        create_model("locnet", loss="bbce"),
+        epoch=1,
+        metrics={"val_mean_m": 20.0},
+        timings={
+            "minutes": 2.0,
+            "samples_seen": 100,
+            "hardware": "1 x CPU",
+            "epochs": 1,
+            "init_from": {"file": "x/locnet.pt", "minutes": 1.5, "samples_seen": 640, "epochs": 2},
+        },
     )
     assert main(["report", "--results", str(results), "--checkpoints", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "### RMSE (m) per sampling rate" in out
     row = next(line for line in out.splitlines() if line.startswith("| `locnet.pt`"))
-    assert "| 640 | 1.5 | 1 x CPU | 33.3 |" in row
+    assert "| 2 | 640 | 1.5 | 1 x CPU | scratch | 33.3 |" in row
     assert file_sha256(folder / "locnet.pt")[:16] in row
+    row = next(line for line in out.splitlines() if line.startswith("| `locnet-bbce.pt`"))
+    assert "| 3 | 740 | 3.5 | 1 x CPU | `locnet.pt` | 20.0 |" in row
 
 
 def test_cli_missing_folder_is_one_line_error(tmp_path, capsys):
