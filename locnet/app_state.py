@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ SAMPLED_FOR = "explorer_sampled_for"  # (map_id, rate, seed) the sampled sensors
 AUTO_RUN = "explorer_auto_run"
 SHOW_RADIO = "explorer_show_radio"
 RUNS = "explorer_runs"  # {(case_key, model label, device): ModelRun}, this session only
+FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
 
 DEFAULT_DATASET_DIR = "data/demo"
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
@@ -73,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     AUTO_RUN: True,
     SHOW_RADIO: True,
     RUNS: None,
+    FIGURES: None,
 }
 ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)
@@ -90,6 +92,8 @@ def init_state(state: State) -> None:
             state[key] = list(value) if isinstance(value, list) else value
     if state[RUNS] is None:
         state[RUNS] = {}
+    if state[FIGURES] is None:
+        state[FIGURES] = {}
 
 
 def snap_xy(x_m: float, y_m: float) -> tuple[int, int] | None:
@@ -267,6 +271,27 @@ def remember_run(state: State, key: tuple, run: Any) -> None:
     while len(runs) > MAX_RUNS_KEPT:
         runs.pop(next(iter(runs)))
     state[RUNS] = runs
+
+
+def reuse_figure(
+    state: State, slot: str, key: Hashable, build: Callable[[], Any], token: Any = None
+) -> Any:
+    """The figure drawn last time in chart `slot` if its inputs are unchanged, else `build()`.
+
+    Unchanged means an equal `key` and the very same `token` object (e.g. the ModelRun whose
+    heatmap is drawn: compared by identity, its arrays make `==` ambiguous). Building a
+    plotly map costs several ms and most reruns (a toggle, another widget) change nothing
+    on it; st.plotly_chart only reads the figure, so handing the same one out is safe.
+    """
+    figures = state.get(FIGURES)
+    if figures is None:
+        figures = state[FIGURES] = {}
+    kept = figures.get(slot)
+    if kept is not None and kept[0] == key and kept[1] is token:
+        return kept[2]
+    figure = build()
+    figures[slot] = (key, token, figure)
+    return figure
 
 
 def select_map(state: State, map_id: Any) -> bool:

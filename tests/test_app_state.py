@@ -198,3 +198,26 @@ def test_default_folders_come_from_the_environment(monkeypatch):
     S.init_state(s)
     assert s[S.DATASET_DIR] == "/data/radiomapseer"
     assert s[S.CHECKPOINT_DIR] == S.DEFAULT_CHECKPOINT_DIR
+
+
+def test_reuse_figure_rebuilds_only_when_key_or_token_changes():
+    state: dict = {}
+    S.init_state(state)
+    built = []
+
+    def build(tag):
+        def make():
+            built.append(tag)
+            return {"figure": tag}
+
+        return make
+
+    run_a, run_b = object(), object()
+    first = S.reuse_figure(state, "map", ("case", 1), build("a"), token=run_a)
+    assert S.reuse_figure(state, "map", ("case", 1), build("again"), token=run_a) is first
+    assert built == ["a"]
+    assert S.reuse_figure(state, "map", ("case", 2), build("b"), token=run_a) == {"figure": "b"}
+    assert S.reuse_figure(state, "map", ("case", 2), build("c"), token=run_b) == {"figure": "c"}
+    assert S.reuse_figure(state, "other", ("case", 2), build("d"), token=run_b) == {"figure": "d"}
+    assert built == ["a", "b", "c", "d"]
+    assert S.reuse_figure({}, "map", 1, build("e")) == {"figure": "e"}  # no FIGURES key yet

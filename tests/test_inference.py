@@ -83,6 +83,32 @@ def test_top_peaks_are_distinct_local_maxima():
     assert top_peaks(excluded, 5) == [(9, 7, -3.0)]
 
 
+def test_top_peaks_match_a_brute_force_reference():
+    """Greedy over local maxima (max of their 11 x 11 window), best first, spaced > 5 px."""
+    rng = np.random.default_rng(1)
+    for trial in range(5):
+        scores = rng.standard_normal((40, 40)).astype(np.float32)
+        if trial % 2:
+            scores = np.round(scores)  # plateaus and ties
+        window = {
+            (x, y): scores[max(y - 5, 0) : y + 6, max(x - 5, 0) : x + 6].max()
+            for y in range(40)
+            for x in range(40)
+        }
+        maxima = sorted(
+            ((-scores[y, x], y * 40 + x) for (x, y), m in window.items() if scores[y, x] == m)
+        )
+        expected = []
+        for _, i in maxima:
+            x, y = i % 40, i // 40
+            if all(max(abs(x - cx), abs(y - cy)) > 5 for cx, cy, _ in expected):
+                expected.append((x, y, float(scores[y, x])))
+        k = 4
+        got = top_peaks(scores, k)
+        assert got == expected[:k]
+        assert top_peaks(torch.from_numpy(scores), k) == got
+
+
 def test_load_model_from_checkpoint_and_heatmap_top_k(tmp_path, city, tiny_model):
     ckpt.save_checkpoint(
         tmp_path / "tiny-noenv.pt", tiny_model, registry.create_model(tiny_model, env=False)

@@ -133,3 +133,45 @@ def test_case_csv_lists_every_point(buildings):
     assert table.loc[3, "model"] == "LocNet" and table.loc[3, "error_m"] == 1.0
     assert table.loc[1, "gain_db"] == -100.0 and table.loc[0, "x_m"] == 5.0
     assert len(case_table(sensors_xy=[], gains_db=None, truth_xy=None)) == 0
+
+
+def test_compact_coords_picks_the_smallest_exact_dtype():
+    small = viz.compact_coords(np.array([0.0, 2.0, 254.0]))
+    assert small.dtype == np.uint8 and list(small) == [0, 2, 254]
+    assert viz.compact_coords(np.array([0.0, 300.0])).dtype == np.uint16
+    for values in ([0.5, 1.0], [-2.0, 4.0], [0.0, 70_000.0], [np.nan, 1.0]):
+        out = viz.compact_coords(np.array(values))
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, np.asarray(values, dtype=np.float32))
+
+
+def test_click_grid_points_are_the_metre_grid_and_cached_read_only():
+    x, y = viz.click_grid_xy(4)
+    side = np.arange(0, MAP_SIZE, 4) * viz.PIXEL_M
+    gx, gy = np.meshgrid(side, side)
+    np.testing.assert_array_equal(x, gx.ravel())
+    np.testing.assert_array_equal(y, gy.ravel())
+    assert viz.click_grid_xy(4)[0] is x and not x.flags.writeable
+    with pytest.raises(ValueError):
+        x[0] = 7
+
+
+def test_heatmaps_place_pixel_i_at_i_metres(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
+    layers = [
+        *viz.case_figure(buildings, scores=scores).data[:2],
+        *viz.case_figure(buildings, radio_db=radio).data[:2],
+    ]
+    for layer in (t for t in layers if t.type == "heatmap"):
+        assert layer.x is None and layer.y is None  # no 256-value axis arrays to send
+        positions = layer.x0 + layer.dx * np.arange(MAP_SIZE)
+        np.testing.assert_allclose(positions, viz.axis_m())
+        assert (layer.y0, layer.dy) == (layer.x0, layer.dx)
+
+
+def test_map_layout_is_a_square_map_and_clickable_disables_drag():
+    layout = viz.map_layout(title="t", height=300, clickable=True)
+    assert layout["dragmode"] is False and layout["height"] == 300
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["title"]["text"] == "t"
+    assert viz.map_layout()["dragmode"] == "zoom" and viz.map_layout()["title"] is None

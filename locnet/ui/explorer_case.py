@@ -6,8 +6,10 @@ callbacks, and every click goes through app_state.handle_click (pure, unit-teste
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from locnet import app_state as S
@@ -30,46 +32,56 @@ def _choose_map(map_id: int) -> None:
     S.select_map(st.session_state, int(map_id))
 
 
-def environment_picker(settings: Settings) -> tuple[int, pd.Series]:
-    """Searchable select (city / source / split words) plus a thumbnail strip; returns the map."""
+def filter_maps(rows: Sequence[Mapping[str, Any]], split: str, kind: str) -> list[int]:
+    """Map ids of the environment rows matching the split and source filters (ALL: any),
+    in table order."""
+    return [
+        r["map"]
+        for r in rows
+        if (split == ALL or r["split"] == split) and (kind == ALL or r["kind"] == kind)
+    ]
+
+
+def first_test_map(rows: Sequence[Mapping[str, Any]]) -> int:
+    """The map the Explorer opens on: the first test environment, else the first one."""
+    test = [r["map"] for r in rows if r["split"] == "test"]
+    return int(test[0] if test else rows[0]["map"])
+
+
+def environment_picker(settings: Settings) -> tuple[int, dict[str, Any]]:
+    """Searchable select (city / source / split words) plus a thumbnail strip; returns the
+    map and its environment row (map, split, city, source, attribution, kind, label)."""
     state = st.session_state
-    table = cache.environment_table(settings.dataset_dir)
-    if state[S.MAP_ID] not in set(table["map"]):
-        test = table[table["split"] == "test"]
-        S.select_map(state, int((test if len(test) else table)["map"].iloc[0]))
+    rows = cache.environment_rows(settings.dataset_dir)
+    by_map = {r["map"]: r for r in rows}
+    if state[S.MAP_ID] not in by_map:
+        S.select_map(state, first_test_map(rows))
     c_search, c_split, c_source = st.columns([3, 1, 1])
     split = c_split.selectbox(
         "Split",
-        [ALL, *sorted(s for s in table["split"].unique() if s)],
+        [ALL, *sorted({r["split"] for r in rows if r["split"]})],
         key="explorer_split_filter",
     )
-    kinds = sorted(k for k in table["kind"].unique() if k)
+    kinds = sorted({r["kind"] for r in rows if r["kind"]})
     kind = c_source.selectbox(
         "Buildings from", [ALL, *kinds], key="explorer_source_filter", disabled=not kinds
     )
-    shown = table[
-        ((table["split"] == split) | (split == ALL)) & ((table["kind"] == kind) | (kind == ALL))
-    ]
-    options = list(shown["map"])
-    if state[S.MAP_ID] not in options:
-        options = [state[S.MAP_ID], *options]
-    labels = dict(zip(table["map"], table["label"]))
+    shown = filter_maps(rows, split, kind)
+    options = shown if state[S.MAP_ID] in shown else [state[S.MAP_ID], *shown]
     key = widget_key(S.MAP_ID)
     state[key] = state[S.MAP_ID]
     c_search.selectbox(
         "Environment (type to search by city, source or split)",
         options,
-        format_func=lambda m: labels[m],
+        format_func=lambda m: by_map[m]["label"],
         key=key,
         on_change=lambda: _choose_map(state[key]),
     )
     _thumbnail_strip(settings, shown)
-    row = table[table["map"] == state[S.MAP_ID]].iloc[0]
-    return int(state[S.MAP_ID]), row
+    return int(state[S.MAP_ID]), by_map[state[S.MAP_ID]]
 
 
-def _thumbnail_strip(settings: Settings, shown: pd.DataFrame) -> None:
-    maps = list(shown["map"])
+def _thumbnail_strip(settings: Settings, maps: list[int]) -> None:
     if not maps:
         st.info("No environment matches these filters.")
         return
@@ -77,8 +89,9 @@ def _thumbnail_strip(settings: Settings, shown: pd.DataFrame) -> None:
     start = (maps.index(current) // THUMBS_PER_ROW) * THUMBS_PER_ROW if current in maps else 0
     page = maps[start : start + THUMBS_PER_ROW]
     columns = st.columns(THUMBS_PER_ROW)
-    for column, map_id in zip(columns, page):
-        column.image(cache.thumbnail(settings.dataset_dir, map_id), width="stretch")
+    pngs = cache.thumbnail_pngs(settings.dataset_dir, page)
+    for column, map_id, png in zip(columns, page, pngs):
+        column.image(png, width="stretch", output_format="PNG")  # as is: no re-encoding
         column.button(
             f"map {map_id}",
             key=f"thumb_{map_id}",
@@ -112,7 +125,8 @@ def transmitter_picker(
 ) -> tuple[int | None, tuple[int, int], np.ndarray]:
     """Dataset transmitter or one placed by click (simulated live); returns (tx_id, xy, gray)."""
     state = st.session_state
-    tx_ids = sorted(t for m, t in settings.dataset.samples if m == map_id)
+    where = cache.transmitters(settings.dataset_dir, map_id)
+    tx_ids = sorted(where)
     if state[S.TX_ID] is None and state[S.TX_XY] is None:
         state[S.TX_ID] = tx_ids[0]
     options: list = list(tx_ids) + ([PLACED] if state[S.TX_XY] is not None else [])
@@ -128,7 +142,7 @@ def transmitter_picker(
         options,
         key=key,
         on_change=on_change,
-        format_func=lambda t: t if t == PLACED else _tx_label(settings, map_id, t),
+        format_func=lambda t: t if t == PLACED else _tx_label(t, where[t]),
         help="A transmitter simulated in the dataset; or choose the click mode "
         "'place transmitter' and click on the map (its radio map is simulated live).",
     )
@@ -136,16 +150,11 @@ def transmitter_picker(
         xy = tuple(state[S.TX_XY])
         return None, xy, cache.simulated_gray(buildings, xy)
     tx = int(state[S.TX_ID])
-    return (
-        tx,
-        cache.transmitter(settings.dataset_dir, map_id, tx),
-        cache.radio_gray(settings.dataset_dir, map_id, tx),
-    )
+    return tx, where[tx], cache.radio_gray(settings.dataset_dir, map_id, tx)
 
 
-def _tx_label(settings: Settings, map_id: int, tx_id: int) -> str:
-    x, y = cache.transmitter(settings.dataset_dir, map_id, tx_id)
-    return f"transmitter {tx_id} at ({x * PIXEL_M:.0f}, {y * PIXEL_M:.0f}) m"
+def _tx_label(tx_id: int, xy: tuple[int, int]) -> str:
+    return f"transmitter {tx_id} at ({xy[0] * PIXEL_M:.0f}, {xy[1] * PIXEL_M:.0f}) m"
 
 
 def sensor_controls(buildings: np.ndarray) -> None:
@@ -206,15 +215,21 @@ def case_map(case: Case, title: str) -> None:
     """The clickable case map (radio map layer toggle above it) and the click notice."""
     state = st.session_state
     st.toggle("Show radio map (dB)", **bind(S.SHOW_RADIO, convert=bool))
-    fig = case_figure(
-        case.buildings,
-        sensors_xy=case.sensors_xy,
-        truth_xy=case.truth_xy,
-        radio_db=case.radio_db if state[S.SHOW_RADIO] else None,
-        gains_db=case.gains_db,
-        title=title,
-        clickable=True,
-        height=CASE_MAP_HEIGHT,
+    show_radio = bool(state[S.SHOW_RADIO])
+    fig = S.reuse_figure(
+        state,
+        "case_map",
+        (S.case_key(state), show_radio, title),
+        lambda: case_figure(
+            case.buildings,
+            sensors_xy=case.sensors_xy,
+            truth_xy=case.truth_xy,
+            radio_db=case.radio_db if show_radio else None,
+            gains_db=case.gains_db,
+            title=title,
+            clickable=True,
+            height=CASE_MAP_HEIGHT,
+        ),
     )
     chart_key = f"case_map_{state[S.CHART_NONCE]}"
     st.plotly_chart(
@@ -239,7 +254,7 @@ def build_case(settings: Settings, map_id: int) -> Case:
     return Case(map_id, tx_id, tuple(truth_xy), buildings, gray, sensors)
 
 
-def case_caption(case: Case, row: pd.Series) -> str:
+def case_caption(case: Case, row: Mapping[str, Any]) -> str:
     """Where the buildings and the radio map come from (with the OSM attribution)."""
     buildings = f"Buildings: {row.get('source') or 'dataset'}"
     if row.get("attribution"):
@@ -252,7 +267,7 @@ def case_caption(case: Case, row: pd.Series) -> str:
     return f"{buildings}; {radio}."
 
 
-def case_title(case: Case, row: pd.Series) -> str:
+def case_title(case: Case, row: Mapping[str, Any]) -> str:
     place = row.get("city") or f"map {case.map_id}"
     tx = f"transmitter {case.tx_id}" if case.tx_id is not None else "placed transmitter"
     return (

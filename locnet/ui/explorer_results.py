@@ -134,9 +134,14 @@ def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT
     if run.problem:
         st.error(f"{run.label}: {run.problem}")
         return
-    st.plotly_chart(
-        result_figure(case, run, height), key=key, width="stretch", config={"displaylogo": False}
+    fig = S.reuse_figure(
+        st.session_state,
+        key,
+        (S.case_key(st.session_state), height),
+        lambda: result_figure(case, run, height),
+        token=run,
     )
+    st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
 
 
 def _xy_text(xy: Sequence[float]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from locnet import app_state as S
-from locnet.constants import MAP_SIZE
+from locnet.constants import MAP_SIZE, PIXEL_M
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import sample_mask
 
@@ -70,6 +70,17 @@ def click_map(page, xy: tuple[int, int]) -> None:
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 
 
+def case_map_sensors(page) -> set[tuple[float, float]]:
+    """(x, y) metres of the green sensor markers the case map draws, read from plotly
+    (`_fullData`: the arrays as plotly decoded them from the typed-array JSON)."""
+    plot = page.locator(".js-plotly-plot").filter(has_text=re.compile(r"transmitter.* at \(")).first
+    points = plot.evaluate(
+        "gd => gd._fullData.filter(t => (t.name || '').startsWith('sensors'))"
+        ".flatMap(t => Array.from(t.x, (x, i) => [x, t.y[i]]))"
+    )
+    return {(float(x), float(y)) for x, y in points}
+
+
 def sensor_text(n: int):
     return re.compile(rf"^{n} sensors$")
 
@@ -83,9 +94,17 @@ def test_click_adds_a_sensor_and_locnet_runs(
     page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
 
-    click_map(page, open_pixel(buildings, [*sensors, tx]))
+    clicked = open_pixel(buildings, [*sensors, tx])
+    click_map(page, clicked)
     page.get_by_text(sensor_text(len(sensors) + 1)).wait_for(timeout=UPDATE_TIMEOUT_MS)
     assert page.get_by_text("edited by clicks", exact=False).count() == 1
+    for _ in range(40):  # the redrawn map (a new chart key) may mount after the caption
+        drawn = case_map_sensors(page)
+        if len(drawn) == len(sensors) + 1:
+            break
+        page.wait_for_timeout(250)
+    # the click landed on the clicked pixel, to the metre
+    assert (clicked[0] * PIXEL_M, clicked[1] * PIXEL_M) in drawn and len(drawn) == len(sensors) + 1
 
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Results", exact=True).wait_for(timeout=UPDATE_TIMEOUT_MS)
