@@ -119,7 +119,10 @@ def checkpoint_note(info: Any) -> str:
     if isinstance(budget.get("epochs"), (int, float)) and isinstance(
         getattr(info, "epoch", None), (int, float)
     ):
-        parts.append(f"kept epoch {info.epoch:.2g}")
+        kept = f"kept epoch {info.epoch:.2g}"
+        if budget.get("init_from"):  # the budget below is the total of both runs
+            kept += f" of a run started from {budget['init_from']}; in all"
+        parts.append(kept)
     if isinstance(budget.get("samples_seen"), int):
         parts.append(f"{budget['samples_seen']:,} samples")
     if isinstance(budget.get("minutes"), (int, float)):

@@ -25,6 +25,24 @@ def test_note_states_budget_and_validation_error():
     )
 
 
+def test_note_of_a_continued_run_gives_the_total_budget():
+    info = _info(
+        epoch=2,
+        metrics={"val_mean_m": 30.0},
+        budget={
+            "epochs": 3,
+            "samples_seen": 72_944,
+            "minutes": 118.4,
+            "hardware": "2 x CPU",
+            "init_from": "locnet-40min.pt",
+        },
+    )
+    assert checkpoint_note(info) == (
+        "locnet.pt: kept epoch 2 of a run started from locnet-40min.pt; in all, 72,944 samples, "
+        "118 min on 2 x CPU; validation mean error 30.0 m"
+    )
+
+
 def test_note_of_a_checkpoint_without_records_is_its_name():
     assert checkpoint_note(_info()) == "locnet.pt"
 
