@@ -295,6 +295,7 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
             if isinstance(budget[key], (int, float)) and isinstance(prior.get(key), (int, float)):
                 budget[key] = budget[key] + prior[key]
         budget["init_from"] = Path(str(prior.get("file"))).name
+        budget["earlier_epochs"] = prior.get("epochs")
     options = dict(payload.get("options") or {})
     return CheckpointInfo(
         path=path,

@@ -118,6 +118,14 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
     return "\n".join(out)
 
 
+def kept_epochs(info: ckpt.CheckpointInfo) -> float | None:
+    """Epochs trained up to the kept weights, counting earlier `--init-from` stages."""
+    if not isinstance(info.epoch, (int, float)):
+        return None
+    earlier = info.budget.get("earlier_epochs")
+    return info.epoch + (earlier if isinstance(earlier, (int, float)) else 0)
+
+
 def checkpoint_table(folder: str | Path) -> str:
     """Markdown: every checkpoint in `folder` with its budget, validation error and sha256.
 
@@ -136,9 +144,8 @@ def checkpoint_table(folder: str | Path) -> str:
         b = info.budget
         size_mb = info.path.stat().st_size / 1e6
         start = f"`{b['init_from']}`" if b.get("init_from") else "scratch"
-        epochs = f"{b['epochs']:g}" if isinstance(b.get("epochs"), (int, float)) else "–"
         lines.append(
-            f"| `{info.path.name}` | {info.model} | {info.variant} | {epochs} | "
+            f"| `{info.path.name}` | {info.model} | {info.variant} | {_fmt(kept_epochs(info), 2)} | "
             f"{b.get('samples_seen') or '–'} | {_fmt(b.get('minutes'))} | {b.get('hardware') or '–'} | "
             f"{start} | {_fmt(info.metrics.get('val_mean_m'))} | {size_mb:.1f} | "
             f"`{ckpt.file_sha256(info.path)[:16]}…` |"
