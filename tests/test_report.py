@@ -75,10 +75,10 @@ def test_cli_prints_tables_and_checkpoint_budget(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "### RMSE (m) per sampling rate" in out
     row = next(line for line in out.splitlines() if line.startswith("| `locnet.pt`"))
-    assert "| 2 | 640 | 1.5 | 1 x CPU | scratch | 33.3 |" in row
+    assert "| 2.00 | 640 | 1.5 | 1 x CPU | scratch | 33.3 |" in row
     assert file_sha256(folder / "locnet.pt")[:16] in row
     row = next(line for line in out.splitlines() if line.startswith("| `locnet-bbce.pt`"))
-    assert "| 3 | 740 | 3.5 | 1 x CPU | `locnet.pt` | 20.0 |" in row
+    assert "| 3.00 | 740 | 3.5 | 1 x CPU | `locnet.pt` | 20.0 |" in row
 
 
 def test_cli_missing_folder_is_one_line_error(tmp_path, capsys):
