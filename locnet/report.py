@@ -153,11 +153,44 @@ def checkpoint_table(folder: str | Path) -> str:
     return "\n".join(lines)
 
 
+NEAR_M, FAR_M = 10.0, 100.0  # "found it" and "lost it" distances of the error profile
+
+
+def error_profile(samples: pd.DataFrame) -> str:
+    """Markdown: per model, how errors spread over all samples and rates (median, p90, share
+    within NEAR_M and beyond FAR_M), best median first: RMSE alone hides whether a model
+    is often right and sometimes far off, or never quite right."""
+    rows = []
+    for (model, variant), group in samples.groupby(["model", "variant"], sort=False):
+        err = group["error_m"].to_numpy(dtype=float)
+        rows.append(
+            (
+                float(np.median(err)),
+                f"| {R.series_label(model, variant)} | {len(err)} | {np.median(err):.1f} | "
+                f"{np.percentile(err, 90):.1f} | {np.sqrt(np.mean(err**2)):.1f} | "
+                f"{100 * np.mean(err <= NEAR_M):.1f} % | {100 * np.mean(err > FAR_M):.1f} % |",
+            )
+        )
+    header = [
+        f"| model | samples | median (m) | p90 (m) | RMSE (m) | within {NEAR_M:g} m "
+        f"| beyond {FAR_M:g} m |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    return "\n".join(header + [line for _, line in sorted(rows)])
+
+
 def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Path]) -> str:
     res = R.load_results(results)
     abl = R.load_results(ablation).summary if ablation is not None else None
     parts = [f"### RMSE (m) per sampling rate — `{results}`", "", rate_table(res.summary), ""]
     parts += [headline(res.summary, abl), ""]
+    if res.samples is not None:
+        parts += [
+            f"#### Error profile over all rates — `{results}`",
+            "",
+            error_profile(res.samples),
+            "",
+        ]
     if abl is not None:
         parts += [f"### Ablation at equal budget — `{ablation}`", "", rate_table(abl), ""]
     for folder in checkpoint_dirs:

@@ -84,3 +84,21 @@ def test_cli_prints_tables_and_checkpoint_budget(tmp_path, capsys):
 def test_cli_missing_folder_is_one_line_error(tmp_path, capsys):
     assert main(["report", "--results", str(tmp_path / "nope")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_error_profile_by_hand():
+    samples = pd.DataFrame(
+        {
+            "model": ["locnet"] * 4 + ["centroid"] * 2,
+            "variant": ["env-focal"] * 4 + ["default"] * 2,
+            "error_m": [0.0, 5.0, 20.0, 200.0, 30.0, 40.0],
+        }
+    )
+    lines = report.error_profile(samples).splitlines()
+    # best median first: LocNet (12.5 m) before the centroid (35 m)
+    assert lines[2].startswith("| LocNet (env-focal) | 4 | 12.5 |")
+    rmse = (sum(e**2 for e in (0.0, 5.0, 20.0, 200.0)) / 4) ** 0.5
+    assert f"| {rmse:.1f} | 50.0 % | 25.0 % |" in lines[2]
+    assert lines[3].startswith("| RSS centroid | 2 | 35.0 |") and lines[3].endswith(
+        "| 0.0 % | 0.0 % |"
+    )
