@@ -1,0 +1,65 @@
+"""Validation error of a checkpoint on the validation draw a `train` run with --seed S uses.
+
+    python scripts/validate_checkpoint.py CHECKPOINT [--data data/train400] [--seed 0]
+                                          [--val-samples 128]
+
+Compares checkpoints trained with different seeds on one validation draw: `train` picks
+its validation maps and masks from the seed, so two stages with different seeds report
+errors on different maps. Prints mean / RMSE / median distance in metres.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from locnet import checkpoints as ckpt
+from locnet import train
+from locnet.errors import LocNetError
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("--data", default="data/train400")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--val-samples", type=int, default=128)
+    args = parser.parse_args()
+    try:
+        info = ckpt.checkpoint_info(args.checkpoint)
+        options = {k: v for k, v in info.options.items() if k not in ("loss", "env")}
+        cfg = train.TrainConfig(
+            model=info.model,
+            data=args.data,
+            loss=info.options.get("loss"),
+            env=bool(info.options.get("env", True)),
+            options=options,
+            seed=args.seed,
+            val_samples=args.val_samples,
+            batch_size=8,
+            device="cpu",
+            quiet=True,
+        )
+        _, val_set, _ = train.build_datasets(cfg, train.model_options(cfg))
+        indices = train.subset_indices(
+            len(val_set), cfg.val_samples, cfg.seed + train.VAL_SEED_OFFSET
+        )
+        model = ckpt.load_weights(args.checkpoint, info.model)
+        metrics = train.validate(model, val_set, indices, cfg, train.Dist("cpu"))
+    except LocNetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.checkpoint} on the seed-{args.seed} validation draw of {args.data}: "
+        f"mean {metrics['val_mean_m']:.1f} m, RMSE {metrics['val_rmse_m']:.1f} m, "
+        f"median {metrics['val_median_m']:.1f} m ({metrics['val_samples']} maps)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
