@@ -42,12 +42,7 @@ OVERLAP_NAME = "prediction = truth"
 CLICK_GRID_NAME = "click target"
 
 
-def axis_m() -> np.ndarray:
-    """Pixel centres in metres along one axis (pixel i is centred at i * PIXEL_M)."""
-    return np.arange(MAP_SIZE, dtype=np.float32) * PIXEL_M
-
-
-# A heatmap's cell centres as a linear space (pixel i at i * PIXEL_M, as axis_m): the same
+# A heatmap's cell centres as a linear space (pixel i is centred at i * PIXEL_M): the same
 # axes as 256-value x / y arrays without sending them.
 HEATMAP_AXES = {"x0": 0.0, "dx": PIXEL_M, "y0": 0.0, "dy": PIXEL_M}
 

@@ -139,17 +139,6 @@ def radio_gray(root: str | os.PathLike, map_id: int, tx_id: int) -> np.ndarray:
     return _radio_gray(str(path), folder_stamp(path), int(map_id), int(tx_id))
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _transmitter(root: str, stamp: int, map_id: int, tx_id: int) -> tuple[int, int]:
-    return _open_dataset(root, stamp).transmitter(map_id, tx_id)
-
-
-def transmitter(root: str | os.PathLike, map_id: int, tx_id: int) -> tuple[int, int]:
-    """(x, y) pixel of a dataset transmitter."""
-    path = resolve_path(root)
-    return _transmitter(str(path), folder_stamp(path), int(map_id), int(tx_id))
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
 def _transmitters(root: str, stamp: int, map_id: int) -> dict[int, tuple[int, int]]:
     ds = _open_dataset(root, stamp)
