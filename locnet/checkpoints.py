@@ -54,6 +54,7 @@ class CheckpointInfo:
     budget: dict = field(default_factory=dict)
     data_fingerprint: str | None = None
     epoch: int | None = None
+    calibration: dict | None = None  # locnet.calibration.Calibration.to_dict(), if calibrated
 
 
 def variant_name(model: str, options: Mapping[str, Any] | None) -> str:
@@ -248,6 +249,7 @@ def load_weights(
             dict(payload.get("options") or {}),
             payload["state_dict"],
         )
+        calibration = payload.get("calibration")
         if options:
             build_options.update(options)
     elif is_bare_state_dict(payload):
@@ -256,7 +258,7 @@ def load_weights(
                 f"{path} is a bare state_dict without a model name; say which model it holds "
                 f"(one of: {', '.join(available_models())})"
             )
-        build_options, state = dict(options or {}), payload
+        build_options, state, calibration = dict(options or {}), payload, None
     else:
         raise CheckpointError(
             f"{path} is neither a LocNet Explorer checkpoint nor a state_dict "
@@ -272,7 +274,22 @@ def load_weights(
     state = _strip_prefixes(state)
     _check_keys(path, name, model, state)
     model.load_state_dict(state, strict=True)
+    model.calibration = calibration if isinstance(calibration, dict) else None
     return model.to(device).eval()
+
+
+def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -> None:
+    """Rewrite one of our checkpoints with `calibration` added (atomically: a crash leaves
+    the old file). Its sha256 changes; the weights do not."""
+    path = Path(path)
+    payload = read_file(path)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint; only files written by "
+            "`python -m locnet train` can hold a calibration"
+        )
+    payload["calibration"] = dict(calibration)
+    atomic_torch_save(payload, path)
 
 
 def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
@@ -306,6 +323,7 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
         budget=budget,
         data_fingerprint=payload.get("data_fingerprint"),
         epoch=payload.get("epoch"),
+        calibration=payload.get("calibration") if isinstance(payload.get("calibration"), dict) else None,
     )
 
 

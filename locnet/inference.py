@@ -2,8 +2,10 @@
 
 `predict` takes what a user has: either sensor readings [(x, y, gain_dB), ...] placed on
 the map, or a 0/1 sampling mask plus a gray radio map (gain_dB = -147 + gray/255 * 99.16).
-It returns the heatmap, the argmax (x, y) in pixels (x = column, y = row, 1 px = 1 m),
-the top-k distinct peaks and the runtime. Input errors raise LocNetError (a ValueError)
+It returns the heatmap, the answer (x, y) of the chosen readout in pixels (x = column,
+y = row, 1 px = 1 m) beside the other readouts, the calibrated posterior with its 50 % /
+90 % credible regions and expected error (docs/posterior.md), the top-k distinct peaks
+and the runtime. Input errors raise LocNetError (a ValueError)
 with a message the app can show as is.
 """
 
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from scipy import ndimage
 
 from locnet import checkpoints as ckpt
+from locnet import posterior as P
+from locnet.calibration import UNCALIBRATED, Calibration, answer_batch
 from locnet.constants import MAP_SIZE
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
@@ -32,14 +36,30 @@ CANDIDATE_POOL = 8  # local maxima examined per requested candidate before spaci
 @dataclass(frozen=True)
 class InferenceResult:
     """heatmap: (256, 256) float32 scores (higher = more likely) or None for regressors;
-    xy: predicted (x, y) pixel; top_k: [(x, y, score)] distinct peaks, best first (a
-    regressor gives its one prediction with score NaN); runtime_ms: model time only."""
+    xy: the answer (x, y) in pixels of `readout`; top_k: [(x, y, score)] distinct peaks,
+    best first (a regressor gives its one prediction with score NaN); runtime_ms: model
+    time (with TTA and readouts); readouts: every readout's answer (`point` alone for a
+    model without a heatmap).
+
+    Posterior fields (None for models without a heatmap): posterior (256, 256) float32
+    probabilities summing to 1 over outdoor pixels; regions (2, 256, 256) bool, the
+    50 % and 90 % highest-probability regions; region_area_m2 (50 %, 90 %);
+    expected_error_m sqrt(E[d^2]) of `xy` under the posterior. calibration: the
+    model's Calibration (its label says whether T was fitted)."""
 
     heatmap: np.ndarray | None
     xy: tuple[float, float]
     top_k: list[tuple[int, int, float]]
     runtime_ms: float
     device: str
+    readout: str = P.POINT_READOUT
+    readouts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    posterior: np.ndarray | None = None
+    regions: np.ndarray | None = None
+    region_area_m2: tuple[float, float] | None = None
+    expected_error_m: float | None = None
+    calibration: Calibration = UNCALIBRATED
+    tta: bool = False
 
 
 def pick_device(preference: str | torch.device = "auto") -> torch.device:
@@ -186,29 +206,71 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 
 def predict(
-    model: LocalizationModel, buildings, *, sensors=None, mask=None, radio_gray=None, top_k: int = 5
+    model: LocalizationModel,
+    buildings,
+    *,
+    sensors=None,
+    mask=None,
+    radio_gray=None,
+    top_k: int = 5,
+    readout: str | None = None,
+    tta: bool = False,
 ) -> InferenceResult:
-    """Localize the transmitter on one map; env encoding follows model.options['env']."""
+    """Localize the transmitter on one map; env encoding follows model.options['env'].
+
+    readout: mode | mean | median (docs/posterior.md); None = the one the model's
+    calibration found best on validation data (mode when uncalibrated). tta: average the
+    logits over the 8 flips/rotations of the input (8x the model time).
+    """
+    if readout is not None:
+        P.check_readout(readout)
     env = bool((getattr(model, "options", None) or {}).get("env", True))
     x = encode_user_input(buildings, sensors=sensors, mask=mask, radio_gray=radio_gray, env=env)
     device = model_device(model)
     batch = torch.from_numpy(x)[None].to(device)
+    outdoor = P.outdoor_mask(np.asarray(buildings))[None].to(device)
     with torch.inference_mode():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         start = time.perf_counter()
-        prediction = model.predict(batch)
+        answers = answer_batch(model, batch, outdoor, tta=tta)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         runtime_ms = (time.perf_counter() - start) * 1000
-    xy = tuple(float(v) for v in prediction.xy[0].tolist())
-    if prediction.scores is None:
+    readouts = {k: tuple(float(v) for v in xy[0].tolist()) for k, xy in answers.xy.items()}
+    if answers.probs is None:  # no posterior: the model's one answer (and its score map)
+        xy = readouts[P.POINT_READOUT]
+        if answers.scores is None:
+            heatmap, peaks = None, [(int(round(xy[0])), int(round(xy[1])), float("nan"))]
+        else:
+            heatmap = answers.scores[0].float().cpu().numpy()
+            peaks = top_peaks(heatmap, top_k)
         return InferenceResult(
-            None,
+            heatmap,
             xy,
-            [(int(round(xy[0])), int(round(xy[1])), float("nan"))],
+            peaks,
             runtime_ms,
             str(device),
+            readouts=readouts,
+            calibration=answers.calibration,
         )
-    scores = prediction.scores[0].float().cpu().numpy()
-    return InferenceResult(scores, xy, top_peaks(scores, top_k), runtime_ms, str(device))
+    chosen = readout or answers.calibration.default_readout
+    probs = answers.probs
+    point = answers.xy[chosen]
+    info = P.uncertainty(probs, point)
+    scores = answers.scores[0].float().cpu().numpy()
+    return InferenceResult(
+        scores,
+        readouts[chosen],
+        top_peaks(scores, top_k),
+        runtime_ms,
+        str(device),
+        readout=chosen,
+        readouts=readouts,
+        posterior=probs[0].cpu().numpy(),
+        regions=P.region_masks(probs)[0].cpu().numpy(),
+        region_area_m2=tuple(float(a) for a in info.region_area_m2[0].tolist()),
+        expected_error_m=float(info.expected_error_m[0]),
+        calibration=answers.calibration,
+        tta=tta,
+    )

@@ -18,10 +18,14 @@ class Prediction:
 
     scores: (B, 256, 256) map where higher means more likely (a probability
     heatmap for heatmap models), or None for pure coordinate regressors.
+    logits: (B, 256, 256) the heatmap before the model's own squashing (LocNet's
+    sigmoid), which locnet.posterior turns into a calibrated probability; None for
+    models without a heatmap (classical baselines, coordinate regressors).
     """
 
     xy: torch.Tensor
     scores: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
 
 
 class LocalizationModel(nn.Module):
@@ -47,7 +51,7 @@ class HeatmapModel(LocalizationModel):
 
     def predict(self, x: torch.Tensor) -> Prediction:
         scores = self.forward(x)[:, 0]
-        return Prediction(xy=argmax_xy(scores), scores=scores)
+        return Prediction(xy=argmax_xy(scores), scores=scores, logits=scores)
 
 
 def argmax_xy(scores: torch.Tensor) -> torch.Tensor:

@@ -140,7 +140,7 @@ class DeepMTL(LocalizationModel):
         )
         detected = (centre - 0.5).clamp(0, scores.shape[-1] - 1)
         xy = torch.where(passed.unsqueeze(1), detected, fallback)
-        return Prediction(xy=xy, scores=scores)
+        return Prediction(xy=xy, scores=scores, logits=scores)
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> Prediction:

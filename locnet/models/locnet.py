@@ -151,8 +151,9 @@ class LocNet(LocalizationModel):
         return self.decoder(bottleneck, skips)
 
     def predict(self, x: torch.Tensor) -> Prediction:
-        heat = torch.sigmoid(self.forward(x))[:, 0]
-        return Prediction(xy=argmax_xy(heat), scores=heat)
+        logits = self.forward(x)[:, 0]
+        heat = torch.sigmoid(logits)
+        return Prediction(xy=argmax_xy(heat), scores=heat, logits=logits)
 
     def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
         logits = self.forward(x)
