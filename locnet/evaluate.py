@@ -28,17 +28,22 @@ import torch
 from tqdm import tqdm
 
 from locnet import checkpoints as ckpt
+from locnet import posterior as P
+from locnet.calibration import Answers, answer_batch
 from locnet.constants import MASKS_PER_TX, PIXEL_M, RATES_PERCENT
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset
 from locnet.data.sampling import encode_batch, n_sensors_for_rate, sample_mask
 from locnet.errors import LocNetError
 from locnet.inference import load_model, model_device, pick_device
+from locnet.posterior import READOUTS
 from locnet.models.registry import available_models, model_info
 from locnet.recipes import how_to_get
 from locnet.results import PER_ENV_COLUMNS, SAMPLE_COLUMNS, SUMMARY_COLUMNS
 
 Progress = Callable[[int, int], None]  # (samples done, samples total)
 RATE_KEY_SCALE = 1000  # rate % -> integer part of a mask's seed (0.01 % -> 10)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTERIOR_COLUMNS = ("expected_error_m", "area50_m2", "area90_m2", "credible_level", "in50", "in90")
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def plan_samples(
     return plan, sources
 
 
-class _Loader:
+class SampleLoader:
     """Decodes each building/radio map once (samples come sorted by map and transmitter)."""
 
     def __init__(self, source: RadioMapDataset, seed: int):
@@ -182,32 +187,42 @@ def _environment(source: RadioMapDataset) -> dict[int, tuple[str, str]]:
     return {int(m): (e, c) for m, e, c in zip(table["map"], env, city)}
 
 
+def error_statistics(errors: np.ndarray) -> dict[str, float]:
+    """RMSE, mean, median, 90th percentile (metres) and count of localization errors."""
+    err = np.asarray(errors, dtype=np.float64)
+    return {
+        "rmse_m": float(np.sqrt(np.mean(err**2))),
+        "mean_m": float(err.mean()),
+        "median_m": float(np.median(err)),
+        "p90_m": float(np.percentile(err, 90)),
+        "n": err.size,
+    }
+
+
+def _posterior_statistics(group: pd.DataFrame) -> dict[str, float]:
+    """Coverage of the 50/90 % regions, the RMSE the posterior predicts, median 90 % area."""
+    if group["in90"].isna().all():
+        return dict.fromkeys(("coverage50", "coverage90", "expected_rmse_m", "median_area90_m2"), np.nan)
+    return {
+        "coverage50": float(group["in50"].mean()),
+        "coverage90": float(group["in90"].mean()),
+        "expected_rmse_m": float(np.sqrt(np.mean(group["expected_error_m"] ** 2))),
+        "median_area90_m2": float(group["area90_m2"].median()),
+    }
+
+
 def summarise(samples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(summary per model/variant/rate, per environment) from per-sample errors in metres."""
-
-    def stats(group: pd.Series, keys: tuple[str, ...]) -> pd.Series:
-        err = group.to_numpy(dtype=np.float64)
-        values = {
-            "rmse_m": np.sqrt(np.mean(err**2)),
-            "mean_m": err.mean(),
-            "median_m": np.median(err),
-            "p90_m": np.percentile(err, 90),
-            "n": err.size,
-        }
-        return pd.Series({k: values[k] for k in keys})
-
+    """(summary per model/variant/readout/rate, per environment) from per-sample rows."""
+    series = ["model", "variant", "readout", "rate_percent"]
+    posterior_columns = ["error_m", "in50", "in90", "expected_error_m", "area90_m2"]
     summary = (
-        samples.groupby(["model", "variant", "rate_percent"], sort=True)["error_m"]
-        .apply(stats, keys=SUMMARY_COLUMNS[3:])
-        .unstack()
+        samples.groupby(series, sort=True)[posterior_columns]
+        .apply(lambda g: pd.Series(error_statistics(g["error_m"]) | _posterior_statistics(g)))
         .reset_index()
     )
     per_env = (
-        samples.groupby(["model", "variant", "rate_percent", "map", "env_id", "city"], sort=True)[
-            "error_m"
-        ]
-        .apply(stats, keys=PER_ENV_COLUMNS[6:])
-        .unstack()
+        samples.groupby([*series, "map", "env_id", "city"], sort=True)[["error_m"]]
+        .apply(lambda g: pd.Series(error_statistics(g["error_m"])))
         .reset_index()
     )
     for table in (summary, per_env):
@@ -230,8 +245,13 @@ def evaluate(
     progress: Progress | None = None,
     quiet: bool = True,
     command: str | None = None,
+    tta: bool = False,
 ) -> Evaluation:
-    """Evaluate models on one split; returns per-sample, summary and per-environment tables."""
+    """Evaluate models on one split; returns per-sample, summary and per-environment tables.
+
+    Heatmap models give one row per readout (mode, mean, median) with their posterior's
+    expected error, region areas and whether the truth is inside each region; others one
+    `point` row (docs/posterior.md). tta: average the logits over 8 flips/rotations."""
     started = time.perf_counter()
     if masks_per_tx < 1 or batch_size < 1:
         raise LocNetError("--masks-per-tx and --batch-size must be >= 1")
@@ -249,7 +269,7 @@ def evaluate(
         load_model(e.path or e.model, checkpoint_dir, torch_device, name=e.model) for e in entries
     ]
     plan, mask_sources = plan_samples(source, split, rates, masks_per_tx, limit, seed)
-    envs, load = _environment(source), _Loader(source, seed)
+    envs, load = _environment(source), SampleLoader(source, seed)
     columns: dict[str, list] = {c: [] for c in SAMPLE_COLUMNS}
     bar = tqdm(
         total=len(plan), unit="sample", disable=quiet, desc=f"evaluating {len(entries)} models"
@@ -259,6 +279,7 @@ def evaluate(
             batch = plan[start : start + batch_size]
             gray, mask, buildings, txs = zip(*(load(s) for s in batch))
             arrays = [torch.from_numpy(np.stack(a)) for a in (gray, mask, buildings)]
+            truth = torch.tensor(txs)
             inputs: dict[bool, torch.Tensor] = {}
             for entry, model in zip(entries, loaded):
                 env = bool((getattr(model, "options", None) or {}).get("env", True))
@@ -267,30 +288,12 @@ def evaluate(
                 x = inputs[env].to(_input_device(model, torch_device))
                 _sync(x.device)
                 tick = time.perf_counter()
-                xy = model.predict(x).xy.float()
+                answers = answer_batch(model, x, arrays[2].to(x.device) == 0, tta=tta)
                 _sync(x.device)
                 runtime_ms = (time.perf_counter() - tick) * 1000 / len(batch)
-                xy = xy.cpu().numpy()
-                for (map_id, tx_id, rate, k, _), (tx, ty), (px, py) in zip(batch, txs, xy):
-                    env_id, city = envs.get(map_id, (str(map_id), "unknown"))
-                    row = (
-                        str(map_id),
-                        env_id,
-                        city,
-                        tx_id,
-                        k,
-                        rate,
-                        entry.model,
-                        entry.variant,
-                        float(px),
-                        float(py),
-                        tx,
-                        ty,
-                        float(np.hypot(px - tx, py - ty)) * PIXEL_M,
-                        runtime_ms,
-                    )
-                    for name, value in zip(SAMPLE_COLUMNS, row):
-                        columns[name].append(value)
+                keys = [(m, tx, k, rate) for m, tx, rate, k, _ in batch]
+                for readout, scored in score_answers(answers, truth).items():
+                    _append_rows(columns, entry, readout, keys, envs, txs, scored, runtime_ms)
             bar.update(len(batch))
             if progress is not None:
                 progress(min(start + batch_size, len(plan)), len(plan))
@@ -299,7 +302,7 @@ def evaluate(
     summary, per_env = summarise(samples)
     meta = {
         "dataset": {
-            "path": str(source.root),
+            "path": portable_path(source.root),
             "fingerprint": source.fingerprint(),
             "layout": source.layout,
         },
@@ -311,16 +314,19 @@ def evaluate(
         "mask_source": mask_sources,
         "n_samples": len(plan),
         "models": [{"label": e.label, "model": e.model, "variant": e.variant} for e in entries],
+        "readouts": list(READOUTS),
+        "tta": tta,
         "checkpoints": {
             e.path.name: {
-                "path": str(e.path),
+                "path": portable_path(e.path),
                 "model": e.model,
                 "variant": e.variant,
                 "sha256": ckpt.file_sha256(e.path),
                 "budget": e.budget,
                 "train_metrics": e.metrics,
+                "calibration": getattr(model, "calibration", None),
             }
-            for e in entries
+            for e, model in zip(entries, loaded)
             if e.path is not None
         },
         "device": _device_name(torch_device),
@@ -329,6 +335,68 @@ def evaluate(
         "command": command,
     }
     return Evaluation(samples, summary, per_env, meta)
+
+
+def portable_path(path: str | os.PathLike) -> str:
+    """Relative to the project root when inside it (so a fresh clone shows the same
+    provenance), else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(resolved)
+
+
+def score_answers(answers: Answers, truth: torch.Tensor) -> dict[str, dict[str, np.ndarray]]:
+    """readout -> per-sample columns: prediction, error (m) and the posterior's numbers
+    (NaN for a model without a posterior). truth: (B, 2) true pixels (x, y)."""
+    n, probs = len(truth), answers.probs
+    true_xy = truth.numpy().astype(np.float64)
+    posterior: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in POSTERIOR_COLUMNS}
+    if probs is not None:
+        level = P.credible_level(probs, truth.to(probs.device)).cpu().numpy().astype(np.float64)
+        areas = P.region_sizes(probs, (0.5, 0.9)).cpu().numpy() * PIXEL_M**2
+        posterior.update(
+            area50_m2=areas[:, 0].astype(np.float64),
+            area90_m2=areas[:, 1].astype(np.float64),
+            credible_level=level,
+            in50=(level < 0.5).astype(np.float64),
+            in90=(level < 0.9).astype(np.float64),
+        )
+    scored = {}
+    for readout, xy in answers.xy.items():
+        pred = xy.float().cpu().numpy().astype(np.float64)
+        columns = dict(posterior)
+        if probs is not None:
+            expected = P.expected_error_m(probs, xy.to(probs.device).float())
+            columns["expected_error_m"] = expected.cpu().numpy().astype(np.float64)
+        error = np.hypot(pred[:, 0] - true_xy[:, 0], pred[:, 1] - true_xy[:, 1]) * PIXEL_M
+        scored[readout] = {"pred_x": pred[:, 0], "pred_y": pred[:, 1], "error_m": error, **columns}
+    return scored
+
+
+def _append_rows(
+    columns: dict[str, list],
+    entry: ModelEntry,
+    readout: str,
+    keys: list[tuple],
+    envs: dict[int, tuple[str, str]],
+    txs: tuple,
+    scored: dict[str, np.ndarray],
+    runtime_ms: float,
+) -> None:
+    """Add one batch of one model's readout to the sample table's columns."""
+    for i, (map_id, tx_id, k, rate) in enumerate(keys):
+        env_id, city = envs.get(map_id, (str(map_id), "unknown"))
+        record = {
+            "map": str(map_id), "env_id": env_id, "city": city, "tx": tx_id, "mask": k,
+            "rate_percent": rate, "model": entry.model, "variant": entry.variant,
+            "readout": readout, "true_x": txs[i][0], "true_y": txs[i][1],
+            "runtime_ms": runtime_ms,
+        }
+        record |= {name: float(values[i]) for name, values in scored.items()}
+        for name in SAMPLE_COLUMNS:
+            columns[name].append(record[name])
 
 
 def _input_device(model: torch.nn.Module, fallback: torch.device) -> torch.device:
@@ -405,18 +473,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     add("--batch-size", type=int, default=32)
     add("--seed", type=int, default=0, help="seed of random masks and of --limit")
+    add("--tta", action="store_true", help="test-time augmentation: average 8 flips/rotations (8x slower)")
     add("--force", action="store_true", help="overwrite a non-empty --out folder")
     add("--quiet", action="store_true", help="no progress bar")
     add("--out", required=True, help="results folder to create, e.g. results/demo")
 
 
-def _parse_rates(text: str) -> list[float]:
+def parse_rates(text: str) -> list[float]:
+    """'0.01,0.05' -> [0.01, 0.05]; an empty or malformed list is a LocNetError."""
     try:
-        return [float(r) for r in text.split(",") if r.strip()]
-    except ValueError as exc:
-        raise LocNetError(
-            f"--rates {text!r}: give comma-separated numbers in %, e.g. 0.01,0.05"
-        ) from exc
+        rates = [float(r) for r in text.split(",") if r.strip()]
+    except ValueError:
+        rates = []
+    if not rates:
+        raise LocNetError(f"--rates {text!r}: give comma-separated numbers in %, e.g. 0.01,0.05")
+    return rates
 
 
 def _canonical_command(args: argparse.Namespace) -> str:
@@ -446,6 +517,7 @@ def _canonical_command(args: argparse.Namespace) -> str:
         str(args.seed),
     ]
     parts += ["--limit", str(args.limit)] if args.limit is not None else []
+    parts += ["--tta"] if getattr(args, "tta", False) else []
     parts += ["--force"] if args.force else []
     return shlex.join(parts + ["--out", str(args.out)])
 
@@ -461,7 +533,7 @@ def run(args: argparse.Namespace) -> int:
         args.data,
         split=args.split,
         models=[m.strip() for m in args.models.split(",") if m.strip()],
-        rates=_parse_rates(args.rates),
+        rates=parse_rates(args.rates),
         checkpoint_dir=args.checkpoints,
         masks_per_tx=args.masks_per_tx,
         limit=args.limit,
@@ -470,10 +542,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         quiet=args.quiet,
         command=command,
+        tta=args.tta,
     )
     write_results(result, out, force=args.force)
     table = result.summary.pivot_table(
-        index=["model", "variant"], columns="rate_percent", values="rmse_m"
+        index=["model", "variant", "readout"], columns="rate_percent", values="rmse_m"
     )
     print(f"RMSE (m) on {args.split} of {args.data}, {result.meta['n_samples']} samples per model:")
     print(table.round(1).to_string())
