@@ -31,8 +31,9 @@ class TinyNet(LocalizationModel):
         return self.conv2(F.relu(self.conv1(x)))
 
     def predict(self, x: torch.Tensor) -> Prediction:
-        heat = torch.sigmoid(self.forward(x))[:, 0]
-        return Prediction(argmax_xy(heat), heat)
+        logits = self.forward(x)[:, 0]
+        heat = torch.sigmoid(logits)
+        return Prediction(argmax_xy(heat), heat, logits)
 
     def training_loss(self, x: torch.Tensor, tx_xy: torch.Tensor) -> torch.Tensor:
         logits = self.forward(x)

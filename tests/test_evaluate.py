@@ -18,7 +18,11 @@ from locnet.models import registry
 from locnet.results import load_results
 from tests.test_checkpoints import tiny_model  # noqa: F401  (fixture)
 
-SUMMARY = ["model", "variant", "rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n"]
+SUMMARY = [
+    "model", "variant", "readout", "rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n",
+    "coverage50", "coverage90", "expected_rmse_m", "median_area90_m2",
+]
+POSTERIOR = ["expected_error_m", "area50_m2", "area90_m2", "credible_level", "in50", "in90"]
 
 
 def test_tables_have_exact_columns_and_centre_error_is_distance_to_centre(tiny_dataset, tmp_path):
@@ -47,6 +51,7 @@ def test_tables_have_exact_columns_and_centre_error_is_distance_to_centre(tiny_d
     assert list(per_env.columns) == [
         "model",
         "variant",
+        "readout",
         "rate_percent",
         "map",
         "env_id",
@@ -152,7 +157,8 @@ def test_a_bare_state_dict_is_evaluated_as_name_equals_path(tiny_dataset, tmp_pa
         limit=1,
         device="cpu",
     )
-    assert list(result.summary["model"]) == ["tiny"]
+    assert set(result.summary["model"]) == {"tiny"}
+    assert sorted(result.summary["readout"]) == ["mean", "median", "mode"]
     assert result.meta["checkpoints"]["weights.pt"]["sha256"] == ckpt.file_sha256(
         tmp_path / "weights.pt"
     )
@@ -196,3 +202,46 @@ def test_bad_requests_fail_clearly(tiny_dataset, tmp_path):
         evaluate(tmp_path / "absent", models=["centre"])
     with pytest.raises(LocNetError, match="rate"):
         evaluate(tiny_dataset, models=["centre"], rates=[-1])
+
+
+def test_heatmap_models_get_one_row_per_readout_with_their_posterior(tiny_dataset, tmp_path, tiny_model):
+    import torch
+
+    from locnet.calibration import Calibration
+
+    folder = tmp_path / "checkpoints"
+    torch.manual_seed(0)
+    path = ckpt.save_checkpoint(folder / "tiny.pt", tiny_model, registry.create_model(tiny_model))
+    calibration = Calibration(0.7, {"mean": 0.3}, "mean", {"split": "val", "n": 5})
+    ckpt.store_calibration(path, calibration.to_dict())
+    result = evaluate(
+        tiny_dataset, models=["tiny", "centroid"], checkpoint_dir=folder, rates=[0.05, 0.1],
+        masks_per_tx=1, device="cpu",
+    )
+    samples = result.samples
+    tiny, centroid = samples[samples.model == "tiny"], samples[samples.model == "centroid"]
+    assert set(tiny.readout) == {"mode", "mean", "median"} and set(centroid.readout) == {"point"}
+    assert len(tiny) == 3 * len(centroid)
+    assert centroid[POSTERIOR].isna().all().all() and tiny[POSTERIOR].notna().all().all()
+    assert ((tiny.credible_level < 0.9) == (tiny.in90 == 1)).all()
+    assert (tiny.area50_m2 <= tiny.area90_m2).all() and (tiny.expected_error_m > 0).all()
+    by_sample = tiny.groupby(["map", "tx", "mask", "rate_percent"])
+    assert (by_sample.credible_level.nunique() == 1).all()  # one posterior, three answers
+    summary = result.summary.set_index(["model", "readout", "rate_percent"])
+    mode = tiny[(tiny.readout == "mode") & (tiny.rate_percent == 0.05)]
+    assert summary.loc[("tiny", "mode", 0.05), "coverage90"] == pytest.approx(mode.in90.mean())
+    assert np.isnan(summary.loc[("centroid", "point", 0.05), "coverage90"])
+    entry = result.meta["checkpoints"]["tiny.pt"]
+    assert entry["calibration"]["temperature"] == 0.7 and entry["path"] == str(path.resolve())
+    assert result.meta["readouts"] == ["mode", "mean", "median"] and result.meta["tta"] is False
+    tta = evaluate(
+        tiny_dataset, models=["tiny"], checkpoint_dir=folder, rates=[0.05], masks_per_tx=1,
+        limit=1, device="cpu", tta=True,
+    )
+    assert tta.meta["tta"] is True and set(tta.samples.readout) == {"mode", "mean", "median"}
+
+
+def test_an_empty_rate_list_is_a_clear_error(tiny_dataset, tmp_path, capsys):
+    args = ["evaluate", "--data", str(tiny_dataset), "--models", "centre", "--out", str(tmp_path / "r")]
+    assert main(args + ["--rates", ","]) == 2
+    assert "--rates" in capsys.readouterr().err
