@@ -1,11 +1,15 @@
-"""`python -m locnet bench data|models`: dispatch to the data or model benchmark."""
+"""`python -m locnet bench data|models|posterior`: dispatch to one benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 
-TARGETS = {"data": "locnet.data.bench", "models": "locnet.models.bench"}
+TARGETS = {
+    "data": "locnet.data.bench",
+    "models": "locnet.models.bench",
+    "posterior": "locnet.posterior_bench",
+}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -29,7 +29,9 @@ POINT_READOUT = "point"  # the one answer of a model without a heatmap (classica
 REGION_LEVELS = (0.5, 0.9)  # credible regions the app draws and evaluate reports
 RELIABILITY_LEVELS = tuple(round(0.1 * i, 1) for i in range(1, 10))  # 10 % ... 90 %
 TEMPERATURE_BOUNDS = (1e-3, 1e3)  # search range of the calibration fit
-MEDIAN_ITERATIONS = 30  # Weiszfeld steps; the change after 30 is far below a pixel
+MEDIAN_ITERATIONS = 30  # Weiszfeld steps over cells; the change after 30 is far below a pixel
+MEDIAN_POOL = 4  # cell side (pixels) of the coarse Weiszfeld pass
+MEDIAN_REFINE_STEPS = 3  # full-resolution steps after it
 _MEDIAN_EPS_PX = 1e-3  # keeps Weiszfeld's 1/distance finite at a pixel centre
 
 
@@ -83,22 +85,37 @@ def mode_xy(probs: torch.Tensor) -> torch.Tensor:
     return torch.stack((flat % width, flat // width), dim=1).to(torch.float32)
 
 
+def _weiszfeld(
+    weight: torch.Tensor, px: torch.Tensor, py: torch.Tensor, point: torch.Tensor, steps: int
+) -> torch.Tensor:
+    """Weiszfeld steps towards the weighted geometric median of points (px, py).
+
+    weight: (B, N); px, py: (N,) or (B, N); point: (B, 2) start."""
+    for _ in range(steps):
+        dist = torch.hypot(px - point[:, :1], py - point[:, 1:])
+        w = weight / dist.clamp_min(_MEDIAN_EPS_PX)
+        point = torch.stack(((w * px).sum(1), (w * py).sum(1)), dim=1) / w.sum(1, keepdim=True)
+    return point
+
+
 def median_xy(probs: torch.Tensor, iterations: int = MEDIAN_ITERATIONS) -> torch.Tensor:
     """(B, H, W) -> (B, 2) spatial (geometric) median: least expected distance.
 
-    Weiszfeld's iteration from the mean, over all pixels at once.
+    Weiszfeld's iteration from the mean, first over MEDIAN_POOL x MEDIAN_POOL cells (each
+    its mass at its own centre of mass: 16x fewer points), then a few steps over pixels.
     """
+    batch, height, width = probs.shape
     xs, ys = _grids(probs)
-    flat = probs.flatten(1)
-    px = xs.repeat(probs.shape[-2])  # x of each flattened pixel
-    py = ys.repeat_interleave(probs.shape[-1])
+    px, py = xs.repeat(height), ys.repeat_interleave(width)  # coordinates of flat pixels
     point = mean_xy(probs)
-    for _ in range(iterations):
-        dist = torch.hypot(px[None] - point[:, :1], py[None] - point[:, 1:])
-        weight = flat / dist.clamp_min(_MEDIAN_EPS_PX)
-        total = weight.sum(1, keepdim=True)
-        point = torch.stack(((weight * px).sum(1), (weight * py).sum(1)), dim=1) / total
-    return point
+    f = MEDIAN_POOL if height % MEDIAN_POOL == 0 and width % MEDIAN_POOL == 0 else 1
+    cells = (batch, height // f, f, width // f, f)
+    mass = probs.reshape(cells).sum((2, 4)).flatten(1)
+    safe = mass.clamp_min(torch.finfo(mass.dtype).tiny)
+    cx = (probs * xs).reshape(cells).sum((2, 4)).flatten(1) / safe
+    cy = (probs * ys[:, None]).reshape(cells).sum((2, 4)).flatten(1) / safe
+    point = _weiszfeld(mass, cx, cy, point, iterations)
+    return _weiszfeld(probs.flatten(1), px, py, point, MEDIAN_REFINE_STEPS)
 
 
 _READERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -134,9 +151,21 @@ def credible_level(probs: torch.Tensor, truth_xy: torch.Tensor) -> torch.Tensor:
     return torch.where(flat > p_true, flat, 0.0).sum(1)
 
 
-def region_sizes(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
+def _descending(probs: torch.Tensor) -> torch.Tensor:
+    """(B, H*W) probabilities sorted high to low. numpy's sort on the CPU (about 40x
+    faster than torch's for 65,536 floats here), torch's elsewhere."""
+    flat = probs.flatten(1)
+    if flat.device.type != "cpu":
+        return flat.sort(dim=1, descending=True).values
+    ordered = np.sort(flat.numpy(), axis=1)[:, ::-1]
+    return torch.from_numpy(np.ascontiguousarray(ordered))
+
+
+def region_sizes(
+    probs: torch.Tensor, levels=REGION_LEVELS, ordered: torch.Tensor | None = None
+) -> torch.Tensor:
     """(B, L) pixels in the smallest set holding each level of the mass."""
-    ordered = probs.flatten(1).sort(dim=1, descending=True).values
+    ordered = _descending(probs) if ordered is None else ordered
     cumulative = ordered.cumsum(dim=1)
     targets = torch.tensor(levels, dtype=cumulative.dtype, device=probs.device)
     # the first index whose cumulative mass reaches the level, +1 for a count
@@ -146,8 +175,8 @@ def region_sizes(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
 
 def region_masks(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
     """(B, L, H, W) bool highest-probability regions (ties at the edge included)."""
-    ordered = probs.flatten(1).sort(dim=1, descending=True).values
-    sizes = region_sizes(probs, levels)
+    ordered = _descending(probs)
+    sizes = region_sizes(probs, levels, ordered)
     threshold = ordered.gather(1, sizes - 1)  # (B, L) smallest probability inside
     return (probs[:, None] >= threshold[:, :, None, None]) & (probs[:, None] > 0)
 

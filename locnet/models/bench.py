@@ -52,7 +52,7 @@ def synthetic_input(batch: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(np.stack(maps))
 
 
-def _seconds(fn: Callable[[], object], repeats: int, warmup: int, device: torch.device) -> float:
+def median_seconds(fn: Callable[[], object], repeats: int, warmup: int, device: torch.device) -> float:
     """Median wall time of fn() in seconds (CUDA synchronised around each call)."""
 
     def sync() -> None:
@@ -89,8 +89,8 @@ def bench_model(
     cpu = torch.device("cpu")
     one, many = synthetic_input(1), synthetic_input(cpu_batch)
     with torch.inference_mode():
-        latency = _seconds(lambda: model.predict(one), plan["latency"], plan["warmup"], cpu)
-        batch_s = _seconds(lambda: model.predict(many), plan["throughput"], 0, cpu)
+        latency = median_seconds(lambda: model.predict(one), plan["latency"], plan["warmup"], cpu)
+        batch_s = median_seconds(lambda: model.predict(many), plan["throughput"], 0, cpu)
     result = {
         "params": params,
         "cpu_latency_ms_batch1": round(latency * 1000, 3),
@@ -103,11 +103,11 @@ def bench_model(
         one, big = synthetic_input(1).to(cuda), synthetic_input(cuda_batch).to(cuda)
         with torch.inference_mode():
             result["cuda_latency_ms_batch1"] = round(
-                _seconds(lambda: model.predict(one), SMALL_REPEATS["latency"], 3, cuda) * 1000, 3
+                median_seconds(lambda: model.predict(one), SMALL_REPEATS["latency"], 3, cuda) * 1000, 3
             )
-            fp32 = _seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
+            fp32 = median_seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
             with torch.autocast("cuda", dtype=torch.bfloat16):
-                bf16 = _seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
+                bf16 = median_seconds(lambda: model.predict(big), SMALL_REPEATS["latency"], 3, cuda)
         result.update(
             cuda_maps_per_s_fp32=round(cuda_batch / fp32, 2),
             cuda_maps_per_s_bf16=round(cuda_batch / bf16, 2),
