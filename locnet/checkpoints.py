@@ -222,6 +222,50 @@ def _check_keys(
         )
 
 
+def check_payload(path: str | os.PathLike, payload: Any) -> dict:
+    """Our checkpoint dict with the fields every reader relies on, or CheckpointError
+    naming the file (a file that unpickles but lost its model name, weights or options)."""
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
+            "a bare state_dict is loaded by naming its model, e.g. locnet=PATH"
+        )
+    model = payload.get("model")
+    if not isinstance(model, str) or model not in available_models():
+        raise CheckpointError(
+            f"checkpoint {path} names no known model ({model!r}); it is damaged or from "
+            "another program: retrain it or remove it from the folder"
+        )
+    state = payload.get("state_dict")
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise CheckpointError(
+            f"checkpoint {path} has no weights (its 'state_dict' is missing or not tensors); "
+            "retrain it or remove it from the folder"
+        )
+    for key in ("options", "timings", "metrics", "calibration"):
+        if payload.get(key) is not None and not isinstance(payload[key], Mapping):
+            raise CheckpointError(
+                f"checkpoint {path} is damaged: its '{key}' is a {type(payload[key]).__name__}, "
+                "not a dict; retrain it or remove it from the folder"
+            )
+    return payload
+
+
+def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
+    """Why each *.pt file in `folder` that list_checkpoints skips cannot be used."""
+    problems = []
+    for path in sorted(Path(folder).glob("*.pt")):
+        if path.name.endswith(RESUME_SUFFIX):
+            continue
+        try:
+            checkpoint_info(path)
+        except LocNetError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def load_weights(
     path: str | os.PathLike,
     name: str | None = None,
@@ -238,7 +282,7 @@ def load_weights(
     path = Path(path)
     payload = read_file(path)
     if isinstance(payload, dict) and payload.get("format") == FORMAT:
-        stored = payload.get("model")
+        stored = check_payload(path, payload)["model"]
         if name is not None and stored != name:
             raise CheckpointError(
                 f"checkpoint {path} holds a '{stored}' model, not '{name}'; "
@@ -295,12 +339,7 @@ def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -
 def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
     """Metadata of one of our checkpoints; tensors are memory-mapped, not read."""
     path = Path(path)
-    payload = read_file(path, mmap=True)
-    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
-        raise CheckpointError(
-            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
-            "a bare state_dict is loaded by naming its model, e.g. locnet=PATH"
-        )
+    payload = check_payload(path, read_file(path, mmap=True))
     timings = payload.get("timings") or {}
     budget = {
         key: timings.get(key)

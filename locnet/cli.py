@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from locnet.errors import LocNetError
+from locnet.files import describe_os_error
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("locnet.data.generate", "simulate a dataset in the RadioMapSeer layout"),
@@ -48,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except LocNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk, permission or link problem met mid-run: one line, no traceback
+        if isinstance(exc, BrokenPipeError):
+            sys.stderr.close()
+            return 0
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

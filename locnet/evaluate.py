@@ -15,7 +15,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -34,6 +33,7 @@ from locnet.constants import MASKS_PER_TX, PIXEL_M, RATES_PERCENT
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset
 from locnet.data.sampling import encode_batch, n_sensors_for_rate, sample_mask
 from locnet.errors import LocNetError
+from locnet.files import atomic_write, ensure_writable_folder
 from locnet.inference import load_model, model_device, pick_device
 from locnet.posterior import READOUTS
 from locnet.models.registry import available_models, model_info
@@ -73,6 +73,8 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
     names, entries = available_models(), []
     for spec in specs:
         if spec == "all":
+            for problem in ckpt.checkpoint_problems(checkpoint_dir):
+                print(f"warning: skipped {problem}", file=sys.stderr)
             infos = ckpt.list_checkpoints(checkpoint_dir)
             entries += [
                 ModelEntry(i.path.stem, i.model, i.variant, i.path, i.budget, i.metrics)
@@ -101,6 +103,11 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
             )
             raise LocNetError(f"no checkpoint for '{spec}': {path} does not exist; {hint}")
         info = ckpt.checkpoint_info(path)
+        if spec in names and info.model != spec:
+            raise LocNetError(
+                f"{path} holds a '{info.model}' model, not '{spec}'; pass it as "
+                f"'{path}' (any model) or put a '{spec}' checkpoint there"
+            )
         entries.append(ModelEntry(spec, info.model, info.variant, path, info.budget, info.metrics))
     unique, seen = [], set()
     for entry in entries:
@@ -428,28 +435,15 @@ def check_output_folder(out: str | os.PathLike, force: bool) -> Path:
     return out
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = False) -> Path:
     """Write the four result files into `out` (created), each atomically."""
-    out = check_output_folder(out, force)
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False))
-    _atomic_write(out / "summary.csv", lambda p: evaluation.summary.to_csv(p, index=False))
-    _atomic_write(
+    out = ensure_writable_folder(check_output_folder(out, force))
+    atomic_write(out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False))
+    atomic_write(out / "summary.csv", lambda p: evaluation.summary.to_csv(p, index=False))
+    atomic_write(
         out / "per_environment.csv", lambda p: evaluation.per_environment.to_csv(p, index=False)
     )
-    _atomic_write(out / "meta.json", lambda p: p.write_text(json.dumps(evaluation.meta, indent=2)))
+    atomic_write(out / "meta.json", lambda p: p.write_text(json.dumps(evaluation.meta, indent=2)))
     return out
 
 
@@ -523,7 +517,7 @@ def _canonical_command(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = check_output_folder(args.out, args.force)
+    out = ensure_writable_folder(check_output_folder(args.out, args.force))  # before the work
     command = (
         "python -m locnet " + shlex.join(sys.argv[1:])
         if sys.argv[1:2] == ["evaluate"]

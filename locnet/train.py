@@ -30,6 +30,7 @@ from tqdm import tqdm
 from locnet import checkpoints as ckpt
 from locnet.constants import MAP_SIZE, PIXEL_M, RATES_PERCENT
 from locnet.errors import CheckpointError, DatasetError, LocNetError
+from locnet.files import ensure_writable_folder
 from locnet.models.registry import available_models, create_model, model_info
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -413,6 +414,7 @@ def train(cfg: TrainConfig) -> dict:
     options = model_options(cfg)
     out = Path(cfg.out or Path("checkpoints") / ckpt.default_filename(cfg.model, options))
     cfg.out, last_path = str(out), ckpt.resume_path(out)
+    ensure_writable_folder(out.parent)  # fail now, not at the first save after an epoch
     dist = Dist(cfg.device)
     started = time.monotonic()
     try:

@@ -29,6 +29,7 @@ from locnet.data.radiomapseer import DatasetWriter
 from locnet.data.sampling import n_sensors_for_rate, sample_mask, sample_transmitters
 from locnet.data.splits import split_of
 from locnet.errors import LocNetError
+from locnet.files import atomic_write, ensure_writable_folder, remove_stale_temps
 
 SETTINGS_FILE = "generate.json"
 SETTINGS_FORMAT = "locnet-generate/1"
@@ -230,15 +231,15 @@ def _prepare_out(out: Path, config: GenerateConfig) -> None:
                 f"{out} was generated with other settings ({settings_path}); resume with the "
                 "same options or choose a new --out folder"
             )
+        ensure_writable_folder(out)
+        remove_stale_temps(out)  # left by a killed or out-of-space run
         return
     if out.exists() and any(out.iterdir()):
         raise LocNetError(
             f"{out} is not empty and was not made by generate; choose a new --out folder"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = settings_path.with_name(f".{SETTINGS_FILE}.tmp")
-    tmp.write_text(json.dumps(_settings(config), indent=2))
-    os.replace(tmp, settings_path)
+    ensure_writable_folder(out)
+    atomic_write(settings_path, lambda p: p.write_text(json.dumps(_settings(config), indent=2)))
 
 
 def _init_worker() -> None:

@@ -24,6 +24,7 @@ from PIL import Image
 from locnet.constants import MAP_SIZE, SPLITS
 from locnet.data.sampling import rate_for_sensors, same_rate
 from locnet.errors import DatasetError
+from locnet.files import atomic_write
 
 LAYOUT_DIRS = {
     "authors": {"buildings": "buildings_complete", "antennas": "antennas", "radio": "DPM"},
@@ -370,12 +371,8 @@ def open_dataset(root: str | os.PathLike) -> RadioMapDataset:
 def write_png_atomic(path: Path, array: np.ndarray) -> None:
     """Write a uint8 2-D array as PNG via a temp file + os.replace (never a half file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8)).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8))
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG"), fsync=False)
 
 
 def _check_array(array: np.ndarray, what: str) -> np.ndarray:
@@ -469,8 +466,4 @@ class DatasetWriter:
         """cities.csv (one row per map: map, env_id, city, source, split, attribution, ...)."""
         if "map" not in table.columns:
             raise DatasetError("metadata table needs a 'map' column")
-        path = self.root / METADATA_FILE
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-        return path
+        return atomic_write(self.root / METADATA_FILE, lambda tmp: table.to_csv(tmp, index=False))
