@@ -7,11 +7,11 @@ import streamlit as st
 from locnet import report_figures as F
 from locnet import results as R
 from locnet.ui import cache
-from locnet.ui.results_picker import pick_results
+from locnet.ui.results_picker import pick_readout, pick_results
 from locnet.ui.sidebar import current_settings
 
 
-def environment_section(summary, metric: str, paper, dataset_dir: str) -> None:
+def environment_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
     st.subheader("With vs without the environment map")
     pair = R.select_series(summary, [(R.LOCNET, R.ENV_VARIANT), (R.LOCNET, R.NOENV_VARIANT)])
     imp = R.relative_improvement(
@@ -39,12 +39,14 @@ def environment_section(summary, metric: str, paper, dataset_dir: str) -> None:
     )
     left, right = st.columns(2)
     left.plotly_chart(
-        F.metric_vs_rate_figure(pair, metric, paper, title="Environment map ablation")
+        F.metric_vs_rate_figure(
+            pair, metric, paper, title="Environment map ablation", readout=readout
+        )
     )
     right.plotly_chart(F.improvement_figure(imp, "How much the environment map lowers the error"))
 
 
-def loss_section(summary, metric: str, paper, dataset_dir: str) -> None:
+def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
     st.subheader("Losses")
     losses = R.select_series(summary, [(R.LOCNET, v) for v in R.LOSS_VARIANTS])
     table = R.loss_comparison(summary, metric)
@@ -56,7 +58,9 @@ def loss_section(summary, metric: str, paper, dataset_dir: str) -> None:
         )
         return
     st.plotly_chart(
-        F.metric_vs_rate_figure(losses, metric, paper, title="LocNet trained with four losses")
+        F.metric_vs_rate_figure(
+            losses, metric, paper, title="LocNet trained with four losses", readout=readout
+        )
     )
     shown = table.rename(
         columns={
@@ -87,12 +91,15 @@ if picked is not None:
             f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
         )
         st.stop()
-    metric = st.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    left, right = st.columns(2)
+    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    readout = pick_readout(picked.summary, picked.meta, right)
+    summary = R.select_readout(picked.summary, readout)
     reference = (
         R.paper_reference()
         if st.toggle(f"Show the paper's values ({R.PAPER_LABEL})", True)
         else None
     )
-    environment_section(picked.summary, metric, reference, settings.dataset_dir)
-    loss_section(picked.summary, metric, reference, settings.dataset_dir)
-    st.caption(picked.source())
+    environment_section(summary, metric, reference, settings.dataset_dir, readout)
+    loss_section(summary, metric, reference, settings.dataset_dir, readout)
+    st.caption(picked.source() + ". " + R.readout_note(readout))

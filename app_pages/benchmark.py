@@ -1,4 +1,5 @@
-"""Benchmark: error vs sampling rate and model size vs error for every model (paper Fig. 3)."""
+"""Benchmark: error vs sampling rate and model size vs error for every model (paper Fig. 3),
+the heatmap models' readouts side by side, and how reliable their credible regions are."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from locnet import report_figures as F
 from locnet import results as R
 from locnet.errors import LocNetError
 from locnet.ui import cache
-from locnet.ui.results_picker import pick_results
+from locnet.ui.results_picker import pick_readout, pick_results
 from locnet.ui.sidebar import Settings, current_settings
 
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
@@ -16,21 +17,25 @@ RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-r
 model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
 
 
-def show(res: R.ResultSet) -> None:
-    summary = res.summary
+def show(res: R.ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
+    """The paper's figures for one readout; returns that readout and the chosen series."""
+    left, mid, right = st.columns([1, 1, 3])
+    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    readout = pick_readout(res.summary, res.meta, mid)
+    summary = R.select_readout(res.summary, readout)
     labels = R.series_options(summary)
     main = [lab for lab, (_, v) in labels.items() if v in (R.DEFAULT_VARIANT, R.ENV_VARIANT)]
-    left, right = st.columns([1, 3])
-    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
     chosen = right.multiselect("Models", list(labels), default=main or list(labels))
     show_paper = st.toggle(f"Show the paper's values ({R.PAPER_LABEL}; RMSE only)", value=True)
-    shown = R.select_series(summary, [labels[c] for c in chosen])
+    keys = [labels[c] for c in chosen]
+    shown = R.select_series(summary, keys)
     if shown.empty:
         st.info("Choose at least one model.")
-        return
+        return readout, keys
     paper = R.paper_reference() if show_paper else None
-    st.plotly_chart(F.metric_vs_rate_figure(shown, metric, paper))
-    st.caption(res.source())
+    source = res.source() + ". " + R.readout_note(readout)
+    st.plotly_chart(F.metric_vs_rate_figure(shown, metric, paper, readout=readout))
+    st.caption(source)
 
     averages = R.average_over_rates(shown, metric)
     averages["parameters"] = averages["model"].map(
@@ -43,17 +48,71 @@ def show(res: R.ResultSet) -> None:
         note += "; not drawn (no parameters): " + ", ".join(
             map(R.series_label, skipped["model"], skipped["variant"])
         )
-    st.caption(res.source() + note)
+    st.caption(res.source() + note + ". " + R.readout_note(readout))
 
-    st.subheader(f"{R.METRICS[metric]} (m) per sampling rate")
+    st.subheader(
+        f"{R.METRICS[metric]} (m) per sampling rate" + (f", readout {readout}" if readout else "")
+    )
     table = shown.assign(series=list(map(R.series_label, shown["model"], shown["variant"])))
     pivot = table.pivot_table(index="series", columns="rate_percent", values=metric)
     pivot.columns = [f"{c:g} %" for c in pivot.columns]
     pivot.insert(0, "average", pivot.mean(axis=1))
     st.dataframe(pivot.sort_values("average").round(1))
-    with st.expander(f"All rows of {R.SUMMARY_FILE}"):
-        st.dataframe(summary, hide_index=True)
-    st.caption(res.source())
+    with st.expander(f"All rows of {R.SUMMARY_FILE} (every readout)"):
+        st.dataframe(res.summary, hide_index=True)
+    st.caption(source)
+    return readout, keys
+
+
+def readouts_section(res: R.ResultSet) -> None:
+    """Each heatmap model's RMSE under every readout, over the paper's rates."""
+    table = R.readout_rmse(res.summary)
+    if table.empty:
+        return
+    st.subheader("RMSE (m) by heatmap readout, averaged over 0.01–0.09 %")
+    st.dataframe(table.round(1))
+    note = R.READOUT_HELP
+    if list(table.columns) == [R.DEFAULT_READOUT]:
+        note += (
+            ". This folder was evaluated before the mean and median readouts existed; "
+            f"re-evaluate for them: `{R.evaluate_command(out=res.folder)}`"
+        )
+    st.caption(note)
+
+
+def calibration_section(res: R.ResultSet, readout: str | None, keys: list) -> None:
+    """Reliability plot and coverage table of the chosen heatmap models' credible regions."""
+    st.subheader("Are the posteriors calibrated?")
+    samples = None if res.samples is None else R.select_series(res.samples, keys)
+    if samples is None or samples["credible_level"].isna().all():
+        st.info(
+            "No credible levels for the chosen models (point answers only, or a folder evaluated "
+            f"before calibrated posteriors). Re-evaluate: `{R.evaluate_command(out=res.folder)}`"
+        )
+        return
+    chosen = R.select_readout(samples, readout)
+    st.plotly_chart(F.reliability_figure(R.coverage_table(chosen)))
+    table = R.calibration_summary(chosen, res.meta)
+    st.dataframe(
+        table.drop(columns=["model", "variant"]),
+        hide_index=True,
+        column_config={
+            "coverage50": st.column_config.NumberColumn("truth in 50 % region", format="percent"),
+            "coverage90": st.column_config.NumberColumn("truth in 90 % region", format="percent"),
+            "rmse_m": st.column_config.NumberColumn("RMSE (m)", format="%.1f"),
+            "expected_rmse_m": st.column_config.NumberColumn("expected RMSE (m)", format="%.1f"),
+            "max_gap": st.column_config.NumberColumn("largest gap", format="percent"),
+            "within": st.column_config.CheckboxColumn(
+                f"within ±{100 * R.RELIABILITY_TOLERANCE:g} points"
+            ),
+        },
+    )
+    st.caption(
+        f"Coverage: share of test samples whose true transmitter lies in the region holding "
+        f"a given share of the posterior, over all rates; on the diagonal the regions mean "
+        f"what they say. Coverage is a property of the posterior, the same for every readout; "
+        f"RMSE and expected RMSE are of readout {readout}. {res.source(R.SAMPLES_FILE)}"
+    )
 
 
 def rerun_section(root, settings: Settings) -> None:
@@ -108,5 +167,7 @@ st.caption(
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked, _ = pick_results(results_root, settings.dataset_dir)
 if picked is not None:
-    show(picked)
+    chosen_readout, chosen_series = show(picked)
+    readouts_section(picked)
+    calibration_section(picked, chosen_readout, chosen_series)
 rerun_section(results_root, settings)

@@ -1,4 +1,5 @@
-"""Cases: the best and worst individual samples of a model, drawn like the paper's Fig. 5."""
+"""Cases: individual samples of a model drawn like the paper's Fig. 5: the best, the worst,
+the confidently wrong (truth outside the 90 % region) and the lucky (close by chance)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ import streamlit as st
 from locnet import app_state, viz
 from locnet import results as R
 from locnet.ui import cache
-from locnet.ui.results_picker import pick_results
+from locnet.ui.results_picker import pick_readout, pick_results
 from locnet.ui.sidebar import current_settings
 
 ALL_RATES = "all rates"
 NO_COMPARISON = "(none)"
 EXPLORER_PAGE = "app_pages/explorer.py"
 CASE_HEIGHT = 420  # px of one case map
+POSTERIOR_VIEWS = ("confidently wrong", "lucky")  # views that need a posterior
+VIEW_HELP = (
+    "best / worst: smallest / largest error. confidently wrong: the truth lies outside the "
+    "90 % credible region (largest error first). lucky: error at most "
+    f"{R.LUCKY_MAX_ERROR_M:g} m although the 90 % region is as large as a disc of radius "
+    f"{R.LUCKY_MIN_RADIUS_M:g} m or more (largest region first). all: in map order."
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -25,6 +33,22 @@ def sensors_of(
     return R.case_sensors(cache.load_dataset(dataset_dir), case, meta)
 
 
+def _readout_of(row: pd.Series) -> str:
+    return "" if row["readout"] == R.POINT_READOUT else f" ({row['readout']})"
+
+
+def posterior_text(row: pd.Series) -> str:
+    """What the posterior expected of this answer: sqrt(E[d^2]) and the 90 % region's size
+    (`radius90_m`: results.radius90_m of the row)."""
+    if pd.isna(row["expected_error_m"]):
+        return "no posterior (point answer)"
+    inside = "inside" if row["in90"] else "**outside**"
+    return (
+        f"expected error {row['expected_error_m']:.1f} m · 90 % region radius "
+        f"{row['radius90_m']:.0f} m, truth {inside}"
+    )
+
+
 def case_map(row: pd.Series, label: str, dataset_dir: str, sensors) -> None:
     st.plotly_chart(
         viz.case_figure(
@@ -32,7 +56,7 @@ def case_map(row: pd.Series, label: str, dataset_dir: str, sensors) -> None:
             sensors_xy=sensors or (),
             truth_xy=(row["true_x"], row["true_y"]),
             prediction_xy=(row["pred_x"], row["pred_y"]),
-            title=f"{label}: error {row['error_m']:.1f} m",
+            title=f"{label}{_readout_of(row)}: error {row['error_m']:.1f} m",
             height=CASE_HEIGHT,
         )
     )
@@ -62,8 +86,10 @@ def show_case(
             f"**#{i + 1} · {row['city']}** · map {row['map']} · transmitter {row['tx']} · mask "
             f"{row['mask']} · rate {row['rate_percent']:g} % · {count}"
         )
+        st.markdown(
+            f"{label}{_readout_of(row)}: error **{row['error_m']:.1f} m** · {posterior_text(row)}"
+        )
         if not dataset_dir:
-            st.markdown(f"{label}: error **{row['error_m']:.1f} m**")
             return
         columns = st.columns(2 if other else 1)
         with columns[0]:
@@ -89,7 +115,8 @@ def show_case(
 settings = current_settings()
 st.title("Cases")
 st.caption(
-    "Individual test samples with the smallest or largest error (paper Fig. 5): sensors green, "
+    "Individual test samples (paper Fig. 5): the best and worst, those where the posterior was "
+    "confidently wrong, and those where the answer was right by luck. Sensors green, "
     "prediction yellow, true transmitter red, orange where they coincide."
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
@@ -100,29 +127,37 @@ picked, problem = pick_results(
     needs="samples",
 )
 if picked is not None:
-    samples = picked.samples
+    a, b, c, d = st.columns([2, 1, 1, 2])
+    readout = pick_readout(picked.samples, picked.meta, c)
+    samples = R.select_readout(picked.samples, readout)
     labels = R.series_options(samples)
-    a, b, c = st.columns([2, 1, 2])
     label = a.selectbox("Model", list(labels))
     rate = b.selectbox(
         "Sampling rate (%)",
         [ALL_RATES, *sorted(samples["rate_percent"].unique())],
         format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
     )
-    cities = c.multiselect("Cities (none = all)", sorted(samples["city"].astype(str).unique()))
-    d, e, f = st.columns([1, 1, 2])
-    worst = d.radio("Show", ["best", "worst"], horizontal=True) == "worst"
-    k = e.slider("Cases", 1, 12, 4)
-    compare = f.selectbox("Compare with", [NO_COMPARISON, *[lab for lab in labels if lab != label]])
-    cases = R.rank_cases(
-        samples, *labels[label], None if rate == ALL_RATES else rate, cities, worst, k
+    cities = d.multiselect("Cities (none = all)", sorted(samples["city"].astype(str).unique()))
+    e, f, g = st.columns([3, 1, 2])
+    view = e.radio("Show", R.CASE_VIEWS, horizontal=True, help=VIEW_HELP)
+    k = f.slider("Cases", 1, 12, 4)
+    compare = g.selectbox("Compare with", [NO_COMPARISON, *[lab for lab in labels if lab != label]])
+    cases = R.pick_cases(
+        samples, *labels[label], view, None if rate == ALL_RATES else rate, cities, k
     )
-    if cases.empty:
+    cases = cases.assign(radius90_m=R.radius90_m(cases))
+    series = R.select_series(samples, [labels[label]])
+    if view in POSTERIOR_VIEWS and series["credible_level"].isna().all():
+        st.info(
+            f"{label} gives a point answer without a posterior: nothing to be {view} about."
+            if (series["readout"] == R.POINT_READOUT).all()
+            else f"`{picked.folder}` holds no credible levels of {label} (evaluated before "
+            f"calibrated posteriors); re-evaluate: `{R.evaluate_command(out=picked.folder)}`"
+        )
+    elif cases.empty:
         st.info("No samples match these filters.")
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
-    per_row = (
-        1 if compare != NO_COMPARISON else 2
-    )  # two cases side by side, or a case and its comparison
+    per_row = 1 if compare != NO_COMPARISON else 2  # two cases, or a case and its comparison
     for start in range(0, len(cases), per_row):
         for column, (i, row) in zip(
             st.columns(per_row), cases.iloc[start : start + per_row].iterrows()
@@ -134,4 +169,4 @@ if picked is not None:
             )
             with column:
                 show_case(i, row, label, other, dataset_dir, picked.meta)
-    st.caption(picked.source(R.SAMPLES_FILE))
+    st.caption(picked.source(R.SAMPLES_FILE) + ". " + R.readout_note(readout))

@@ -8,7 +8,7 @@ import streamlit as st
 from locnet import report_figures as F
 from locnet import results as R
 from locnet.ui import cache
-from locnet.ui.results_picker import pick_results
+from locnet.ui.results_picker import pick_readout, pick_results
 from locnet.ui.sidebar import current_settings
 
 THUMB_PX = 128  # thumbnail side (pixels) of a 256 m map
@@ -57,16 +57,17 @@ picked, problem = pick_results(
     needs="per_environment",
 )
 if picked is not None:
-    per_env = picked.per_environment
+    a, b, c, d = st.columns([2, 1, 2, 1])
+    readout = pick_readout(picked.per_environment, picked.meta, c)
+    per_env = R.select_readout(picked.per_environment, readout)
     labels = R.series_options(per_env)
-    a, b, c = st.columns([2, 1, 1])
     model, variant = labels[a.selectbox("Model", list(labels))]
     rate = b.selectbox(
         "Sampling rate (%)",
         [ALL_RATES, *sorted(per_env["rate_percent"].unique())],
         format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
     )
-    k = c.slider("Environments per side", 1, 12, 6)
+    k = d.slider("Environments per side", 1, 12, 6)
     ranked = R.rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     if dataset_dir:
@@ -85,7 +86,7 @@ if picked is not None:
     with worst:
         st.subheader(f"Worst {n_worst} of {len(ranked)}")
         grid(ranked.iloc[::-1].head(n_worst), dataset_dir)
-    st.caption(picked.source(R.PER_ENV_FILE))
+    st.caption(picked.source(R.PER_ENV_FILE) + ". " + R.readout_note(readout))
     if "building_density" in ranked and ranked["building_density"].notna().any():
         axis = st.radio("Statistic", list(STAT_AXES), format_func=STAT_AXES.get, horizontal=True)
         st.plotly_chart(F.environment_scatter(ranked.dropna(subset=[axis]), model, variant, axis))

@@ -38,12 +38,16 @@ from locnet.inference import load_model, model_device, pick_device
 from locnet.posterior import READOUTS
 from locnet.models.registry import available_models, model_info
 from locnet.recipes import how_to_get
-from locnet.results import PER_ENV_COLUMNS, SAMPLE_COLUMNS, SUMMARY_COLUMNS
+from locnet.results.folders import (
+    PER_ENV_COLUMNS,
+    POSTERIOR_COLUMNS,
+    SAMPLE_COLUMNS,
+    SUMMARY_COLUMNS,
+)
 
 Progress = Callable[[int, int], None]  # (samples done, samples total)
 RATE_KEY_SCALE = 1000  # rate % -> integer part of a mask's seed (0.01 % -> 10)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-POSTERIOR_COLUMNS = ("expected_error_m", "area50_m2", "area90_m2", "credible_level", "in50", "in90")
 
 
 @dataclass(frozen=True)

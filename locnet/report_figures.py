@@ -1,4 +1,5 @@
-"""Plotly figures of the Benchmark, Ablation and Gallery pages (the paper's Figs. 2-4).
+"""Plotly figures of the Benchmark, Ablation and Gallery pages (the paper's Figs. 2-4)
+and the reliability plot of the calibrated posteriors.
 
 Inputs are the tables of `locnet.results`; errors are in metres, sampling rates in
 percent of all pixels. Every model keeps one colour on every page (`series_color`);
@@ -22,6 +23,7 @@ from locnet.results import (
     PAPER_AVERAGE_RMSE_M,
     PAPER_LABEL,
     PAPER_PARAMETERS,
+    RELIABILITY_TOLERANCE,
     series_label,
 )
 
@@ -73,11 +75,14 @@ def metric_vs_rate_figure(
     metric: str = "rmse_m",
     paper: pd.DataFrame | None = None,
     title: str | None = None,
+    readout: str | None = None,
 ) -> go.Figure:
     """Error (m) vs sampling rate (%) per (model, variant): the paper's Fig. 3a / 4.
 
-    `paper` (results.paper_reference(), RMSE only) adds dashed lines for the series
-    present in `summary`; it is skipped for other metrics, which the paper does not report.
+    `summary` holds one readout per series (results.select_readout); `readout` names the
+    heatmap models' one in the title. `paper` (results.paper_reference(), RMSE only) adds
+    dashed lines for the series present in `summary`; it is skipped for other metrics,
+    which the paper does not report.
     """
     fig = go.Figure()
     keys = summary[["model", "variant"]].drop_duplicates().itertuples(index=False)
@@ -118,9 +123,10 @@ def metric_vs_rate_figure(
                         "<extra></extra>",
                     )
                 )
+    title = title or f"{METRICS[metric]} vs sampling rate"
     return _layout(
         fig,
-        title or f"{METRICS[metric]} vs sampling rate",
+        title + (f" (heatmap readout: {readout})" if readout else ""),
         xaxis=dict(title="sampling rate (% of pixels)", tickformat=".2f"),
         yaxis=dict(title=f"{METRICS[metric]} (m)", rangemode="tozero"),
     )
@@ -255,4 +261,64 @@ def environment_scatter(
         xaxis=dict(title=x_title),
         yaxis=dict(title="RMSE (m)", rangemode="tozero"),
         showlegend=False,
+    )
+
+
+def reliability_figure(
+    coverage: pd.DataFrame, tolerance: float = RELIABILITY_TOLERANCE
+) -> go.Figure:
+    """Observed vs nominal coverage (%) of the credible regions per series: on the diagonal
+    a posterior is calibrated; the grey band is ±tolerance around it; above it the
+    regions are too large (underconfident), below too small (overconfident).
+
+    `coverage` = results.coverage_table(...) of one readout per series (coverage is the
+    posterior's, so every readout of a series has the same).
+    """
+    fig = go.Figure()
+    band = 100 * tolerance
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 100, 100, 0],
+            y=[-band, 100 - band, 100 + band, band],
+            mode="lines",
+            fill="toself",
+            fillcolor="rgba(128,128,128,0.18)",
+            line=dict(width=0),
+            name=f"±{band:g} points",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 100],
+            y=[0, 100],
+            mode="lines",
+            name="calibrated",
+            line=dict(color="#444444", dash="dot", width=1),
+            hoverinfo="skip",
+        )
+    )
+    several = coverage["readout"].nunique() > 1
+    for (model, variant, readout), rows in coverage.groupby(["model", "variant", "readout"]):
+        label = series_label(model, variant) + (f" · {readout}" if several else "")
+        rows = rows.sort_values("level")
+        fig.add_trace(
+            go.Scatter(
+                x=100 * rows["level"],
+                y=100 * rows["coverage"],
+                mode="lines+markers",
+                name=label,
+                line=dict(color=series_color(model, variant), width=2),
+                customdata=rows[["n"]],
+                hovertemplate=f"{label}<br>%{{x:.0f}} % region holds the truth in "
+                "%{y:.1f} % of %{customdata[0]} samples<extra></extra>",
+            )
+        )
+    axis = dict(range=[0, 100], ticksuffix=" %", dtick=10, constrain="domain")
+    return _layout(
+        fig,
+        "Reliability of the credible regions",
+        xaxis=dict(title="nominal level of the region", **axis),
+        yaxis=dict(title="observed coverage (truth inside)", scaleanchor="x", **axis),
+        height=560,
     )

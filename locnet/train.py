@@ -118,6 +118,10 @@ def _check_config(cfg: TrainConfig) -> None:
         raise LocNetError(f"--crop {cfg.crop}: use a multiple of 8 between 8 and {MAP_SIZE}")
     if cfg.max_minutes is not None and cfg.max_minutes <= 0:
         raise LocNetError(f"--max-minutes must be > 0, got {cfg.max_minutes}")
+    if not cfg.weight_decay >= 0:
+        raise LocNetError(f"--weight-decay must be >= 0, got {cfg.weight_decay}")
+    if not cfg.save_every_minutes >= 0:  # 0: a resume save after every batch
+        raise LocNetError(f"--save-every-minutes must be >= 0, got {cfg.save_every_minutes}")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise LocNetError(f"--lr-schedule {cfg.lr_schedule}: use one of {', '.join(LR_SCHEDULES)}")
     if cfg.init_from is not None and not Path(cfg.init_from).is_file():

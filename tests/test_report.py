@@ -11,7 +11,7 @@ from locnet import results as R
 from locnet.checkpoints import file_sha256, save_checkpoint
 from locnet.cli import main
 from locnet.models.registry import create_model
-from tests.test_results import write_results_folder
+from tests.test_results import old_schema, synthetic_samples, write_results_folder
 
 
 def test_headline_average_needs_every_paper_rate():
@@ -27,11 +27,18 @@ def test_headline_average_needs_every_paper_rate():
 def test_rate_table_puts_the_papers_row_under_ours(tmp_path):
     summary = R.load_results(write_results_folder(tmp_path / "r")).summary
     table = report.rate_table(summary).splitlines()
-    ours = next(i for i, line in enumerate(table) if line.startswith("| LocNet (env-focal) (ours)"))
+    ours = next(i for i, line in enumerate(table) if line.startswith("| LocNet (env-focal), mode"))
+    # the paper read LocNet out by its mode: its row sits under that one, then the others
     assert table[ours + 1].startswith(f"| *LocNet (env-focal) ({R.PAPER_LABEL})* | 41.0 | 26.0 |")
-    ours_cells = table[ours].split("|")[2:-1]
-    expected = summary[(summary.model == "locnet") & (summary.variant == "env-focal")]
-    assert float(ours_cells[0]) == round(expected.sort_values("rate_percent").rmse_m.iloc[0], 1)
+    assert table[ours + 2].startswith("| LocNet (env-focal), mean (ours) |")
+    assert table[ours + 3].startswith("| LocNet (env-focal), median (ours) |")
+    for readout, line in (("mode", table[ours]), ("median", table[ours + 3])):
+        expected = summary.query(
+            "model == 'locnet' and variant == 'env-focal' and readout == @readout"
+        )
+        first = float(line.split("|")[2])
+        assert first == round(expected.sort_values("rate_percent").rmse_m.iloc[0], 1)
+    assert any(line.startswith("| RSS centroid (ours) |") for line in table)  # point: one row
     assert not any(line.startswith("| *RSS centroid") for line in table)  # no paper value
 
 
@@ -42,6 +49,8 @@ def test_headline_states_ratio_env_gain_and_losses(tmp_path):
     mslocnet = report.headline_average(summary, ("mslocnet", "default"))
     assert f"**{locnet:.1f} m**" in text
     assert f"**{mslocnet / locnet:.2f}x**" in text
+    mean = report.headline_average(summary, ("locnet", "env-focal"), "mean")
+    assert mean < locnet and f"mean {mean:.1f} m" in text and "best: **mean**" in text
     assert "Environment map (equal budget)" in text and "Losses (equal budget" in text
 
 
@@ -74,6 +83,11 @@ def test_cli_prints_tables_and_checkpoint_budget(tmp_path, capsys):
     assert main(["report", "--results", str(results), "--checkpoints", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "### RMSE (m) per sampling rate" in out
+    assert "| LocNet (env-focal), mean (ours) |" in out
+    assert "| LocNet (env-focal) | mode | calibrated T=0.5 (val, n=236) |" in out
+    assert "| MSLocNet | mode | uncalibrated (T = 1) |" in out
+    assert "test-time augmentation: off" in out
+    assert "Reliability curve" in out and "| model | 10 % | 20 % |" in out
     row = next(line for line in out.splitlines() if line.startswith("| `locnet.pt`"))
     assert "| 2.00 | 640 | 1.5 | 1 x CPU | scratch | 33.3 |" in row
     assert file_sha256(folder / "locnet.pt")[:16] in row
@@ -89,16 +103,54 @@ def test_cli_missing_folder_is_one_line_error(tmp_path, capsys):
 def test_error_profile_by_hand():
     samples = pd.DataFrame(
         {
-            "model": ["locnet"] * 4 + ["centroid"] * 2,
-            "variant": ["env-focal"] * 4 + ["default"] * 2,
-            "error_m": [0.0, 5.0, 20.0, 200.0, 30.0, 40.0],
+            "model": ["locnet"] * 6 + ["centroid"] * 2,
+            "variant": ["env-focal"] * 6 + ["default"] * 2,
+            "readout": ["mode"] * 4 + ["mean"] * 2 + ["point"] * 2,
+            "error_m": [0.0, 5.0, 20.0, 200.0, 60.0, 60.0, 30.0, 40.0],
         }
     )
     lines = report.error_profile(samples).splitlines()
-    # best median first: LocNet (12.5 m) before the centroid (35 m)
-    assert lines[2].startswith("| LocNet (env-focal) | 4 | 12.5 |")
+    # best median first: LocNet's mode (12.5 m), the centroid (35 m), LocNet's mean (60 m)
+    assert lines[2].startswith("| LocNet (env-focal) | mode | 4 | 12.5 |")
     rmse = (sum(e**2 for e in (0.0, 5.0, 20.0, 200.0)) / 4) ** 0.5
     assert f"| {rmse:.1f} | 50.0 % | 25.0 % |" in lines[2]
-    assert lines[3].startswith("| RSS centroid | 2 | 35.0 |") and lines[3].endswith(
+    assert lines[3].startswith("| RSS centroid | point | 2 | 35.0 |") and lines[3].endswith(
         "| 0.0 % | 0.0 % |"
     )
+    assert lines[4].startswith("| LocNet (env-focal) | mean | 2 | 60.0 |")
+
+
+def test_calibration_and_reliability_tables_by_hand():
+    levels = [0.05, 0.15, 0.45, 0.95]  # truth in the 10 % region once, in the 50 % three times
+    samples = pd.DataFrame(
+        {
+            "model": "locnet",
+            "variant": "env-focal",
+            "readout": ["mode"] * 4 + ["mean"] * 4,
+            "error_m": [3.0, 4.0, 3.0, 4.0] * 2,
+            "expected_error_m": [5.0] * 8,
+            "credible_level": levels * 2,
+        }
+    )
+    meta = {
+        "checkpoints": {"l.pt": {"model": "locnet", "variant": "env-focal", "calibration": None}}
+    }
+    lines = report.calibration_table(samples, meta).splitlines()
+    assert lines[2] == (
+        "| LocNet (env-focal) | mean | uncalibrated (T = 1) | 75.0 % | 75.0 % | 3.5 | 5.0 "
+        "| 30.0 points | no |"  # at 20 %: 50 % observed
+    )
+    curve = report.reliability_table(samples).splitlines()
+    assert len(curve) == 3  # one row per model: coverage is the posterior's, not the readout's
+    assert curve[2].startswith("| LocNet (env-focal) | 25.0 | 50.0 | 50.0 | 50.0 | 75.0 |")
+
+
+def test_report_of_a_folder_written_before_readouts(tmp_path):
+    folder = write_results_folder(
+        tmp_path / "old", old_schema(synthetic_samples()), calibration=None
+    )
+    text = report.build_report(folder, None, [])
+    assert "| LocNet (env-focal), mode (ours) |" in text
+    assert "| LocNet (env-focal), mean" not in text
+    assert "no credible levels" in text and "LocNet (env-focal): uncalibrated (T = 1)" in text
+    assert "test-time augmentation: not recorded" in text

@@ -18,7 +18,9 @@ def samples() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def summary(samples) -> pd.DataFrame:
-    return aggregate(samples, ["model", "variant", "rate_percent"])
+    """One readout per series (the mode), as every page shows it."""
+    table = aggregate(samples, ["model", "variant", "readout", "rate_percent"])
+    return R.select_readout(table, "mode")
 
 
 def test_colours_are_stable_and_distinct():
@@ -43,6 +45,8 @@ def test_metric_vs_rate_has_one_line_per_series_and_paper_dashes(summary):
     locnet = next(t for t in ours if t.name == "LocNet (env-focal)")
     assert list(locnet.x) == sorted(locnet.x) and locnet.line.color == F.MODEL_COLORS["locnet"]
     assert "(m)" in fig.layout.yaxis.title.text
+    titled = F.metric_vs_rate_figure(summary, "rmse_m", readout="median")
+    assert titled.layout.title.text.endswith("(heatmap readout: median)")
 
 
 def test_no_paper_lines_for_metrics_the_paper_does_not_report(summary):
@@ -93,3 +97,21 @@ def test_environment_scatter_trend_and_percent_axis():
     assert len(fig.data) == 2 and "r = 1.00" in fig.layout.title.text
     single = F.environment_scatter(table.head(2), "locnet", "env-focal")
     assert len(single.data) == 1  # too few points for a trend
+
+
+def test_reliability_figure_diagonal_band_and_colours(samples):
+    coverage = R.coverage_table(R.select_readout(samples, "mode"))
+    fig = F.reliability_figure(coverage)
+    band, diagonal, *series = fig.data
+    assert band.fill == "toself" and list(band.y) == pytest.approx([-7, 93, 107, 7])
+    assert list(diagonal.x) == [0, 100] and list(diagonal.y) == [0, 100]
+    heatmap_series = coverage[["model", "variant"]].drop_duplicates()
+    assert len(series) == len(heatmap_series)  # the point-answer centroid has no curve
+    locnet = next(t for t in series if t.name == "LocNet (env-focal)")
+    assert locnet.line.color == F.series_color("locnet", "env-focal")
+    rows = coverage.query("model == 'locnet' and variant == 'env-focal'")
+    assert list(locnet.x) == pytest.approx(list(100 * rows["level"]))
+    assert list(locnet.y) == pytest.approx(list(100 * rows["coverage"]))
+    assert fig.layout.xaxis.range == (0, 100) and fig.layout.yaxis.ticksuffix == " %"
+    several = F.reliability_figure(R.coverage_table(samples))
+    assert "LocNet (env-focal) · mean" in [t.name for t in several.data]

@@ -38,6 +38,39 @@ SCALE_M = {
 }
 
 
+def with_readouts(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The new schema from one answer per (sample, model): heatmap models' rows three times
+    (mean 10 %, median 5 % closer than the mode) with random posterior columns, the
+    others' as `point` rows with NaN posterior columns."""
+    rng = np.random.default_rng(seed)
+    heat = samples["model"].map(R.legacy_readout) == "mode"
+    point = samples[~heat].assign(readout="point", **{c: np.nan for c in R.POSTERIOR_COLUMNS})
+    base = samples[heat]
+    level = rng.uniform(0, 1, len(base))
+    radius = rng.uniform(5, 120, len(base))  # of the 90 % region (m)
+    posterior = {
+        "area50_m2": np.pi * (radius / 2) ** 2,
+        "area90_m2": np.pi * radius**2,
+        "credible_level": level,
+        "in50": (level < 0.5).astype(float),
+        "in90": (level < 0.9).astype(float),
+    }
+    spread = rng.uniform(0.7, 1.4, len(base))
+    parts = [point]
+    for readout, factor in (("mode", 1.0), ("mean", 0.9), ("median", 0.95)):
+        parts.append(
+            base.assign(
+                readout=readout,
+                pred_x=base["true_x"] + factor * (base["pred_x"] - base["true_x"]),
+                pred_y=base["true_y"] + factor * (base["pred_y"] - base["true_y"]),
+                error_m=factor * base["error_m"],
+                expected_error_m=spread * factor * base["error_m"],
+                **posterior,
+            )
+        )
+    return pd.concat(parts, ignore_index=True)[list(R.SAMPLE_COLUMNS)]
+
+
 def synthetic_samples(
     maps=("0", "1", "2", "3"),
     cities=("Alpha", "Alpha", "Beta", "Gamma"),
@@ -46,7 +79,7 @@ def synthetic_samples(
     n_tx=2,
     seed=0,
 ) -> pd.DataFrame:
-    """One row per (map, tx, rate, model) with errors that fall with the rate."""
+    """One row per (map, tx, rate, model, readout) with errors that fall with the rate."""
     rng = np.random.default_rng(seed)
     grid = pd.MultiIndex.from_product(
         [range(len(maps)), range(n_tx), rates, range(len(models))],
@@ -79,20 +112,39 @@ def synthetic_samples(
             "runtime_ms": 1.0,
         }
     )
-    return samples
+    return with_readouts(samples, seed)
+
+
+def _stats(group: pd.DataFrame) -> pd.Series:
+    err = group["error_m"]
+    return pd.Series(
+        {
+            "rmse_m": np.sqrt(np.mean(err**2)),
+            "mean_m": err.mean(),
+            "median_m": err.median(),
+            "p90_m": err.quantile(0.9),
+            "n": len(err),
+            "coverage50": group["in50"].mean() if "in50" in group else np.nan,
+            "coverage90": group["in90"].mean() if "in90" in group else np.nan,
+            "expected_rmse_m": np.sqrt(np.mean(group["expected_error_m"] ** 2))
+            if "expected_error_m" in group
+            else np.nan,
+            "median_area90_m2": group["area90_m2"].median() if "area90_m2" in group else np.nan,
+        }
+    )
 
 
 def aggregate(samples: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    e = samples.groupby(keys)["error_m"]
-    return pd.DataFrame(
-        {
-            "rmse_m": np.sqrt(e.apply(lambda s: np.mean(s**2))),
-            "mean_m": e.mean(),
-            "median_m": e.median(),
-            "p90_m": e.quantile(0.9),
-            "n": e.size(),
-        }
-    ).reset_index()
+    """summary.csv / per_environment.csv rows of `samples` grouped by `keys` (all metrics)."""
+    return samples.groupby(keys).apply(_stats, include_groups=False).reset_index()
+
+
+CALIBRATED = {  # Calibration.to_dict() of a checkpoint calibrated on validation
+    "temperature": 0.5,
+    "readout_temperature": {"mean": 0.4},
+    "default_readout": "mean",
+    "fitted": {"split": "val", "n": 236, "nll": 7.1},
+}
 
 
 def write_results_folder(
@@ -102,27 +154,49 @@ def write_results_folder(
     fingerprint: str = "abc123",
     dataset_path: str = "data/demo",
     date: str = "2024-05-01T12:00:00",
+    calibration: dict | None = CALIBRATED,
 ) -> Path:
-    """Write summary.csv, per_environment.csv, samples.parquet and meta.json into `folder`."""
+    """Write summary.csv, per_environment.csv, samples.parquet and meta.json into `folder`
+    (the new schema when `samples` has readouts, else the old one, as evaluate wrote it)."""
     samples = synthetic_samples() if samples is None else samples
+    new = "readout" in samples.columns
+    keys = ["model", "variant"] + (["readout"] if new else []) + ["rate_percent"]
+    columns = [c for c in R.SUMMARY_COLUMNS if new or c not in R.SUMMARY_POSTERIOR_COLUMNS]
+    columns = [c for c in columns if new or c != "readout"]
     folder.mkdir(parents=True, exist_ok=True)
-    aggregate(samples, ["model", "variant", "rate_percent"])[list(R.SUMMARY_COLUMNS)].to_csv(
-        folder / R.SUMMARY_FILE, index=False
+    aggregate(samples, keys)[columns].to_csv(folder / R.SUMMARY_FILE, index=False)
+    per_env = [c for c in R.PER_ENV_COLUMNS if new or c != "readout"]
+    aggregate(samples, keys + ["map", "env_id", "city"])[per_env].to_csv(
+        folder / R.PER_ENV_FILE, index=False
     )
-    aggregate(samples, ["model", "variant", "rate_percent", "map", "env_id", "city"])[
-        list(R.PER_ENV_COLUMNS)
-    ].to_csv(folder / R.PER_ENV_FILE, index=False)
     samples.to_parquet(folder / R.SAMPLES_FILE, index=False)
     meta = {
         "dataset": {"path": dataset_path, "fingerprint": fingerprint},
         "split": "test",
-        "checkpoints": {"locnet-env-focal.pt": {"sha256": "00", "budget": "10 epochs"}},
+        "checkpoints": {
+            "locnet-env-focal.pt": {
+                "model": "locnet",
+                "variant": "env-focal",
+                "sha256": "00",
+                "budget": "10 epochs",
+                "calibration": calibration,
+            },
+            "mslocnet.pt": {"model": "mslocnet", "variant": "default", "calibration": None},
+        },
         "device": "cpu",
         "date": date,
         "command": "python -m locnet evaluate ...",
     }
+    if new:
+        meta.update(readouts=sorted(set(samples["readout"]) - {"point"}), tta=False)
     (folder / R.META_FILE).write_text(json.dumps(meta))
     return folder
+
+
+def old_schema(samples: pd.DataFrame) -> pd.DataFrame:
+    """samples.parquet as written before readouts: the mode / point rows, 14 columns."""
+    rows = samples[samples["readout"].isin(["mode", "point"])]
+    return rows.drop(columns=["readout", *R.POSTERIOR_COLUMNS]).reset_index(drop=True)
 
 
 @pytest.fixture
@@ -133,14 +207,19 @@ def result_folder(tmp_path) -> Path:
 def test_load_results_reads_all_tables(result_folder):
     res = R.load_results(result_folder)
     assert list(res.summary.columns) == list(R.SUMMARY_COLUMNS)
-    assert len(res.summary) == len(MODELS) * len(RATES_PERCENT)
+    assert list(res.samples.columns) == list(R.SAMPLE_COLUMNS)
+    answers = 3 * (len(MODELS) - 1) + 1  # three readouts per heatmap model, one point answer
+    assert len(res.summary) == answers * len(RATES_PERCENT)
     assert res.per_environment is not None and set(res.per_environment["map"]) == {
         "0",
         "1",
         "2",
         "3",
     }
-    assert res.samples is not None and len(res.samples) == 4 * 2 * len(RATES_PERCENT) * len(MODELS)
+    assert res.samples is not None and len(res.samples) == 4 * 2 * len(RATES_PERCENT) * answers
+    point = res.summary[res.summary["readout"] == "point"]
+    assert set(point["model"]) == {"centroid"} and point["coverage90"].isna().all()
+    assert res.summary.loc[res.summary["readout"] == "mean", "coverage90"].between(0, 1).all()
     source = res.source()
     assert "summary.csv" in source and "data/demo" in source and "locnet-env-focal.pt" in source
     assert "2024-05-01" in source
@@ -165,7 +244,7 @@ def test_empty_or_garbled_summary_is_an_error(result_folder):
     with pytest.raises(R.ResultsError, match="cannot read"):
         R.load_results(result_folder)
     (result_folder / R.SUMMARY_FILE).write_text(
-        ",".join(R.SUMMARY_COLUMNS) + "\nlocnet,env-focal,0.01,x,1,1,1,3\n"
+        ",".join(R.SUMMARY_COLUMNS) + "\nlocnet,env-focal,mode,0.01,x,1,1,1,3,,,,\n"
     )
     with pytest.raises(R.ResultsError, match="non-numeric"):
         R.load_results(result_folder)
@@ -221,11 +300,11 @@ def test_paper_reference_matches_design_table():
 
 
 def test_average_over_rates_ranks_best_first(result_folder):
-    res = R.load_results(result_folder)
-    avg = R.average_over_rates(res.summary)
+    summary = R.select_readout(R.load_results(result_folder).summary, "mode")
+    avg = R.average_over_rates(summary)
     assert (avg.iloc[0]["model"], avg.iloc[0]["variant"]) == ("locnet", "env-focal")
-    assert avg["rmse_m"].is_monotonic_increasing
-    expected = res.summary.query("model == 'mslocnet'")["rmse_m"].mean()
+    assert avg["rmse_m"].is_monotonic_increasing and set(avg["readout"]) == {"mode", "point"}
+    expected = summary.query("model == 'mslocnet'")["rmse_m"].mean()
     assert avg.set_index("model").loc["mslocnet", "rmse_m"] == pytest.approx(expected)
 
 
@@ -250,10 +329,13 @@ def test_relative_improvement_numbers():
 
 def test_rank_environments_sorted_and_pooled(result_folder):
     res = R.load_results(result_folder)
-    one_rate = R.rank_environments(res.per_environment, "locnet", "env-focal", 0.05)
+    per_env = R.select_readout(res.per_environment, "median")
+    one_rate = R.rank_environments(per_env, "locnet", "env-focal", 0.05)
     assert len(one_rate) == 4 and one_rate["rmse_m"].is_monotonic_increasing
-    pooled = R.rank_environments(res.per_environment, "locnet", "env-focal", None)
-    s = res.samples.query("model == 'locnet' and variant == 'env-focal' and map == '2'")
+    pooled = R.rank_environments(per_env, "locnet", "env-focal", None)
+    s = res.samples.query(
+        "model == 'locnet' and variant == 'env-focal' and map == '2' and readout == 'median'"
+    )
     assert pooled.set_index("map").loc["2", "rmse_m"] == pytest.approx(
         np.sqrt((s["error_m"] ** 2).mean())
     )
@@ -261,7 +343,7 @@ def test_rank_environments_sorted_and_pooled(result_folder):
 
 
 def test_rank_cases_best_worst_and_filters(result_folder):
-    samples = R.load_results(result_folder).samples
+    samples = R.select_readout(R.load_results(result_folder).samples, "mode")
     best = R.rank_cases(samples, "mslocnet", "default", 0.03, k=3)
     worst = R.rank_cases(samples, "mslocnet", "default", 0.03, worst=True, k=3)
     assert best["error_m"].is_monotonic_increasing and worst["error_m"].is_monotonic_decreasing
@@ -271,7 +353,7 @@ def test_rank_cases_best_worst_and_filters(result_folder):
 
 
 def test_same_case_finds_other_model(result_folder):
-    samples = R.load_results(result_folder).samples
+    samples = R.select_readout(R.load_results(result_folder).samples, "mean")
     case = R.rank_cases(samples, "locnet", "env-focal", 0.02, k=1).iloc[0]
     other = R.same_case(samples, case, "centroid", "default")
     assert other is not None and (other["map"], other["tx"], other["rate_percent"]) == (
@@ -333,7 +415,7 @@ def test_a_page_can_prefer_folders_that_hold_what_it_shows(tmp_path):
 
 
 def test_loss_comparison_ranks_losses(result_folder):
-    table = R.loss_comparison(R.load_results(result_folder).summary)
+    table = R.loss_comparison(R.select_readout(R.load_results(result_folder).summary, "mode"))
     assert table["variant"].tolist()[0] == "env-focal"
     assert set(table["loss"]) == set(R.LOSS_VARIANTS.values())
     focal = table.set_index("variant").loc["env-focal"]
@@ -416,3 +498,143 @@ def test_series_options_order():
         "LocNet (env-mse)",
     ]
     assert R.series_options(table)["MSLocNet"] == ("mslocnet", "default")
+
+
+# --- readouts, calibration and case filters ----------------------------------------------
+
+
+def test_folder_written_before_readouts_still_loads(tmp_path):
+    folder = write_results_folder(tmp_path / "old", old_schema(synthetic_samples()))
+    assert "readout" not in pd.read_csv(folder / R.SUMMARY_FILE).columns  # really the old one
+    res = R.load_results(folder)
+    for table, columns in (
+        (res.summary, R.SUMMARY_COLUMNS),
+        (res.per_environment, R.PER_ENV_COLUMNS),
+        (res.samples, R.SAMPLE_COLUMNS),
+    ):
+        assert list(table.columns) == list(columns)
+        readouts = table.groupby("model")["readout"].unique().map(list).to_dict()
+        assert readouts == {"locnet": ["mode"], "mslocnet": ["mode"], "centroid": ["point"]}
+    assert res.samples[list(R.POSTERIOR_COLUMNS)].isna().all().all()
+    assert res.summary[list(R.SUMMARY_POSTERIOR_COLUMNS)].isna().all().all()
+    assert R.heatmap_readouts(res.summary) == ["mode"]
+
+
+def test_legacy_readout_follows_the_registry():
+    assert R.legacy_readout("locnet") == "mode" and R.legacy_readout("deepmtl") == "mode"
+    assert R.legacy_readout("deeptxfinder") == "point"  # regresses coordinates
+    assert R.legacy_readout("centre") == "point"  # classical: scores but no logits
+    assert R.legacy_readout("no-such-model") == "point"
+
+
+def test_select_readout_keeps_one_answer_per_series(result_folder):
+    summary = R.load_results(result_folder).summary
+    assert R.heatmap_readouts(summary) == ["mode", "mean", "median"]
+    chosen = R.select_readout(summary, "median")
+    per_series = chosen.groupby(["model", "variant"])["readout"].unique().map(list).to_dict()
+    assert per_series[("locnet", "env-focal")] == ["median"]
+    assert per_series[("centroid", "default")] == ["point"]
+    assert len(per_series) == len(MODELS)
+    assert R.select_readout(summary, None) is summary
+    with pytest.raises(ValueError, match="select_readout"):
+        R.average_over_rates(summary)  # three readouts of one series: never averaged silently
+
+
+def test_default_readout_and_calibration_labels():
+    meta = {
+        "checkpoints": {
+            "a.pt": {"model": "locnet", "variant": "env-focal", "calibration": CALIBRATED}
+        }
+    }
+    assert R.default_readout(meta, ["mode", "mean", "median"]) == "mean"
+    assert R.default_readout(meta, ["mode"]) == "mode"  # its default was not evaluated
+    assert R.default_readout({}, ["mean", "median"]) == "mean"
+    assert R.default_readout(meta, []) is None
+    assert R.calibration_label(meta, "locnet", "env-focal") == "calibrated T=0.5 (val, n=236)"
+    null = {
+        "checkpoints": {"a.pt": {"model": "locnet", "variant": "env-focal", "calibration": None}}
+    }
+    assert R.calibration_label(null, "locnet", "env-focal") == "uncalibrated (T = 1)"
+    assert R.default_readout(null, ["mode", "mean"]) == "mode"
+    assert R.calibration_label({}, "mslocnet", "default") == "uncalibrated (T = 1)"
+
+
+def _posterior_rows(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {"model": ["locnet"] * n, "variant": ["env-focal"] * n, "readout": ["mode"] * n}
+    return pd.DataFrame({**base, **columns})
+
+
+def test_coverage_table_by_hand():
+    rows = _posterior_rows(credible_level=[0.05, 0.15, 0.45, 0.95])
+    point = pd.DataFrame(
+        {
+            "model": ["centroid"],
+            "variant": ["default"],
+            "readout": ["point"],
+            "credible_level": [np.nan],
+        }
+    )
+    table = R.coverage_table(pd.concat([rows, point]), levels=(0.1, 0.5, 0.9, 0.99))
+    assert set(table["model"]) == {"locnet"}  # no posterior, no coverage
+    assert table["coverage"].tolist() == [0.25, 0.75, 0.75, 1.0]
+    assert table["n"].tolist() == [4] * 4
+    assert list(R.coverage_table(rows)["level"]) == list(R.RELIABILITY_LEVELS)
+    gaps = R.reliability_gaps(table)
+    assert gaps.loc[0, "max_gap"] == pytest.approx(0.25) and not gaps.loc[0, "within"]
+    perfect = R.coverage_table(_posterior_rows(credible_level=np.arange(100) / 100 + 0.005))
+    assert R.reliability_gaps(perfect)["within"].all()
+
+
+def test_confidently_wrong_is_truth_outside_the_90_region():
+    rows = _posterior_rows(error_m=[5.0, 80.0, 3.0], in90=[1.0, 0.0, np.nan])
+    assert R.confidently_wrong(rows)["error_m"].tolist() == [80.0]
+
+
+def test_lucky_is_small_error_with_a_large_region():
+    radius = np.array([60.0, 40.0, 80.0, R.LUCKY_MIN_RADIUS_M, np.nan])
+    rows = _posterior_rows(
+        error_m=[5.0, 5.0, 15.0, R.LUCKY_MAX_ERROR_M, 1.0], area90_m2=np.pi * radius**2
+    )
+    assert R.lucky(rows).index.tolist() == [0, 3]  # boundaries included; no region: not lucky
+    assert R.lucky(rows, max_error_m=20, min_radius_m=70).index.tolist() == [2]
+    assert R.radius90_m(rows).iloc[:4].tolist() == pytest.approx(radius[:4])
+
+
+def test_pick_cases_views():
+    rows = _posterior_rows(
+        map=["0", "0", "1", "1"],
+        tx=[0, 1, 0, 1],
+        mask=0,
+        rate_percent=0.01,
+        city="A",
+        error_m=[50.0, 4.0, 90.0, 2.0],
+        in90=[0.0, 1.0, 0.0, 1.0],
+        area90_m2=np.pi * np.array([10.0, 60.0, 5.0, 100.0]) ** 2,
+    )
+    pick = lambda view, k=8: R.pick_cases(rows, "locnet", "env-focal", view, k=k)  # noqa: E731
+    assert pick("best", 2)["error_m"].tolist() == [2.0, 4.0]
+    assert pick("worst", 1)["error_m"].tolist() == [90.0]
+    assert pick("confidently wrong")["error_m"].tolist() == [90.0, 50.0]  # worst first
+    assert pick("lucky")["error_m"].tolist() == [2.0, 4.0]  # largest region first
+    assert pick("all")[["map", "tx"]].values.tolist() == [["0", 0], ["0", 1], ["1", 0], ["1", 1]]
+    with pytest.raises(ValueError, match="unknown view"):
+        pick("random")
+
+
+def test_readout_rmse_and_calibration_summary(result_folder):
+    res = R.load_results(result_folder)
+    table = R.readout_rmse(res.summary)
+    assert list(table.columns) == ["mode", "mean", "median"]
+    assert "RSS centroid" not in table.index  # point answers have no readouts to compare
+    mode = res.summary.query("model == 'locnet' and variant == 'env-focal' and readout == 'mode'")
+    expected = mode[mode["rate_percent"] < 0.095]["rmse_m"].mean()
+    assert table.loc["LocNet (env-focal)", "mode"] == pytest.approx(expected)
+    assert (table["mean"] < table["mode"]).all()  # the fake mean is 10 % closer
+    calibration = R.calibration_summary(res.samples, res.meta).set_index(["series", "readout"])
+    row = calibration.loc[("LocNet (env-focal)", "mode")]
+    locnet = res.samples.query("model == 'locnet' and variant == 'env-focal' and readout == 'mode'")
+    assert row["coverage90"] == pytest.approx((locnet["credible_level"] < 0.9).mean())
+    assert row["calibration"].startswith("calibrated T=0.5")
+    assert calibration.loc[("MSLocNet", "mode"), "calibration"] == "uncalibrated (T = 1)"
+    assert "RSS centroid" not in calibration.index.get_level_values(0)

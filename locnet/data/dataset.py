@@ -93,9 +93,14 @@ def build_cache(
     buildings.u8 (maps, 256, 256), radio.u8 (samples, 256, 256) raw uint8 memmaps and
     index.npz: sample ids/positions and masks as sensor flat indices (uint16) + offsets.
     """
+    wanted = cache_dir or os.environ.get("LOCNET_CACHE")
+    for base in [Path(wanted).expanduser().resolve()] if wanted else []:
+        if base == source.root or source.root in base.parents:  # checked before creating it
+            raise DatasetError(
+                f"cache dir {base} is inside the dataset {source.root}; a dataset is never "
+                "written to: set LOCNET_CACHE (or cache_dir) to a folder outside it"
+            )
     base = Path(cache_dir).expanduser().resolve() if cache_dir else default_cache_dir().resolve()
-    if base == source.root or source.root in base.parents:
-        raise DatasetError(f"cache dir {base} is inside the dataset {source.root}; choose another")
     key = f"{CACHE_VERSION}|{source.root}|{split}"
     final = base / f"{_hash(key + '|' + source.fingerprint(with_mtimes=True))}"
     if (final / "index.npz").is_file():

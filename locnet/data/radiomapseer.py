@@ -63,7 +63,15 @@ def read_png(path: Path) -> np.ndarray:
                 raise DatasetError(_size_message(path, image.size))
             if image.mode not in ("L", "1", "P", "RGB", "RGBA", "LA"):
                 raise DatasetError(f"{path} has image mode {image.mode}; save it as 8-bit gray PNG")
-            return np.asarray(image if image.mode == "L" else image.convert("L"), dtype=np.uint8)
+            if image.mode in ("L", "1"):
+                return np.asarray(image.convert("L"), dtype=np.uint8)
+            rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+            if (rgb[..., 0] != rgb[..., 1]).any() or (rgb[..., 0] != rgb[..., 2]).any():
+                raise DatasetError(
+                    f"{path} is a colour image (its channels differ); maps are 8-bit gray: "
+                    "save the gray values as a one-channel PNG (mode L)"
+                )
+            return np.ascontiguousarray(rgb[..., 0])  # gray stored as R = G = B
     except DatasetError:
         raise
     except (OSError, ValueError) as exc:
@@ -109,6 +117,11 @@ def _scan(folder: Path, pattern: re.Pattern) -> dict[tuple[int, ...], Path]:
 
 def detect_layout(root: Path) -> str:
     """ "authors" or "original"; DatasetError saying what is missing otherwise."""
+    if root.exists() and not root.is_dir():
+        raise DatasetError(
+            f"{root} is a file, not a dataset folder; point at a folder holding DPM/ and "
+            "buildings_complete/"
+        )
     if not root.is_dir():
         raise DatasetError(
             f"dataset folder {root} does not exist; point at a folder holding DPM/ and "
@@ -133,7 +146,12 @@ class RadioMapDataset:
     """A dataset folder opened read-only; cheap checks on open, deeper ones on read."""
 
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root).expanduser().resolve()
+        try:
+            self.root = Path(root).expanduser().resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink loop: RuntimeError before 3.13
+            raise DatasetError(
+                f"dataset folder {root} is a symbolic link loop ({exc}); point at the real folder"
+            ) from exc
         self.layout = detect_layout(self.root)
         dirs = {k: self.root / v for k, v in LAYOUT_DIRS[self.layout].items()}
         self._building_files = {k[0]: p for k, p in _scan(dirs["buildings"], _MAP_RE).items()}
@@ -209,6 +227,12 @@ class RadioMapDataset:
             raise DatasetError(f"{path} is not a readable CSV ({exc}); fix or delete it") from exc
         if "map" not in table.columns:
             raise DatasetError(f"{path} has no 'map' column; it must list one row per map id")
+        ids = pd.to_numeric(table["map"], errors="coerce")
+        if ids.isna().any() or (ids != ids.round()).any():
+            bad = table["map"][ids.isna() | (ids != ids.round())].astype(str).tolist()[:3]
+            raise DatasetError(
+                f"{path}: map ids must be whole numbers (the N of buildings N.png), got {bad}"
+            )
         if "split" in table.columns:
             bad = sorted(set(table["split"].dropna()) - set(SPLITS))
             if bad:

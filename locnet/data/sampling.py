@@ -153,12 +153,22 @@ def encode_readings(
     Gains are converted to the gray/255 scale and clipped to [-147, -47.84] dB.
     """
     buildings = _check_map(buildings)
-    rows = [tuple(s) for s in sensors]
+    try:
+        rows = [tuple(s) for s in sensors]
+    except TypeError:
+        raise LocNetError(
+            f"sensors must be a list of (x, y, gain_dB) readings, got {type(sensors).__name__}"
+        ) from None
     if not rows:
         raise LocNetError("no sensor readings given; place at least one sensor on an outdoor pixel")
     if any(len(r) != 3 for r in rows):
         raise LocNetError("each reading must be (x, y, gain_dB); got " + repr(rows[:3]))
-    xs, ys, gains = (np.asarray(col, dtype=np.float64) for col in zip(*rows))
+    try:
+        xs, ys, gains = (np.asarray(col, dtype=np.float64) for col in zip(*rows))
+    except (TypeError, ValueError):
+        raise LocNetError(
+            "each reading must be three numbers (x, y, gain_dB); got " + repr(rows[:3])
+        ) from None
     for x, y, g in zip(xs, ys, gains):
         if not (np.isfinite(x) and np.isfinite(y)) or not (
             0 <= round(x) < MAP_SIZE and 0 <= round(y) < MAP_SIZE

@@ -1,6 +1,7 @@
 """Evaluation results: folders (load/validate), series names and the paper's values,
-rankings and relative improvements, and dataset/registry look-ups. Pure functions the
-Benchmark, Ablation and Gallery pages display: `from locnet import results as R`.
+readouts and calibration (coverage, case filters), rankings and relative improvements,
+and dataset/registry look-ups. Pure functions the Benchmark, Ablation and Gallery pages
+display: `from locnet import results as R`.
 """
 
 from locnet.results.folders import (  # noqa: F401
@@ -8,6 +9,7 @@ from locnet.results.folders import (  # noqa: F401
     META_FILE,
     PER_ENV_COLUMNS,
     PER_ENV_FILE,
+    POSTERIOR_COLUMNS,
     RESULTS_ROOT,
     ROOT_ENV,
     ROOT_KEY,
@@ -15,6 +17,7 @@ from locnet.results.folders import (  # noqa: F401
     SAMPLES_FILE,
     SUMMARY_COLUMNS,
     SUMMARY_FILE,
+    SUMMARY_POSTERIOR_COLUMNS,
     ResultsError,
     ResultSet,
     dataset_mismatch,
@@ -36,18 +39,47 @@ from locnet.results.lookups import (  # noqa: F401
     model_parameters,
 )
 from locnet.results.ranking import (  # noqa: F401
+    CASE_VIEWS,
     average_over_rates,
     loss_comparison,
+    pick_cases,
     rank_cases,
     rank_environments,
     relative_improvement,
     same_case,
     select_series,
 )
+from locnet.results.readouts import (  # noqa: F401
+    DEFAULT_READOUT,
+    LUCKY_MAX_ERROR_M,
+    LUCKY_MIN_RADIUS_M,
+    POINT_READOUT,
+    READOUT_HELP,
+    READOUT_LABELS,
+    READOUTS,
+    RELIABILITY_LEVELS,
+    RELIABILITY_TOLERANCE,
+    calibration_label,
+    calibration_summary,
+    checkpoint_calibrations,
+    confidently_wrong,
+    coverage_table,
+    default_readout,
+    heatmap_readouts,
+    legacy_readout,
+    lucky,
+    radius90_m,
+    readout_label,
+    readout_note,
+    readout_rmse,
+    reliability_gaps,
+    select_readout,
+)
 from locnet.results.series import (  # noqa: F401
     DEFAULT_VARIANT,
     DISPLAY_NAMES,
     ENV_VARIANT,
+    HEADLINE_RATES,
     LOCNET,
     LOSS_VARIANTS,
     METRICS,

@@ -1,8 +1,12 @@
 """Result folders written by `python -m locnet evaluate`: find, load, validate, name.
 
-A folder `results/NAME/` holds `summary.csv` (one row per model, variant and sampling
-rate), `per_environment.csv`, `samples.parquet` (one row per test sample) and
-`meta.json` (dataset, checkpoints, device, date, command). Errors are in metres.
+A folder `results/NAME/` holds `summary.csv` (one row per model, variant, readout and
+sampling rate), `per_environment.csv`, `samples.parquet` (one row per test sample and
+readout: `mode`/`mean`/`median` for heatmap models, `point` for the others, with the
+calibrated posterior's expected error, 50/90 % region areas and credible level) and
+`meta.json` (dataset, checkpoints with their calibration, device, date, command). Errors
+are in metres, areas in m^2. Folders written before readouts existed still load: each
+model gets its one answer's readout (`legacy_readout`) and NaN posterior columns.
 Problems a user can fix raise ResultsError whose message holds the command to run.
 """
 
@@ -18,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from locnet.errors import LocNetError
+from locnet.results.readouts import legacy_readout
 from locnet.results.series import DEFAULT_VARIANT
 
 RESULTS_ROOT = Path("results")
@@ -29,33 +34,18 @@ SUMMARY_FILE, PER_ENV_FILE, SAMPLES_FILE, META_FILE = (
     "samples.parquet",
     "meta.json",
 )
-SUMMARY_COLUMNS = ("model", "variant", "rate_percent", "rmse_m", "mean_m", "median_m", "p90_m", "n")
-PER_ENV_COLUMNS = (
-    "model",
-    "variant",
-    "rate_percent",
-    "map",
-    "env_id",
-    "city",
-    "rmse_m",
-    "mean_m",
-    "n",
+SERIES_COLUMNS = ("model", "variant", "readout", "rate_percent")  # one series' answer at a rate
+# Columns the calibrated posterior adds (NaN for "point" rows and in folders written before).
+SUMMARY_POSTERIOR_COLUMNS = ("coverage50", "coverage90", "expected_rmse_m", "median_area90_m2")
+POSTERIOR_COLUMNS = ("expected_error_m", "area50_m2", "area90_m2", "credible_level", "in50", "in90")
+SUMMARY_COLUMNS = (
+    SERIES_COLUMNS + ("rmse_m", "mean_m", "median_m", "p90_m", "n") + SUMMARY_POSTERIOR_COLUMNS
 )
+PER_ENV_COLUMNS = SERIES_COLUMNS + ("map", "env_id", "city", "rmse_m", "mean_m", "n")
 SAMPLE_COLUMNS = (
-    "map",
-    "env_id",
-    "city",
-    "tx",
-    "mask",
-    "rate_percent",
-    "model",
-    "variant",
-    "pred_x",
-    "pred_y",
-    "true_x",
-    "true_y",
-    "error_m",
-    "runtime_ms",
+    ("map", "env_id", "city", "tx", "mask", "rate_percent", "model", "variant", "readout")
+    + ("pred_x", "pred_y", "true_x", "true_y", "error_m", "runtime_ms")
+    + POSTERIOR_COLUMNS
 )
 
 
@@ -175,7 +165,19 @@ def list_result_folders(root: str | Path = RESULTS_ROOT) -> list[Path]:
     return sorted(folders, key=lambda p: (_folder_date(p), p.name), reverse=True)
 
 
+def _fill_legacy(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A table written before readouts existed: its one answer per model, no posterior."""
+    table = table.copy()
+    table["readout"] = [legacy_readout(m) for m in table["model"].astype(str)]
+    for name in columns[columns.index("readout") + 1 :]:
+        if name in SUMMARY_POSTERIOR_COLUMNS or name in POSTERIOR_COLUMNS:
+            table[name] = float("nan")
+    return table
+
+
 def _check_columns(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> pd.DataFrame:
+    if "readout" not in table.columns and "model" in table.columns:
+        table = _fill_legacy(table, columns)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ResultsError(
@@ -186,6 +188,10 @@ def _check_columns(table: pd.DataFrame, columns: tuple[str, ...], path: Path) ->
     table = table.loc[:, list(columns)].copy()
     table["model"] = table["model"].astype(str)
     table["variant"] = table["variant"].fillna(DEFAULT_VARIANT).astype(str)
+    table["readout"] = table["readout"].astype(str)
+    extra = [c for c in columns if c in POSTERIOR_COLUMNS or c in SUMMARY_POSTERIOR_COLUMNS]
+    if extra:
+        table[extra] = table[extra].apply(pd.to_numeric, errors="coerce").astype(float)
     return table
 
 

@@ -1,6 +1,8 @@
 """Comparisons over result tables: averages, relative improvements, best/worst rankings.
 
-Pure functions of the DataFrames of locnet.results.folders; errors in metres.
+Pure functions of the DataFrames of locnet.results.folders; errors in metres. A series
+is compared under one readout: pass tables through results.select_readout first (a
+series with several readouts here is a ValueError, not a silent average over them).
 """
 
 from __future__ import annotations
@@ -8,13 +10,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from locnet.results.readouts import confidently_wrong, lucky, radius90_m
 from locnet.results.series import ENV_VARIANT, LOCNET, LOSS_VARIANTS
+
+CASE_VIEWS = ("best", "worst", "confidently wrong", "lucky", "all")  # the Cases page's filter
+
+
+def _one_readout(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` unchanged if no series in it has more than one readout, else ValueError."""
+    if "readout" not in rows.columns:
+        return rows
+    if rows.groupby(["model", "variant"])["readout"].nunique().gt(1).any():
+        raise ValueError("several readouts of one series: pick one with results.select_readout")
+    return rows
 
 
 def average_over_rates(summary: pd.DataFrame, metric: str = "rmse_m") -> pd.DataFrame:
     """Mean of `metric` over sampling rates per (model, variant), best first (the paper's 'average RMSE')."""
-    table = summary.groupby(["model", "variant"], as_index=False).agg(
-        **{metric: (metric, "mean"), "n_rates": ("rate_percent", "nunique"), "n": ("n", "sum")}
+    keys = ["model", "variant"] + (["readout"] if "readout" in summary.columns else [])
+    table = (
+        _one_readout(summary)
+        .groupby(keys, as_index=False)
+        .agg(
+            **{metric: (metric, "mean"), "n_rates": ("rate_percent", "nunique"), "n": ("n", "sum")}
+        )
     )
     return table.sort_values(metric, kind="stable").reset_index(drop=True)
 
@@ -32,7 +51,7 @@ def relative_improvement(
     """
 
     def curve(key: tuple[str, str]) -> pd.Series:
-        rows = summary[(summary["model"] == key[0]) & (summary["variant"] == key[1])]
+        rows = _one_readout(summary[(summary["model"] == key[0]) & (summary["variant"] == key[1])])
         return rows.groupby("rate_percent")[metric].mean()
 
     both = pd.concat({"baseline": curve(baseline), "improved": curve(improved)}, axis=1).dropna()
@@ -54,7 +73,7 @@ def rank_environments(
 ) -> pd.DataFrame:
     """Per-environment RMSE (m) of one model, best first. rate None pools all rates
     (RMSE over all their samples: sqrt(sum n*rmse^2 / sum n))."""
-    rows = per_env[(per_env["model"] == model) & (per_env["variant"] == variant)]
+    rows = _one_readout(per_env[(per_env["model"] == model) & (per_env["variant"] == variant)])
     if rate_percent is not None:
         rows = rows[np.isclose(rows["rate_percent"], rate_percent)]
     rows = rows.assign(sq=rows["rmse_m"] ** 2 * rows["n"], err=rows["mean_m"] * rows["n"])
@@ -77,7 +96,7 @@ def rank_cases(
     k: int = 8,
 ) -> pd.DataFrame:
     """The k samples with the smallest (or largest) error in metres for one model."""
-    rows = samples[(samples["model"] == model) & (samples["variant"] == variant)]
+    rows = _one_readout(samples[(samples["model"] == model) & (samples["variant"] == variant)])
     if rate_percent is not None:
         rows = rows[np.isclose(rows["rate_percent"], rate_percent)]
     if cities:
@@ -85,6 +104,34 @@ def rank_cases(
     rows = rows.sort_values(
         ["error_m", "map", "tx", "mask"], ascending=[not worst, True, True, True], kind="stable"
     )
+    return rows.head(k).reset_index(drop=True)
+
+
+def pick_cases(
+    samples: pd.DataFrame,
+    model: str,
+    variant: str,
+    view: str = "best",
+    rate_percent: float | None = None,
+    cities: list[str] | None = None,
+    k: int = 8,
+) -> pd.DataFrame:
+    """Up to k samples of one series for a CASE_VIEWS view: best / worst by error,
+    confidently wrong (truth outside the 90 % region, worst first), lucky (small error,
+    large 90 % region, largest region first), or all (in map, transmitter, mask order)."""
+    if view not in CASE_VIEWS:
+        raise ValueError(f"unknown view '{view}'; use one of {', '.join(CASE_VIEWS)}")
+    if view in ("best", "worst"):
+        return rank_cases(samples, model, variant, rate_percent, cities, view == "worst", k)
+    rows = rank_cases(samples, model, variant, rate_percent, cities, view != "lucky", len(samples))
+    if view == "confidently wrong":
+        rows = confidently_wrong(rows)
+    elif view == "lucky":
+        rows = lucky(rows)
+        rows = rows.assign(r=radius90_m(rows)).sort_values("r", ascending=False, kind="stable")
+        rows = rows.drop(columns="r")
+    else:
+        rows = rows.sort_values(["map", "tx", "mask", "rate_percent"], kind="stable")
     return rows.head(k).reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ METRICS = {
     "p90_m": "90th-percentile error",
 }
 
+HEADLINE_RATES = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09)  # the paper's average
 DEFAULT_VARIANT = "default"  # every model except LocNet has one variant
 LOCNET = "locnet"
 ENV_VARIANT, NOENV_VARIANT = "env-focal", "noenv-focal"

@@ -1,8 +1,11 @@
-"""The results-folder picker every results page opens with (Benchmark, Ablation, Galleries).
+"""The results-folder and readout pickers every results page opens with (Benchmark,
+Ablation, Galleries).
 
 One copy so the pages agree on how a folder is chosen (newest first, remembered in the
 session), loaded (cached per folder and stamp, shared by all pages) and checked against
-the open dataset, and so a broken folder or dataset is a message, never a traceback.
+the open dataset, and so a broken folder or dataset is a message, never a traceback;
+and on which heatmap readout they show (the last one chosen on any page, else the
+LocNet checkpoint's calibrated default, else the paper's mode).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from locnet.errors import LocNetError
 from locnet.ui import cache
 
 CHECK_DATASET_NOTE = "Cannot check which dataset these results belong to"
+READOUT_KEY = "results_readout"  # plain st.session_state key: kept across pages
 
 # Tables a page may need beyond the summary: ResultSet attribute -> the file that holds it.
 OPTIONAL_TABLES = {"samples": R.SAMPLES_FILE, "per_environment": R.PER_ENV_FILE}
@@ -76,3 +80,23 @@ def pick_results(
     if problem:
         st.warning(problem)
     return res, problem
+
+
+def pick_readout(table, meta: dict, container=st) -> str | None:
+    """Selectbox of the heatmap readouts in `table` (drawn in `container`) -> the chosen one;
+    None, and nothing drawn, when every model in it gives a point answer."""
+    available = R.heatmap_readouts(table)
+    if not available:
+        return None
+    last = st.session_state.get(READOUT_KEY)
+    start = last if last in available else R.default_readout(meta, available)
+    readout = container.selectbox(
+        "Heatmap readout",
+        available,
+        index=available.index(start),
+        format_func=R.readout_label,
+        help="Which answer of a heatmap model's calibrated posterior the numbers are of. "
+        + R.READOUT_HELP,
+    )
+    st.session_state[READOUT_KEY] = readout
+    return readout

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from locnet import app_state
 from locnet import results as R
-from tests.test_results import SCALE_M, write_results_folder
+from tests.test_results import SCALE_M, with_readouts, write_results_folder
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("benchmark", "ablation", "gallery_environments", "gallery_cases")
@@ -24,7 +24,8 @@ TIMEOUT_S = 60
 
 
 def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.DataFrame:
-    """One row per (mask file, model) of every split, errors shrinking with the rate."""
+    """One row per (mask file, model, readout) of every split, errors shrinking with the rate;
+    heatmap models have three readouts and random posterior columns (tests.test_results)."""
     from locnet.data.radiomapseer import open_dataset
 
     ds = open_dataset(root)
@@ -57,7 +58,7 @@ def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.
                     "runtime_ms": 2.0,
                 }
             )
-    return pd.DataFrame(rows, columns=list(R.SAMPLE_COLUMNS))
+    return with_readouts(pd.DataFrame(rows), seed)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,11 @@ def page(name: str, results_root: Path | str, dataset: Path | str) -> AppTest:
     at.session_state[R.ROOT_KEY] = str(results_root)
     at.session_state[app_state.DATASET_DIR] = str(dataset)
     return at.run()
+
+
+def widget(at: AppTest, kind: str, label: str):
+    """The first widget of a kind with this label (robust to the order of columns)."""
+    return next(w for w in getattr(at, kind) if w.label == label)
 
 
 def texts(at: AppTest) -> str:
@@ -165,9 +171,46 @@ def test_benchmark_filters_change_the_plot(results_root, tiny_dataset):
     at.multiselect[0].set_value(["MSLocNet"]).run()
     spec = at.get("plotly_chart")[0].proto.spec
     assert "LocNet (env-focal)" not in spec and "MSLocNet" in spec
-    at.selectbox[1].set_value("median_m").run()
+    widget(at, "selectbox", "Metric").set_value("median_m").run()
     spec = at.get("plotly_chart")[0].proto.spec
     assert "median error" in spec and "paper, RadioMapSeer" not in spec
+
+
+@pytest.mark.slow
+def test_benchmark_readouts_and_reliability(results_root, tiny_dataset):
+    at = page("benchmark", results_root, tiny_dataset)
+    readout = widget(at, "selectbox", "Heatmap readout")
+    assert readout.options == [R.readout_label(r) for r in ("mode", "mean", "median")]
+    assert readout.value == "mean"  # the LocNet checkpoint's calibrated default (meta.json)
+    assert "(heatmap readout: mean)" in at.get("plotly_chart")[0].proto.spec
+    by_readout = next(d.value for d in at.dataframe if "median" in d.value.columns)
+    assert list(by_readout.columns) == ["mode", "mean", "median"]
+    assert "LocNet (env-focal)" in by_readout.index and "RSS centroid" not in by_readout.index
+    reliability = [c for c in at.get("plotly_chart") if "Reliability" in c.proto.spec]
+    assert len(reliability) == 1 and "calibrated" in reliability[0].proto.spec
+    table = next(d.value for d in at.dataframe if "calibration" in d.value.columns)
+    assert set(table["readout"]) == {"mean"} and table["calibration"].str.contains("T=0.5").any()
+    readout.set_value("median").run()
+    assert "(heatmap readout: median)" in at.get("plotly_chart")[0].proto.spec
+    assert "median" in texts(at)
+
+
+@pytest.mark.slow
+def test_old_results_folder_shows_the_mode(results_root, tiny_dataset, tmp_path):
+    from tests.test_results import old_schema
+
+    root = tmp_path / "results"
+    samples = old_schema(pd.read_parquet(results_root / "tiny" / R.SAMPLES_FILE))
+    write_results_folder(root / "old", samples, calibration=None, dataset_path=str(tiny_dataset))
+    for name in PAGES:
+        at = page(name, root, tiny_dataset)
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert widget(at, "selectbox", "Heatmap readout").options == [R.readout_label("mode")]
+    at = page("benchmark", root, tiny_dataset)
+    assert "no credible levels" in texts(at).lower() and "re-evaluate" in texts(at).lower()
+    at = page("gallery_cases", root, tiny_dataset)
+    at.radio[0].set_value("confidently wrong").run()
+    assert "holds no credible levels of LocNet (env-focal)" in texts(at)
 
 
 @pytest.mark.slow
@@ -190,7 +233,7 @@ def test_environment_gallery_sorted_and_filtered(results_root, tiny_dataset):
     )
     assert len(at.get("image")) > 0
     before = table["rmse_m"].tolist()
-    at.selectbox[2].set_value(0.01).run()
+    widget(at, "selectbox", "Sampling rate (%)").set_value(0.01).run()
     assert at.dataframe[0].value["rmse_m"].tolist() != before
 
 
@@ -202,7 +245,7 @@ def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
     at.radio[0].set_value("worst").run()
     worst = [m.value for m in at.markdown if m.value.startswith("**#")]
     assert worst != headers
-    at.selectbox[3].set_value("MSLocNet").run()
+    widget(at, "selectbox", "Compare with").set_value("MSLocNet").run()
     assert len(at.get("plotly_chart")) == 2 * 4
     city = min(at.multiselect[0].options)
     at.multiselect[0].set_value([city]).run()
@@ -246,3 +289,29 @@ def test_rerun_writes_a_new_folder(results_root, tiny_dataset, tmp_path):
     res = R.load_results(new[0])
     assert set(res.summary["model"]) >= {"centre", "centroid"}
     assert "--limit 1" in res.meta["command"]
+
+
+def answers(at: AppTest) -> list[str]:
+    """The line under each case header: readout, error and what the posterior expected."""
+    return [m.value for m in at.markdown if ": error **" in m.value]
+
+
+@pytest.mark.slow
+def test_case_gallery_confidently_wrong_and_lucky(results_root, tiny_dataset):
+    at = page("gallery_cases", results_root, tiny_dataset)
+    assert widget(at, "selectbox", "Heatmap readout").value == "mean"
+    assert all("(mean)" in a and "expected error" in a for a in answers(at))
+    at.radio[0].set_value("confidently wrong").run()
+    wrong = answers(at)
+    assert wrong and all("truth **outside**" in a for a in wrong)
+    at.radio[0].set_value("lucky").run()
+    lucky = answers(at)
+    assert lucky
+    for line in lucky:
+        error = float(line.split("error **")[1].split(" m")[0])
+        radius = float(line.split("region radius ")[1].split(" m")[0])
+        assert error <= R.LUCKY_MAX_ERROR_M and radius >= R.LUCKY_MIN_RADIUS_M - 0.5
+    widget(at, "selectbox", "Model").set_value("RSS centroid").run()
+    assert not answers(at) and "without a posterior" in texts(at)
+    at.radio[0].set_value("all").run()
+    assert all("no posterior (point answer)" in a for a in answers(at))

@@ -73,6 +73,29 @@ def test_page_renders_charts(results_app, chromium_page, tmp_path, path):
     assert (tmp_path / f"{path}.png").stat().st_size > 10_000
 
 
+def test_benchmark_draws_the_reliability_plot(results_app, chromium_page, tmp_path):
+    open_page(chromium_page, results_app, "benchmark")
+    title = chromium_page.locator(".gtitle", has_text="Reliability")
+    plot = chromium_page.locator(".js-plotly-plot", has=title).first
+    plot.wait_for(timeout=RENDER_TIMEOUT_MS)
+    plot.scroll_into_view_if_needed()
+    chromium_page.screenshot(path=str(tmp_path / "reliability.png"), full_page=True)
+    assert plot.locator(".scatterlayer .trace").count() >= 3  # band, diagonal, LocNet...
+    assert chromium_page.get_by_text("Heatmap readout").count() > 0
+    assert chromium_page.get_by_text("RMSE (m) by heatmap readout").count() == 1
+
+
+def test_cases_filter_confidently_wrong(results_app, chromium_page, tmp_path):
+    open_page(chromium_page, results_app, "gallery_cases")
+    chromium_page.get_by_text("confidently wrong", exact=True).first.click()
+    outside = chromium_page.get_by_text("outside", exact=True)
+    outside.first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    chromium_page.screenshot(path=str(tmp_path / "confidently-wrong.png"), full_page=True)
+    answers = chromium_page.locator("p", has_text="expected error")
+    assert answers.count() >= 1 and answers.count() == outside.count()
+    assert chromium_page.locator("[data-testid=stException]").count() == 0
+
+
 def test_environment_thumbnails_are_images(results_app, chromium_page, tmp_path):
     open_page(chromium_page, results_app, "gallery_environments")
     images = chromium_page.locator("[data-testid=stImage] img")
