@@ -257,6 +257,10 @@ def test_list_result_folders_newest_first(tmp_path):
     (root / "not-results").mkdir()
     assert [p.name for p in R.list_result_folders(root)] == ["new", "old"]
     assert R.list_result_folders(tmp_path / "absent") == []
+    (root / "MAIN").write_text("old\n")  # the folder behind the README's table opens first
+    assert [p.name for p in R.list_result_folders(root)] == ["old", "new"]
+    (root / "MAIN").write_text("gone")
+    assert [p.name for p in R.list_result_folders(root)] == ["new", "old"]
 
 
 def test_new_results_folder_never_reuses_a_name(tmp_path):

@@ -26,6 +26,7 @@ from locnet.results.readouts import legacy_readout
 from locnet.results.series import DEFAULT_VARIANT
 
 RESULTS_ROOT = Path("results")
+MAIN_FILE = "MAIN"  # names the results folder the pages open on (the README's table)
 ROOT_KEY, FOLDER_KEY = "results_root", "results_folder"  # plain st.session_state keys
 ROOT_ENV = "LOCNET_RESULTS"  # environment variable naming another results root
 SUMMARY_FILE, PER_ENV_FILE, SAMPLES_FILE, META_FILE = (
@@ -156,13 +157,25 @@ def _folder_date(folder: Path) -> float:
         return (folder / SUMMARY_FILE).stat().st_mtime
 
 
+def main_folder_name(root: str | Path = RESULTS_ROOT) -> str | None:
+    """The folder named in `root/MAIN` (the one behind the README's table), if any."""
+    try:
+        name = (Path(root) / MAIN_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name or None
+
+
 def list_result_folders(root: str | Path = RESULTS_ROOT) -> list[Path]:
-    """Sub-folders of `root` holding a summary.csv, newest first (meta.json date, else mtime)."""
+    """Sub-folders of `root` holding a summary.csv: the main one (`root/MAIN`) first, then
+    newest first (meta.json date, else mtime)."""
     root = Path(root)
     if not root.is_dir():
         return []
     folders = [p for p in root.iterdir() if (p / SUMMARY_FILE).is_file()]
-    return sorted(folders, key=lambda p: (_folder_date(p), p.name), reverse=True)
+    main = main_folder_name(root)
+    newest = sorted(folders, key=lambda p: (_folder_date(p), p.name), reverse=True)
+    return sorted(newest, key=lambda p: p.name != main)  # stable: main first, rest by date
 
 
 def _fill_legacy(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
