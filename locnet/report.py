@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from locnet import checkpoints as ckpt
 from locnet import results as R
 from locnet.errors import LocNetError
+from locnet.report_checkpoints import calibration_of_checkpoints, checkpoint_table
 
 HEADLINE_RATES = R.HEADLINE_RATES  # the paper's average
 PAPER_READOUT = R.DEFAULT_READOUT  # the paper's answer: the heatmap's most probable pixel
@@ -152,41 +152,6 @@ def _ablation_lines(ablation: pd.DataFrame) -> list[str]:
     return out
 
 
-def kept_epochs(info: ckpt.CheckpointInfo) -> float | None:
-    """Epochs trained up to the kept weights, counting earlier `--init-from` stages."""
-    if not isinstance(info.epoch, (int, float)):
-        return None
-    earlier = info.budget.get("earlier_epochs")
-    return info.epoch + (earlier if isinstance(earlier, (int, float)) else 0)
-
-
-def checkpoint_table(folder: str | Path) -> str:
-    """Markdown: every checkpoint in `folder` with its budget, validation error and sha256.
-
-    Budgets are totals over the runs a file was trained on from (`train --init-from`),
-    and the last such run's file is named.
-    """
-    infos = ckpt.list_checkpoints(folder)
-    if not infos:
-        return f"(no checkpoints in {folder})"
-    lines = [
-        "| file | model | variant | epochs | samples seen | minutes | hardware | started from "
-        "| val mean (m) | MB | sha256 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for info in infos:
-        b = info.budget
-        size_mb = info.path.stat().st_size / 1e6
-        start = f"`{b['init_from']}`" if b.get("init_from") else "scratch"
-        lines.append(
-            f"| `{info.path.name}` | {info.model} | {info.variant} | {_fmt(kept_epochs(info), 2)} | "
-            f"{b.get('samples_seen') or '–'} | {_fmt(b.get('minutes'))} | {b.get('hardware') or '–'} | "
-            f"{start} | {_fmt(info.metrics.get('val_mean_m'))} | {size_mb:.1f} | "
-            f"`{ckpt.file_sha256(info.path)[:16]}…` |"
-        )
-    return "\n".join(lines)
-
-
 NEAR_M, FAR_M = 10.0, 100.0  # "found it" and "lost it" distances of the error profile
 
 
@@ -297,6 +262,7 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
         parts += [f"### Ablation at equal budget — `{ablation}`", "", rate_table(abl), ""]
     for folder in checkpoint_dirs:
         parts += [f"### Checkpoints in `{folder}`", "", checkpoint_table(folder), ""]
+        parts += ["Calibration (`python -m locnet calibrate`):", "", calibration_of_checkpoints(folder), ""]
     return "\n".join(parts)
 
 
