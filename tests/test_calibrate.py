@@ -116,3 +116,17 @@ def test_predict_returns_posterior_regions_and_the_chosen_readout(tiny_checkpoin
         predict(model, buildings, sensors=sensors, readout="best")
     centroid = predict(registry.create_model("centroid"), buildings, sensors=sensors)
     assert centroid.readout == P.POINT_READOUT and centroid.posterior is None
+
+
+def test_report_lists_each_checkpoints_calibration(tmp_path, tiny_model):
+    from locnet.report_checkpoints import calibration_of_checkpoints
+
+    model = registry.create_model(tiny_model)
+    ckpt.save_checkpoint(tmp_path / "plain.pt", tiny_model, model)
+    path = ckpt.save_checkpoint(tmp_path / "fitted.pt", tiny_model, model)
+    fitted = {"split": "val", "n": 9, "data": "data/demo", "coverage90": 0.88,
+              "val_rmse_m": {"mode": 70.0, "mean": 50.0, "median": 51.0}}
+    ckpt.store_calibration(path, Calibration(0.49, {"mean": 0.1}, "mean", fitted).to_dict())
+    table = calibration_of_checkpoints(tmp_path).splitlines()
+    assert "| `fitted.pt` | 0.49 | 0.1 / 0.49 | mean | 70.0 / 50.0 / 51.0 | 88.0 % |" in table[2]
+    assert table[3].startswith("| `plain.pt` | 1 (uncalibrated)")
