@@ -1,4 +1,4 @@
-"""Named constants shared by data, models and app (DESIGN.md §1).
+"""Named constants shared by data, models and app (docs/design.md §1).
 
 Coordinates everywhere are pixel indices (x = column, y = row); one pixel is
 PIXEL_M metres, so a distance in pixels times PIXEL_M is metres.

@@ -1,4 +1,4 @@
-"""Heatmap losses compared in the LocNet paper (DESIGN.md §3).
+"""Heatmap losses compared in the LocNet paper (docs/design.md §3).
 
 Every loss takes `logits` (B, 1, H, W) — raw network output, no sigmoid — and a
 `target` of the same shape (one-hot map of the transmitter pixel, or any map in

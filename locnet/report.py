@@ -2,7 +2,7 @@
 
 Reads result folders written by `python -m locnet evaluate` and the checkpoints
 themselves, and prints Markdown: our RMSE per model, readout and rate beside the paper's
-(DESIGN.md §5; the paper reads LocNet out by its mode, so the headline comparisons do
+(docs/design.md §5; the paper reads LocNet out by its mode, so the headline comparisons do
 too), the LocNet / best-deep-baseline ratio, the environment-map gain, the loss
 comparison, how well each heatmap model's credible regions cover the truth (coverage,
 reliability curve, calibration), and each checkpoint's training budget and sha256.

@@ -1,4 +1,4 @@
-"""Read, write and validate datasets in the two RadioMapSeer on-disk layouts (DESIGN.md §6).
+"""Read, write and validate datasets in the two RadioMapSeer on-disk layouts (docs/design.md §6).
 
 "authors" layout (the LocNet code): DPM/{map}_{tx}.png, buildings_complete/{map}.png,
 antennas/{map}_{tx}.png (one lit pixel), Train|Val|Test/{map}_{tx}_{k}.png 0/1 masks.

@@ -1,4 +1,4 @@
-"""Sensors and the model input encoding (DESIGN.md §1).
+"""Sensors and the model input encoding (docs/design.md §1).
 
 Sensors sit on outdoor pixels drawn uniformly, *including* pixels at the -147 dB
 floor: a "no signal" reading is information and real sensors cannot know where the

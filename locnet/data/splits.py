@@ -53,7 +53,7 @@ def hash_percent(key: str) -> int:
 
 
 def split_of(env: EnvironmentLike) -> str:
-    """ "train", "val" or "test" for an environment (DESIGN.md §1: split by environment)."""
+    """ "train", "val" or "test" for an environment (docs/design.md §1: split by environment)."""
     if is_real(env):
         city = _norm(env.city)
         if city in {_norm(c) for c in TEST_CITIES}:

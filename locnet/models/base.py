@@ -1,6 +1,6 @@
 """The one prediction contract every model follows, so callers never special-case a model.
 
-Input batch: float tensor (B, 2, 256, 256) encoded as DESIGN.md §1
+Input batch: float tensor (B, 2, 256, 256) encoded as docs/design.md §1
 (see locnet.data.sampling.encode_input). Output of `predict`: a Prediction.
 """
 
@@ -100,7 +100,7 @@ def check_input(
     if x.ndim != 4 or x.shape[1] != 2:
         raise LocNetError(
             f"{model_name}: expected an input batch of shape (B, 2, H, W) encoded as "
-            f"DESIGN.md §1 (locnet.data.sampling.encode_input), got {tuple(x.shape)}"
+            f"docs/design.md §1 (locnet.data.sampling.encode_input), got {tuple(x.shape)}"
         )
     if not x.is_floating_point():
         raise LocNetError(

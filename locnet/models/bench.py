@@ -2,7 +2,7 @@
 
 `python -m locnet bench models [--models a,b] [--device auto|cpu|cuda] [--json FILE]`.
 Every model runs `predict` under torch.inference_mode on the same synthetic input (a
-block city with 0.05 % sensors, encoded as DESIGN.md §1). CPU latency = median of
+block city with 0.05 % sensors, encoded as docs/design.md §1). CPU latency = median of
 repeated batch-1 calls; throughput = maps per second at batch 16 (CPU) and at a large
 batch in fp32 and bf16 autocast (CUDA, when present). Models above BIG_MODEL_PARAMS get
 fewer repeats so the default run stays short on a small machine.

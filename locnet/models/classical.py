@@ -1,6 +1,6 @@
 """Classical, training-free baselines: map centre, strongest sensor, RSS centroid, path-loss fit.
 
-They read the same (B, 2, H, W) input as the networks (DESIGN.md §1): sensors are
+They read the same (B, 2, H, W) input as the networks (docs/design.md §1): sensors are
 the pixels where channel 1 == +1, their reading is gray = 255 * channel 0, i.e.
 gain_dB = FLOOR_DB + gray / 255 * DB_RANGE; buildings are channel 1 == -1 (absent
 in the no-environment encoding). Every model returns a score map (higher = more

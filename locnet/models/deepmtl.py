@@ -1,4 +1,4 @@
-"""DeepMTL baseline (Zhan et al., 2021), rebuilt as the LocNet paper compared it (DESIGN.md §4).
+"""DeepMTL baseline (Zhan et al., 2021), rebuilt as the LocNet paper compared it (docs/design.md §4).
 
 Stage 1, "Sen2Peak": four 5x5 convolutions (2 -> 8 -> 32 -> 8 -> 1 channels, GroupNorm +
 ReLU between) turn the sparse sensor input into a peak map, trained with squared error to a
@@ -31,7 +31,7 @@ READOUT_STRIDE = 8  # the detection head used for the prediction
 SEN2PEAK_CHANNELS = (8, 32, 8, 1)
 SEN2PEAK_KERNEL = 5
 CHANNELS_PER_GROUP = 2  # GroupNorm groups = channels / 2
-IN_CHANNELS = 2  # DESIGN.md §1 input encoding
+IN_CHANNELS = 2  # docs/design.md §1 input encoding
 DARKNET_WIDTH = 32  # stem channels of the full Darknet-53
 STAGES = ("both", "sen2peak", "detector")
 MAX_STRIDE = max(STRIDES)

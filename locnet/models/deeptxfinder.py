@@ -1,4 +1,4 @@
-"""DeepTxFinder baseline (re-implemented as the LocNet paper did, DESIGN.md §4): ~67.4 M params.
+"""DeepTxFinder baseline (re-implemented as the LocNet paper did, docs/design.md §4): ~67.4 M params.
 
 A plain CNN regressor: four 3x3 conv + ReLU layers (32/64/128/128 channels), the
 first three each followed by 2x2 max-pooling and dropout, so a 256x256 map ends as

@@ -1,6 +1,6 @@
 """LocNet (Le & Huang, PAKDD 2024): a 128,743-parameter U-Net-like heatmap network.
 
-Attribute names follow the authors' code exactly (DESIGN.md §2) so their bare
+Attribute names follow the authors' code exactly (docs/design.md §2) so their bare
 state_dict (82 tensors) loads with strict=True: `encoder.conv2d`, `encoder.bn_0`,
 ..., `decoder.conv2d_transpose_9`, `decoder.conv2d_output`.
 Fully convolutional: any input whose side is a multiple of 8 (256 or 128 crops).

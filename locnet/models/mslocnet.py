@@ -1,4 +1,4 @@
-"""MSLocNet baseline (re-implemented as the LocNet paper did, DESIGN.md §4): ~0.31 M parameters.
+"""MSLocNet baseline (re-implemented as the LocNet paper did, docs/design.md §4): ~0.31 M parameters.
 
 A ResNet-style encoder (basic residual blocks, widths 12/24/48/96, 2-2-2-1 blocks,
 stride-2 between stages) and a multi-scale fusion decoder: at each level the coarser

@@ -1,4 +1,4 @@
-"""TL;DL baseline (re-implemented as the LocNet paper did, DESIGN.md §4): a ~31.0 M U-Net.
+"""TL;DL baseline (re-implemented as the LocNet paper did, docs/design.md §4): a ~31.0 M U-Net.
 
 Ronneberger's U-Net with widths 64-128-256-512-1024, two 3x3 convs (padding 1, ReLU,
 no batch norm) per level, 2x2 max-pool down, 2x2 stride-2 transposed conv up,

@@ -1,4 +1,4 @@
-"""Sensor counts, outdoor-only sampling and the exact input encoding (DESIGN.md §1)."""
+"""Sensor counts, outdoor-only sampling and the exact input encoding (docs/design.md §1)."""
 
 import numpy as np
 import pytest

@@ -14,7 +14,7 @@ SIZE = 256
 
 
 def encode(sensors: list, buildings: np.ndarray | None = None, env: bool = True) -> torch.Tensor:
-    """(x, y, gray) sensor list -> (2, SIZE, SIZE) input encoded as DESIGN.md §1."""
+    """(x, y, gray) sensor list -> (2, SIZE, SIZE) input encoded as docs/design.md §1."""
     buildings = np.zeros((SIZE, SIZE)) if buildings is None else buildings
     mask = np.zeros((SIZE, SIZE))
     gray = np.zeros((SIZE, SIZE))

@@ -1,4 +1,4 @@
-"""LocNet: the authors' parameter-name contract (DESIGN.md §2), shapes, loss options."""
+"""LocNet: the authors' parameter-name contract (docs/design.md §2), shapes, loss options."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from locnet.models.registry import count_parameters, create_model
 
 
 def _expected_state_shapes() -> dict[str, tuple[int, ...]]:
-    """Key -> shape table written out from DESIGN.md §2 (n_dim 27, enc_out 4)."""
+    """Key -> shape table written out from docs/design.md §2 (n_dim 27, enc_out 4)."""
     table: dict[str, tuple[int, ...]] = {}
 
     def conv(prefix: str, c_in: int, c_out: int, k: int = 3, transpose: bool = False) -> None:

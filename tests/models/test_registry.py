@@ -13,7 +13,7 @@ ALL_MODELS = {
     "locnet", "mslocnet", "tldl", "deepmtl", "deeptxfinder",
     "centre", "strongest", "centroid", "pathloss",
 }
-# Paper sizes (DESIGN.md §2, §4); LocNet must match exactly, baselines within 3 %.
+# Paper sizes (docs/design.md §2, §4); LocNet must match exactly, baselines within 3 %.
 EXPECTED_PARAMS = {
     "locnet": 128_743, "mslocnet": 0.31e6, "tldl": 31.0e6, "deepmtl": 61.5e6,
     "deeptxfinder": 67.4e6,
