@@ -17,7 +17,9 @@ st.title("Explorer")
 st.caption(
     "Pick a city and a transmitter, place a handful of signal-strength sensors, and see "
     "where each model thinks the transmitter is. Sensors green, prediction yellow, truth red "
-    "(orange when the prediction is on the true pixel)."
+    "(orange when the prediction is on the true pixel); for heatmap models, lines around "
+    "the 50 % and 90 % credible regions of the calibrated posterior and markers for its "
+    "mode and mean."
 )
 
 settings = current_settings()
@@ -36,6 +38,7 @@ try:
     with controls:
         case = case_ui.build_case(settings, map_id)
         choices = results_ui.model_picker(settings)
+        readout, tta = results_ui.posterior_controls()
         auto = st.toggle("Run on every change", **bind(S.AUTO_RUN, convert=bool))
         run_now = st.button("Run", type="primary", width="stretch", disabled=not choices)
 except LocNetError as exc:
@@ -55,7 +58,9 @@ if not case.sensors_xy:
 elif not choices:
     first_col.info("Choose at least one model to run.")
 else:
-    runs = results_ui.run_models(case, choices, settings, compute=auto or run_now)
+    runs = results_ui.run_models(
+        case, choices, settings, compute=auto or run_now, readout=readout, tta=tta
+    )
     if runs is None:
         first_col.info("Press **Run** to localize the transmitter with the chosen models.")
 

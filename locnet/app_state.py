@@ -39,8 +39,10 @@ NOTICE = "explorer_notice"  # (level, text) shown once after a click
 CHART_NONCE = "explorer_chart_nonce"  # bumped per handled click -> fresh plotly selection
 SAMPLED_FOR = "explorer_sampled_for"  # (map_id, rate, seed) the sampled sensors were drawn for
 AUTO_RUN = "explorer_auto_run"
+READOUT = "explorer_readout"  # READOUT_AUTO or a posterior readout (mode, mean, median)
+TTA = "explorer_tta"  # test-time augmentation: average the 8 flips/rotations
 SHOW_RADIO = "explorer_show_radio"
-RUNS = "explorer_runs"  # {(case_key, model label, device): ModelRun}, this session only
+RUNS = "explorer_runs"  # {run_key(...): ModelRun}, this session only
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
 
 DEFAULT_DATASET_DIR = "data/demo"
@@ -52,6 +54,9 @@ MODE_ADD = "add sensor"
 MODE_REMOVE = "remove sensor"
 MODE_TRANSMITTER = "place transmitter"
 CLICK_MODES = (MODE_ADD, MODE_REMOVE, MODE_TRANSMITTER)
+
+READOUT_AUTO = "auto"  # each model's calibrated default readout
+READOUT_CHOICES = (READOUT_AUTO, "mode", "mean", "median")  # posterior.READOUTS after auto
 
 REMOVE_RADIUS_PX = 4.0  # a click this close to a sensor removes it (the click grid is coarse)
 
@@ -72,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     CHART_NONCE: 0,
     SAMPLED_FOR: None,
     AUTO_RUN: True,
+    READOUT: READOUT_AUTO,
+    TTA: False,
     SHOW_RADIO: True,
     RUNS: None,
     FIGURES: None,
@@ -262,6 +269,29 @@ def ensure_sensors(
     state[SAMPLED_FOR] = wanted
     _touch(state)
     return True
+
+
+def requested_readout(state: State) -> str | None:
+    """The readout to show, or None for each model's calibrated default (inference's None)."""
+    readout = state.get(READOUT, READOUT_AUTO)
+    return None if readout == READOUT_AUTO or readout not in READOUT_CHOICES else readout
+
+
+def run_key(base: tuple, tta: bool | None) -> tuple:
+    """RUNS key of a model's result: `base` (case, model, checkpoint, device) plus the TTA
+    setting, or None for a model without a posterior, whose answer TTA does not change.
+
+    The readout is not part of it: a result holds every readout's answer, so switching
+    readouts reruns no model, and switching TTA reruns only the heatmap models.
+    """
+    return (*base, None if tta is None else bool(tta))
+
+
+def find_run(state: State, base: tuple, tta: bool) -> Any:
+    """The remembered result of a model for this case and TTA setting, or None."""
+    runs = state.get(RUNS) or {}
+    point = runs.get(run_key(base, None))
+    return point if point is not None else runs.get(run_key(base, tta))
 
 
 def remember_run(state: State, key: tuple, run: Any) -> None:

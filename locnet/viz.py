@@ -227,6 +227,7 @@ def marker_traces(
     truth_xy: Sequence[float] | None = None,
     prediction_xy: Sequence[float] | None = None,
     gains_db: Sequence[float] | None = None,
+    prediction_name: str = PREDICTION_NAME,
 ) -> list[go.Scatter]:
     """Sensors, truth and prediction markers; one orange marker when the two coincide."""
     traces = [sensor_trace(sensors_xy, gains_db)]
@@ -236,7 +237,7 @@ def marker_traces(
     if truth_xy is not None:
         traces.append(_single(truth_xy, TRUTH_NAME, TRUTH_COLOR, "star", 18))
     if prediction_xy is not None:
-        traces.append(_single(prediction_xy, PREDICTION_NAME, PREDICTION_COLOR, "diamond", 14))
+        traces.append(_single(prediction_xy, prediction_name, PREDICTION_COLOR, "diamond", 14))
     return traces
 
 

@@ -1,10 +1,13 @@
 """Time the Explorer: model time per click (predict) and the page rerun after a click (AppTest).
 
     python scripts/measure_explorer.py [--data data/demo] [--checkpoints checkpoints] [--repeats 20]
+    python scripts/measure_explorer.py > results/bench/explorer.txt   # the recorded numbers
 
 Goals (docs): LocNet click -> heatmap <= 150 ms of model time on 2 CPU cores; page rerun
-after a click <= 400 ms. A "click" here adds one sensor through locnet.app_state (what
-the map's click handler does), so every rerun runs LocNet again on a new case. Prints
+after a click <= 400 ms with LocNet's 50 % / 90 % credible regions drawn. A "click" here
+adds one sensor through locnet.app_state (what the map's click handler does), so every
+rerun runs LocNet again on a new case. Also timed: model time with test-time
+augmentation (8 passes), and a rerun after a readout change (no model runs). Prints
 median and 90th percentile; nothing is asserted (timings depend on the machine's load,
 which is printed too). Without a LocNet checkpoint, one with random weights is used:
 the timing does not depend on the weights.
@@ -58,7 +61,8 @@ def clicks(buildings: np.ndarray, n: int, rng: np.random.Generator) -> list[tupl
 
 
 def measure_predict(dataset: Path, checkpoints: Path, repeats: int) -> list[float]:
-    """Model time (InferenceResult.runtime_ms) of LocNet on the default case plus one click each."""
+    """Model time (InferenceResult.runtime_ms, with the posterior's readouts and regions) of
+    LocNet on the default case plus one click each; then a few with TTA."""
     from locnet.data.radiomapseer import open_dataset
     from locnet.data.sampling import n_sensors_for_rate, sample_mask
     from locnet.inference import load_model, predict
@@ -84,6 +88,11 @@ def measure_predict(dataset: Path, checkpoints: Path, repeats: int) -> list[floa
         f"  CPU time of the same calls (all threads; ~ wall x threads when the machine is idle): "
         f"{summary(cpu)}"
     )
+    tta = [
+        predict(model, buildings, mask=mask, radio_gray=gray, tta=True).runtime_ms
+        for _ in range(max(3, repeats // 4))
+    ]
+    print(f"  the same with test-time augmentation (8 passes):  {summary(tta)}")
     return times
 
 
@@ -113,8 +122,9 @@ def measure_reruns(
     from locnet.data.radiomapseer import open_dataset
 
     buildings = open_dataset(dataset).buildings(at.session_state[S.MAP_ID])
-    after_click, unchanged = [], []
-    for x, y in clicks(buildings, repeats, np.random.default_rng(1)):
+    after_click, unchanged, readout_change = [], [], []
+    readouts = [r for r in S.READOUT_CHOICES if r != S.READOUT_AUTO]
+    for i, (x, y) in enumerate(clicks(buildings, repeats, np.random.default_rng(1))):
         S.add_sensor(at.session_state, buildings, x, y)
         start = time.perf_counter()
         at.run()
@@ -122,9 +132,17 @@ def measure_reruns(
         start = time.perf_counter()
         at.run()
         unchanged.append((time.perf_counter() - start) * 1000)
+        at.session_state[S.READOUT] = readouts[i % len(readouts)]
+        start = time.perf_counter()
+        at.run()
+        readout_change.append((time.perf_counter() - start) * 1000)
+        at.session_state[S.READOUT] = S.READOUT_AUTO
     assert not at.exception and len(at.dataframe) == 1, "the rerun did not produce results"
-    print(f"page rerun after a click (LocNet only):        {summary(after_click)}")
-    print(f"page rerun with nothing changed:               {summary(unchanged)}")
+    spec = at.get("plotly_chart")[1].proto.spec
+    assert '"contour"' in spec, "LocNet's figure has no credible regions"
+    print(f"page rerun after a click (LocNet, regions drawn): {summary(after_click)}")
+    print(f"page rerun after a readout change (no model run): {summary(readout_change)}")
+    print(f"page rerun with nothing changed:                  {summary(unchanged)}")
     return after_click, unchanged
 
 

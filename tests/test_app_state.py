@@ -221,3 +221,31 @@ def test_reuse_figure_rebuilds_only_when_key_or_token_changes():
     assert S.reuse_figure(state, "other", ("case", 2), build("d"), token=run_b) == {"figure": "d"}
     assert built == ["a", "b", "c", "d"]
     assert S.reuse_figure({}, "map", 1, build("e")) == {"figure": "e"}  # no FIGURES key yet
+
+
+def test_readout_and_tta_default_to_auto_and_off(state):
+    assert state[S.READOUT] == S.READOUT_AUTO and state[S.TTA] is False
+    assert S.requested_readout(state) is None  # inference's None: the calibrated default
+    state[S.READOUT] = "median"
+    assert S.requested_readout(state) == "median"
+    state[S.READOUT] = "nonsense"
+    assert S.requested_readout(state) is None
+
+
+def test_readout_choices_are_auto_then_the_posterior_readouts():
+    from locnet.posterior import READOUTS
+
+    assert S.READOUT_CHOICES == (S.READOUT_AUTO, *READOUTS)
+
+
+def test_runs_are_found_by_tta_and_point_models_ignore_it(state):
+    base = (S.case_key(state), "LocNet", "ckpt.pt", 1, "cpu")
+    S.remember_run(state, S.run_key(base, False), "plain")
+    assert S.find_run(state, base, False) == "plain"
+    assert S.find_run(state, base, True) is None  # TTA on: LocNet runs again
+    S.remember_run(state, S.run_key(base, True), "tta")
+    assert S.find_run(state, base, True) == "tta" and S.find_run(state, base, False) == "plain"
+    point = (S.case_key(state), "RSS centroid", "centroid", 0, "cpu")
+    S.remember_run(state, S.run_key(point, None), "centroid")
+    assert S.find_run(state, point, True) == S.find_run(state, point, False) == "centroid"
+    hash(S.run_key(base, True))

@@ -1,4 +1,4 @@
-"""Figure builders (locnet.viz) and case downloads (locnet.ui.export)."""
+"""Figure builders (locnet.viz, locnet.viz_posterior) and case downloads (locnet.ui.export)."""
 
 import io
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from locnet import viz
+from locnet import viz, viz_posterior
 from locnet.constants import MAP_SIZE, OVERLAP_COLOR, PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
 from locnet.ui.export import (
     PNG_SCALE,
@@ -135,6 +135,32 @@ def test_case_csv_lists_every_point(buildings):
     assert len(case_table(sensors_xy=[], gains_db=None, truth_xy=None)) == 0
 
 
+def test_case_csv_gives_each_prediction_its_readout_and_uncertainty():
+    points = [
+        PredictionPoint(
+            "LocNet",
+            (1.0, 3.0),
+            2.0,
+            12.5,
+            "cpu",
+            readout="mean",
+            expected_error_m=17.25,
+            radius_90_m=30.5,
+            calibration="calibrated T=0.5 (val, n=9)",
+            tta=True,
+        ),
+        PredictionPoint("RSS centroid", (9.0, 9.0), 5.0, readout="point"),
+    ]
+    table = pd.read_csv(
+        io.BytesIO(case_csv(sensors_xy=[], gains_db=None, truth_xy=(1, 2), predictions=points))
+    )
+    locnet, centroid = table.iloc[1], table.iloc[2]
+    assert locnet["readout"] == "mean" and locnet["expected_error_m"] == 17.25
+    assert locnet["radius_90_m"] == 30.5 and bool(locnet["tta"])
+    assert locnet["calibration"].startswith("calibrated")
+    assert centroid["readout"] == "point" and np.isnan(centroid["expected_error_m"])
+
+
 def test_compact_coords_picks_the_smallest_exact_dtype():
     small = viz.compact_coords(np.array([0.0, 2.0, 254.0]))
     assert small.dtype == np.uint8 and list(small) == [0, 2, 254]
@@ -175,3 +201,78 @@ def test_map_layout_is_a_square_map_and_clickable_disables_drag():
     assert layout["dragmode"] is False and layout["height"] == 300
     assert layout["yaxis"]["scaleanchor"] == "x" and layout["title"]["text"] == "t"
     assert viz.map_layout()["dragmode"] == "zoom" and viz.map_layout()["title"] is None
+
+
+def _square_region(x0: int, y0: int, side: int) -> np.ndarray:
+    mask = np.zeros((MAP_SIZE, MAP_SIZE), dtype=bool)
+    mask[y0 : y0 + side, x0 : x0 + side] = True
+    return mask
+
+
+def test_region_contour_is_one_line_around_the_known_mask():
+    mask = _square_region(30, 40, 5)  # x 30..34, y 40..44
+    trace = viz_posterior.region_contour(mask, 0.9)
+    assert trace.type == "contour" and trace.name == "90 % region" and trace.showlegend
+    assert trace.contours.coloring == "lines" and trace.contours.start == 0.5
+    assert trace.contours.end == 0.5 and trace.hoverinfo == "skip" and not trace.showscale
+    z = np.asarray(trace.z)
+    assert z.shape == (7, 7) and z.dtype == np.uint8  # the box plus one empty pixel around
+    assert z[1:-1, 1:-1].all() and z.sum() == 25
+    # pixel i sits at i metres: the box's first cell is the empty pixel left of / above it
+    assert (trace.x0, trace.y0) == (29 * viz.PIXEL_M, 39 * viz.PIXEL_M)
+    assert trace.dx == trace.dy == viz.PIXEL_M
+    assert viz_posterior.region_contour(np.zeros_like(mask), 0.5) is None
+
+
+def test_region_contours_widest_first_with_their_own_dash():
+    regions = np.stack([_square_region(30, 40, 3), _square_region(28, 38, 9)])
+    contours = viz_posterior.region_contours(regions, (0.5, 0.9))
+    assert [c.name for c in contours] == ["90 % region", "50 % region"]
+    assert contours[0].line.dash != contours[1].line.dash
+    assert np.asarray(contours[0].z).sum() == 81 and np.asarray(contours[1].z).sum() == 9
+
+
+def test_region_line_skips_the_buildings_the_region_encloses():
+    buildings = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    buildings[12:15, 12:15] = 1  # a building inside the region ...
+    buildings[10:13, 30:40] = 1  # ... and one beside it
+    region = _square_region(10, 10, 7) & (buildings == 0)
+    z = np.asarray(viz_posterior.region_contour(region, 0.9, buildings).z)
+    assert z.sum() == 49  # the enclosed building is filled in: one line around the square
+    outline = viz_posterior.outline_mask(region, buildings)
+    assert outline[12:15, 12:15].all() and not outline[10:13, 30:40].any()  # beside: outside
+
+
+def test_posterior_figure_draws_regions_mode_mean_and_the_chosen_readout(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    scores[50, 60] = 1.0
+    regions = np.stack([_square_region(58, 48, 5), _square_region(55, 45, 11)])
+    readouts = {"mode": (60.0, 50.0), "mean": (61.5, 52.0), "median": (61.0, 51.0)}
+    fig = viz_posterior.posterior_figure(
+        buildings,
+        scores,
+        regions=regions,
+        readouts=readouts,
+        readout="mean",
+        sensors_xy=[(1, 2)],
+        truth_xy=(200, 200),
+        prediction_xy=readouts["mean"],
+        title="t",
+        height=400,
+    )
+    names = [t.name for t in fig.data]
+    assert names.index("buildings") < names.index("90 % region") < names.index("sensors (1)")
+    (pred,) = _by_name(fig, "prediction (mean)")
+    assert pred.marker.color == PREDICTION_COLOR and list(pred.x) == [61.5]
+    (mode,) = _by_name(fig, "mode (argmax)")
+    (mean,) = _by_name(fig, "mean")
+    assert (list(mode.x), list(mode.y)) == ([60.0], [50.0]) and list(mean.y) == [52.0]
+    assert mode.marker.symbol != mean.marker.symbol
+    assert names.index("mean") > names.index("prediction (mean)")  # on top of the diamond
+    assert fig.layout.height > 400  # room for the longer legend, the map keeps its size
+    assert fig.layout.margin.t > viz.map_layout(title="t")["margin"]["t"]
+    assert fig.layout.xaxis.title.text == "x (m)"
+    plain = viz_posterior.posterior_figure(
+        buildings, scores, regions=None, readouts={}, readout="mode"
+    )
+    assert not [t for t in plain.data if t.type == "contour"]

@@ -1,7 +1,9 @@
-"""Explorer, second half: pick models, run them on the case, show heatmaps, table, downloads.
+"""Explorer, second half: pick models, readout and TTA, run them on the case, show heatmaps
+(with each posterior's credible regions), table, downloads.
 
-Results are remembered per session (app_state.RUNS) by case, model and device, so a
-rerun that changes nothing costs no inference, and sessions never share results.
+Results are remembered per session (app_state.RUNS) by case, model, device and TTA
+setting, so a rerun that changes nothing costs no inference, a readout change costs none
+either (a result holds every readout) and sessions never share results.
 """
 
 from __future__ import annotations
@@ -21,26 +23,46 @@ from locnet.ui.export import PredictionPoint, case_csv, case_png
 from locnet.ui.models import (
     Case,
     ModelChoice,
+    POINT,
     ModelRun,
     default_selection,
     model_choices,
     run_choice,
+    with_readout,
 )
 from locnet.ui.sidebar import Settings
 from locnet.viz import case_figure
+from locnet.viz_posterior import posterior_figure
 
 FIGURES_PER_ROW = 3
 RESULT_HEIGHT = 440  # rows of three below the case map
 FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
 TABLE_COLUMNS = (
     "model",
+    "readout",
     "error (m)",
+    "expected error (m)",
+    "90 % radius (m)",
+    "calibration",
     "prediction (m)",
     "top-5 candidates (m)",
     "runtime (ms)",
+    "TTA",
     "device",
     "weights",
     "problem",
+)
+READOUT_LABELS = {
+    S.READOUT_AUTO: "auto: calibrated default",
+    "mode": "mode (argmax, the paper's)",
+    "mean": "mean (least squared error)",
+    "median": "median (least distance)",
+}
+TTA_LABEL = "TTA (8 flips, 8x slower)"
+TTA_HELP = (
+    "Test-time augmentation: average the heatmap models over the 8 flips/rotations of the "
+    "map, 8x slower. Spurious far blobs that move with the rotation fade; classical "
+    "models ignore it."
 )
 
 
@@ -65,81 +87,129 @@ def model_picker(settings: Settings) -> list[ModelChoice]:
     return [by_label[label] for label in state[S.MODELS]]
 
 
+def posterior_controls() -> tuple[str | None, bool]:
+    """Readout and TTA of the heatmap models; returns (readout or None for auto, tta)."""
+    state = st.session_state
+    if state[S.READOUT] not in S.READOUT_CHOICES:  # e.g. a value from an older app version
+        state[S.READOUT] = S.READOUT_AUTO
+    st.selectbox(
+        "Readout of the heatmap models",
+        S.READOUT_CHOICES,
+        format_func=READOUT_LABELS.get,
+        help="Which point of the calibrated posterior is the answer: its most probable "
+        "pixel (mode), its mean or its spatial median. Auto uses the one each model's "
+        "calibration found best on validation data (mode when uncalibrated). Classical "
+        "models give one point and ignore it.",
+        **bind(S.READOUT),
+    )
+    st.toggle(TTA_LABEL, help=TTA_HELP, **bind(S.TTA, convert=bool))
+    return S.requested_readout(state), bool(state[S.TTA])
+
+
 def _checkpoint_stamp(choice: ModelChoice) -> int:
     path = Path(choice.spec)
     return path.stat().st_mtime_ns if path.is_file() else 0
 
 
+def _run_one(case: Case, choice: ModelChoice, settings: Settings, tta: bool) -> ModelRun:
+    """Run one model; a failure becomes a ModelRun with `problem` (the page goes on)."""
+    try:
+        loaded = cache.model(choice.spec, settings.checkpoint_dir, settings.device)
+        return run_choice(loaded, choice, case, tta=tta)
+    except LocNetError as exc:
+        return ModelRun(choice.label, problem=str(exc))
+    except (RuntimeError, OSError, MemoryError) as exc:  # torch/IO failure: report, keep the page
+        return ModelRun(
+            choice.label,
+            problem=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            "try the CPU device or another checkpoint",
+        )
+
+
 def run_models(
-    case: Case, choices: Sequence[ModelChoice], settings: Settings, *, compute: bool
+    case: Case,
+    choices: Sequence[ModelChoice],
+    settings: Settings,
+    *,
+    compute: bool,
+    readout: str | None = None,
+    tta: bool = False,
 ) -> list[ModelRun] | None:
-    """Runs for the case, from the session memo or (if `compute`) by running the models.
+    """Runs for the case, from the session memo or (if `compute`) by running the models,
+    each answered by `readout` (None: the model's calibrated default).
 
     Returns None when some result is missing and computing was not asked for.
     """
     state = st.session_state
     runs = []
     for choice in choices:
-        key = (
+        base = (
             S.case_key(state),
             choice.label,
             choice.spec,
             _checkpoint_stamp(choice),
             settings.device,
         )
-        run = state[S.RUNS].get(key)
+        run = S.find_run(state, base, tta)
         if run is None:
             if not compute:
                 return None
-            try:
-                run = run_choice(
-                    cache.model(choice.spec, settings.checkpoint_dir, settings.device), choice, case
-                )
-            except LocNetError as exc:
-                run = ModelRun(choice.label, problem=str(exc))
-            except (
-                RuntimeError,
-                OSError,
-                MemoryError,
-            ) as exc:  # torch/IO failure: report, keep the page
-                run = ModelRun(
-                    choice.label,
-                    problem=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
-                    "try the CPU device or another checkpoint",
-                )
-            S.remember_run(state, key, run)
-        runs.append(run)
+            run = _run_one(case, choice, settings, tta)
+            S.remember_run(state, S.run_key(base, None if run.readout == POINT else tta), run)
+        runs.append(with_readout(run, readout, case.truth_xy))
     return runs
 
 
+def _title(run: ModelRun) -> str:
+    """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on."""
+    if run.error_m is None:
+        return f"{run.label}: {run.problem}"
+    title = f"{run.label}: error {run.error_m:.1f} m"
+    if run.expected_error_m is not None:
+        tta = " + TTA" if run.tta else ""
+        title += f" ({run.readout}{tta}, expected {run.expected_error_m:.0f} m)"
+    return title
+
+
 def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
-    """One model's heatmap with buildings, sensors, prediction and truth (axes in metres)."""
-    title = (
-        f"{run.label}: error {run.error_m:.1f} m"
-        if run.error_m is not None
-        else f"{run.label}: {run.problem}"
-    )
+    """One model's heatmap with buildings, sensors, prediction and truth (axes in metres);
+    for a model with a posterior also its 50 % / 90 % regions and mode / mean markers."""
+    if run.scores is not None and run.regions is not None:
+        return posterior_figure(
+            case.buildings,
+            run.scores,
+            regions=run.regions,
+            readouts=run.readouts,
+            readout=run.readout,
+            sensors_xy=case.sensors_xy,
+            truth_xy=case.truth_xy,
+            prediction_xy=run.xy,
+            title=_title(run),
+            height=height,
+        )
     return case_figure(
         case.buildings,
         sensors_xy=case.sensors_xy,
         truth_xy=case.truth_xy,
         prediction_xy=run.xy,
         scores=run.scores,
-        title=title,
+        title=_title(run),
         height=height,
     )
 
 
 def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT) -> None:
+    """Draw a run's figure, reused from the last rerun while its case, model, readout and
+    result are the same (token: the heatmap array, shared by every readout of a result)."""
     if run.problem:
         st.error(f"{run.label}: {run.problem}")
         return
     fig = S.reuse_figure(
         st.session_state,
         key,
-        (S.case_key(st.session_state), height),
+        (S.case_key(st.session_state), height, run.label, run.readout, run.tta),
         lambda: result_figure(case, run, height),
-        token=run,
+        token=run if run.scores is None else run.scores,
     )
     st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
 
@@ -148,33 +218,59 @@ def _xy_text(xy: Sequence[float]) -> str:
     return f"({xy[0] * PIXEL_M:.0f}, {xy[1] * PIXEL_M:.0f})"
 
 
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def results_table(
     runs: Sequence[ModelRun], weights: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
-    """One row per model: error in metres, prediction, top-k candidates, runtime, device and
-    `weights[label]` (which checkpoint and how long it was trained: budgets differ a lot)."""
+    """One row per model: the readout shown and its error in metres, its expected error
+    sqrt(E[d^2]) and the 90 % region's equivalent radius under the model's posterior (empty
+    for models without one), calibration, prediction, top-k candidates, runtime, device and
+    `weights[label]` (which checkpoint and how long it was trained: budgets differ a lot).
+    The TTA and problem columns appear only when some row needs them."""
     weights = weights or {}
     rows = [
         {
             "model": r.label,
-            "error (m)": None if r.error_m is None else round(r.error_m, 1),
+            "readout": r.readout or "",
+            "error (m)": _round(r.error_m),
+            "expected error (m)": _round(r.expected_error_m),
+            "90 % radius (m)": _round(r.radius_90_m),
             "prediction (m)": _xy_text(r.xy) if r.xy else "",
             "top-5 candidates (m)": " ".join(_xy_text(c) for c in r.topk),
-            "runtime (ms)": None if r.runtime_ms is None else round(r.runtime_ms, 1),
+            "runtime (ms)": _round(r.runtime_ms),
+            "TTA": r.tta,
             "device": r.device or "",
+            "calibration": r.calibration,
             "weights": weights.get(r.label, ""),
             "problem": r.problem or "",
         }
         for r in runs
     ]
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    return table if table["problem"].astype(bool).any() else table.drop(columns="problem")
+    unused = [c for c in ("TTA", "problem") if not table[c].astype(bool).any()]
+    return table.drop(columns=unused)
 
 
 def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
     """PNG (Pillow) and CSV of the case: building map, sensors, truth and every prediction."""
     points = [
-        PredictionPoint(r.label, r.xy, r.error_m, r.runtime_ms, r.device) for r in runs if r.xy
+        PredictionPoint(
+            r.label,
+            r.xy,
+            r.error_m,
+            r.runtime_ms,
+            r.device,
+            readout=r.readout,
+            expected_error_m=r.expected_error_m,
+            radius_90_m=r.radius_90_m,
+            calibration=r.calibration,
+            tta=r.tta,
+        )
+        for r in runs
+        if r.xy
     ]
     stem = f"case_map{case.map_id}_" + (
         f"tx{case.tx_id}" if case.tx_id is not None else f"tx_{case.truth_xy[0]}_{case.truth_xy[1]}"

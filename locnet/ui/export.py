@@ -2,7 +2,9 @@
 
 No plotly/kaleido here: Pillow draws the building map scaled up with the same marker
 colours as the app (sensors green, predictions yellow, truth red, orange on the truth),
-which is fast and needs no browser. Positions are pixel (x, y); the CSV gives metres.
+which is fast and needs no browser. Positions are pixel (x, y); the CSV gives metres,
+and for each prediction the readout it is (mode / mean / median, or point for models
+without a posterior), its expected error and the 90 % region's equivalent radius.
 """
 
 from __future__ import annotations
@@ -27,18 +29,38 @@ from locnet.viz import BUILDING_COLOR, OUTDOOR_COLOR, coincide
 
 PNG_SCALE = 3  # output pixels per map pixel: a 768 x 768 picture
 LEGEND_PX = 28  # height of one legend line under the map
-CSV_COLUMNS = ("kind", "model", "x_m", "y_m", "gain_db", "error_m", "runtime_ms", "device")
+CSV_COLUMNS = (
+    "kind",
+    "model",
+    "x_m",
+    "y_m",
+    "gain_db",
+    "error_m",
+    "readout",
+    "expected_error_m",
+    "radius_90_m",
+    "tta",
+    "calibration",
+    "runtime_ms",
+    "device",
+)
 
 
 @dataclass(frozen=True)
 class PredictionPoint:
-    """One model's answer for the export: label, pixel (x, y), error in metres or None."""
+    """One model's answer for the export: label, pixel (x, y), error in metres or None;
+    the readout it is, sqrt(E[d^2]) and the 90 % radius in metres (None without posterior)."""
 
     model: str
     xy: tuple[float, float]
     error_m: float | None = None
     runtime_ms: float | None = None
     device: str | None = None
+    readout: str | None = None
+    expected_error_m: float | None = None
+    radius_90_m: float | None = None
+    calibration: str = ""
+    tta: bool = False
 
 
 def _hex_rgb(color: str) -> tuple[int, int, int]:
@@ -114,7 +136,8 @@ def case_png(
     for point in predictions:
         y += LEGEND_PX
         err = "n/a" if point.error_m is None else f"{point.error_m:.1f} m"
-        text = f"{point.model}: ({point.xy[0]:.0f}, {point.xy[1]:.0f}) m, error {err}"
+        how = f" ({point.readout})" if point.readout else ""
+        text = f"{point.model}{how}: ({point.xy[0]:.0f}, {point.xy[1]:.0f}) m, error {err}"
         draw.text((8, y), text, fill="#000000", font=font)
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=False)
@@ -143,6 +166,11 @@ def case_table(
                 "x_m": p.xy[0] * PIXEL_M,
                 "y_m": p.xy[1] * PIXEL_M,
                 "error_m": p.error_m,
+                "readout": p.readout,
+                "expected_error_m": p.expected_error_m,
+                "radius_90_m": p.radius_90_m,
+                "tta": p.tta,
+                "calibration": p.calibration,
                 "runtime_ms": p.runtime_ms,
                 "device": p.device,
             }

@@ -3,13 +3,15 @@
 Every registered model becomes a ModelChoice: classical baselines are always available;
 trainable ones once per checkpoint found in the checkpoint folder, or as "unavailable"
 with the command that trains them. `run_choice` turns one model's InferenceResult into
-a ModelRun with the error in metres, so pages only display.
+a ModelRun with the error in metres and the posterior's numbers (every readout's answer,
+its expected error, the 50 % / 90 % regions), and `with_readout` shows another readout
+of the same run without running the model again, so pages only display.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from locnet.results import DISPLAY_NAMES
 
 LOCNET = "locnet"
 TOP_K = 5
+POINT = "point"  # the readout of a model without a posterior (posterior.POINT_READOUT)
+NO_POSTERIOR = "no posterior"  # calibration column of such a model
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,13 @@ class Case:
 
 @dataclass
 class ModelRun:
-    """One model's answer on a case; `problem` is set (and the rest empty) if it failed."""
+    """One model's answer on a case; `problem` is set (and the rest empty) if it failed.
+
+    xy / error_m / expected_error_m belong to `readout` (POINT for a model without a
+    posterior); readouts and expected_errors hold every readout's answer (pixels) and
+    sqrt(E[d^2]) in metres. regions: (2, 256, 256) bool 50 % / 90 % credible regions;
+    region_area_m2 their areas. calibration: Calibration.label() or NO_POSTERIOR.
+    """
 
     label: str
     xy: tuple[float, float] | None = None
@@ -86,6 +96,23 @@ class ModelRun:
     device: str | None = None
     scores: np.ndarray | None = None
     problem: str | None = None
+    readout: str | None = None
+    readouts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    expected_error_m: float | None = None
+    expected_errors: dict[str, float] = field(default_factory=dict)
+    regions: np.ndarray | None = None
+    region_area_m2: tuple[float, float] | None = None
+    calibration: str = ""
+    tta: bool = False
+
+    @property
+    def radius_90_m(self) -> float | None:
+        """Radius (m) of the disc as large as the 90 % region: its size as one distance."""
+        if self.region_area_m2 is None:
+            return None
+        from locnet.posterior import equivalent_radius_m
+
+        return float(equivalent_radius_m(self.region_area_m2[-1]))
 
 
 def display_name(model: str) -> str:
@@ -184,8 +211,39 @@ def _xy_pair(value: Any) -> tuple[float, float]:
     return float(arr[0]), float(arr[1])
 
 
-def run_choice(model: Any, choice: ModelChoice, case: Case, top_k: int = TOP_K) -> ModelRun:
-    """Run one loaded model on a case; a LocNetError becomes a ModelRun with `problem`."""
+def _error_m(xy: tuple[float, float], truth_xy: tuple[int, int]) -> float:
+    return float(np.hypot(xy[0] - truth_xy[0], xy[1] - truth_xy[1])) * PIXEL_M
+
+
+def expected_errors(result: Any) -> dict[str, float]:
+    """sqrt(E[d^2]) in metres of every readout of an InferenceResult under its posterior
+    (the table's expected error follows the readout shown); {} without a posterior."""
+    if result.posterior is None:
+        return {}
+    import torch
+
+    from locnet.posterior import expected_error_m
+
+    names = list(result.readouts)
+    xy = torch.tensor([result.readouts[n] for n in names], dtype=torch.float32)
+    probs = torch.from_numpy(np.asarray(result.posterior, dtype=np.float32))[None]
+    values = expected_error_m(probs.expand(len(names), -1, -1), xy)
+    return {n: float(v) for n, v in zip(names, values.tolist())}
+
+
+def run_choice(
+    model: Any,
+    choice: ModelChoice,
+    case: Case,
+    top_k: int = TOP_K,
+    *,
+    readout: str | None = None,
+    tta: bool = False,
+) -> ModelRun:
+    """Run one loaded model on a case; a LocNetError becomes a ModelRun with `problem`.
+
+    readout None = the model's calibrated default; tta averages the 8 flips/rotations.
+    """
     from locnet.inference import predict
 
     if not case.sensors_xy:
@@ -194,14 +252,42 @@ def run_choice(model: Any, choice: ModelChoice, case: Case, top_k: int = TOP_K) 
         )
     try:
         result = predict(
-            model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k
+            model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k, tta=tta
         )
     except LocNetError as exc:
         return ModelRun(choice.label, problem=str(exc))
     xy = _xy_pair(result.xy)
-    error_m = float(np.hypot(xy[0] - case.truth_xy[0], xy[1] - case.truth_xy[1])) * PIXEL_M
-    topk = [(float(c[0]), float(c[1])) for c in (result.top_k or [])]
-    scores = None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32)
-    return ModelRun(
-        choice.label, xy, error_m, topk, float(result.runtime_ms), str(result.device), scores
+    has_posterior = result.posterior is not None
+    run = ModelRun(
+        choice.label,
+        xy,
+        _error_m(xy, case.truth_xy),
+        [(float(c[0]), float(c[1])) for c in (result.top_k or [])],
+        float(result.runtime_ms),
+        str(result.device),
+        None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32),
+        readout=result.readout if has_posterior else POINT,
+        readouts={k: _xy_pair(v) for k, v in (result.readouts or {"point": xy}).items()},
+        expected_error_m=result.expected_error_m,
+        expected_errors=expected_errors(result),
+        regions=None if result.regions is None else np.asarray(result.regions, dtype=bool),
+        region_area_m2=None if result.region_area_m2 is None else tuple(result.region_area_m2),
+        calibration=result.calibration.label() if has_posterior else NO_POSTERIOR,
+        tta=bool(result.tta),
+    )
+    return with_readout(run, readout, case.truth_xy)
+
+
+def with_readout(run: ModelRun, readout: str | None, truth_xy: tuple[int, int]) -> ModelRun:
+    """The same run answered by another readout (None: as run). A model without a
+    posterior, a failed run or an unknown readout is returned unchanged."""
+    if readout is None or readout == run.readout or readout not in run.readouts:
+        return run
+    xy = run.readouts[readout]
+    return replace(
+        run,
+        xy=xy,
+        error_m=_error_m(xy, truth_xy),
+        readout=readout,
+        expected_error_m=run.expected_errors.get(readout),
     )

@@ -1,8 +1,10 @@
 """The Explorer page in AppTest: default case, sampling, clicks (via session state),
-open_case from other pages, bad checkpoints, zero sensors."""
+open_case from other pages, bad checkpoints, zero sensors, the posterior (readout, TTA,
+credible regions, table columns); and locnet.ui.models.with_readout."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,9 @@ import torch
 from locnet import app_state as S
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import n_sensors_for_rate
+from locnet.ui.models import POINT, ModelRun, with_readout
+
+POSTERIOR_COLUMNS = ("readout", "expected error (m)", "90 % radius (m)", "calibration")
 
 
 def _texts(elements) -> str:
@@ -127,3 +132,96 @@ def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, t
     notes = _texts(at.markdown)
     assert "-m locnet train --model locnet" in notes and "python -m locnet generate" in notes
     assert "LocNet" not in set(_results(at)["model"])
+
+
+def _row(at, model: str):
+    table = _results(at)
+    (row,) = table[table["model"] == model].to_dict("records")
+    return row
+
+
+def _figure(at, title_start: str) -> dict:
+    """The plotly figure (as JSON) whose title starts with `title_start`."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = (spec["layout"].get("title") or {}).get("text") or ""
+        if title.startswith(title_start):
+            return spec
+    raise AssertionError(f"no figure titled {title_start!r}")
+
+
+def test_locnet_figure_draws_credible_regions_mode_and_mean(make_app):
+    at = make_app().run()
+    assert not at.exception and not at.error
+    names = [t.get("name") for t in _figure(at, "LocNet:")["data"]]
+    contours = [t for t in _figure(at, "LocNet:")["data"] if t["type"] == "contour"]
+    assert {t["name"] for t in contours} == {"50 % region", "90 % region"}
+    assert all(t["contours"]["coloring"] == "lines" for t in contours)
+    assert {"mode (argmax)", "mean", "prediction (mode)"} <= set(names)  # uncalibrated: mode
+    classical = [t["type"] for t in _figure(at, "RSS centroid:")["data"]]
+    assert "contour" not in classical
+
+
+def test_table_has_readout_uncertainty_and_calibration_columns(make_app):
+    at = make_app().run()
+    table = _results(at)
+    assert set(POSTERIOR_COLUMNS) <= set(table.columns) and "TTA" not in table.columns
+    locnet = _row(at, "LocNet")
+    assert locnet["readout"] == "mode" and locnet["calibration"] == "uncalibrated (T = 1)"
+    assert locnet["expected error (m)"] > 0 and 0 < locnet["90 % radius (m)"] <= 256
+    centroid = _row(at, "RSS centroid")
+    assert centroid["readout"] == POINT and centroid["calibration"] == "no posterior"
+    assert np.isnan(centroid["expected error (m)"]) and np.isnan(centroid["90 % radius (m)"])
+
+
+def test_readout_selector_changes_the_answer_without_running_again(make_app):
+    at = make_app().run()
+    before = _row(at, "LocNet")
+    runs = dict(at.session_state[S.RUNS])
+    at.selectbox(key="_w_" + S.READOUT).set_value("mean").run()
+    assert not at.exception and at.session_state[S.READOUT] == "mean"
+    after = _row(at, "LocNet")
+    assert after["readout"] == "mean" and after["prediction (m)"] != before["prediction (m)"]
+    assert after["expected error (m)"] <= before["expected error (m)"]  # the mean minimises it
+    assert after["runtime (ms)"] == before["runtime (ms)"]  # the same run, read out again
+    assert dict(at.session_state[S.RUNS]) == runs  # no model ran
+    names = [t.get("name") for t in _figure(at, "LocNet:")["data"]]
+    assert "prediction (mean)" in names
+    assert _row(at, "RSS centroid")["readout"] == POINT
+
+
+def test_tta_toggle_reruns_only_the_heatmap_models(make_app):
+    at = make_app().run()
+    plain = _row(at, "LocNet")
+    centroid_runs = {k: v for k, v in at.session_state[S.RUNS].items() if k[1] == "RSS centroid"}
+    at.toggle(key="_w_" + S.TTA).set_value(True).run()
+    assert not at.exception and not at.error and at.session_state[S.TTA] is True
+    table = _results(at)
+    with_tta = _row(at, "LocNet")
+    assert bool(with_tta["TTA"]) and not table.loc[table["model"] == "RSS centroid", "TTA"].any()
+    assert with_tta["runtime (ms)"] > plain["runtime (ms)"]  # eight forward passes
+    assert "TTA" in _figure(at, "LocNet:")["layout"]["title"]["text"]
+    after = {k: v for k, v in at.session_state[S.RUNS].items() if k[1] == "RSS centroid"}
+    assert after.keys() == centroid_runs.keys()  # the classical model did not run again
+    at.toggle(key="_w_" + S.TTA).set_value(False).run()
+    assert _row(at, "LocNet")["runtime (ms)"] == plain["runtime (ms)"]  # remembered
+
+
+def test_with_readout_rereads_a_run_and_leaves_point_runs_alone():
+    run = ModelRun(
+        "LocNet",
+        xy=(10.0, 10.0),
+        error_m=0.0,
+        readout="mode",
+        readouts={"mode": (10.0, 10.0), "mean": (13.0, 14.0)},
+        expected_error_m=9.0,
+        expected_errors={"mode": 9.0, "mean": 7.0},
+        region_area_m2=(100.0, 400.0 * np.pi),
+    )
+    mean = with_readout(run, "mean", (10, 10))
+    assert mean.xy == (13.0, 14.0) and mean.error_m == pytest.approx(5.0)
+    assert mean.readout == "mean" and mean.expected_error_m == 7.0
+    assert run.readout == "mode" and run.radius_90_m == pytest.approx(20.0)
+    assert with_readout(run, None, (0, 0)) is run and with_readout(run, "mode", (0, 0)) is run
+    point = ModelRun("RSS centroid", xy=(1.0, 1.0), readout=POINT, readouts={POINT: (1.0, 1.0)})
+    assert with_readout(point, "mean", (0, 0)) is point and point.radius_90_m is None

@@ -1,4 +1,5 @@
-"""The Explorer in a real Chromium: it renders, a click on the map adds a sensor, LocNet runs.
+"""The Explorer in a real Chromium: it renders, a click on the map adds a sensor, LocNet runs
+and its figure draws the posterior's 50 % / 90 % credible regions with their legend.
 
 Clicks go to plotly's drag layer (`.nsewdrag`) at the fraction of its box where the chosen
 pixel is: the map spans x, y in [-0.5, 255.5] m with rows going down.
@@ -81,6 +82,19 @@ def case_map_sensors(page) -> set[tuple[float, float]]:
     return {(float(x), float(y)) for x, y in points}
 
 
+def assert_regions_drawn(page) -> None:
+    """LocNet's figure names both credible regions in its legend and plotly drew their lines."""
+    title = page.locator(".gtitle", has_text=re.compile(r"^LocNet: error"))
+    plot = page.locator(".js-plotly-plot").filter(has=title).first
+    legend = plot.locator(".legendtext").all_text_contents()
+    assert {"50 % region", "90 % region", "mode (argmax)", "mean"} <= set(legend), legend
+    lines = plot.evaluate(
+        "gd => Array.from(gd.querySelectorAll('g.contourlevel path'),"
+        " p => p.getAttribute('d') || '')"
+    )
+    assert len(lines) >= 2 and all(len(d) > 10 for d in lines), lines
+
+
 def sensor_text(n: int):
     return re.compile(rf"^{n} sensors$")
 
@@ -113,6 +127,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
         timeout=UPDATE_TIMEOUT_MS
     )
     assert page.get_by_text(sensor_text(len(sensors) + 1)).count() == 1  # the rerun kept it
+    assert_regions_drawn(page)
     page.screenshot(path=str(tmp_path / "explorer.png"))
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
 
