@@ -22,7 +22,7 @@ from scipy import ndimage
 from locnet import checkpoints as ckpt
 from locnet import posterior as P
 from locnet.calibration import UNCALIBRATED, Calibration, answer_batch
-from locnet.constants import MAP_SIZE
+from locnet.constants import MAP_SIZE, PIXEL_M
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
 from locnet.models.base import LocalizationModel
@@ -257,7 +257,8 @@ def predict(
     chosen = readout or answers.calibration.default_readout
     probs = answers.probs
     point = answers.xy[chosen]
-    info = P.uncertainty(probs, point)
+    masks, sizes = P.regions(probs)
+    areas = (sizes.float() * PIXEL_M**2)[0].tolist()
     scores = answers.scores[0].float().cpu().numpy()
     return InferenceResult(
         scores,
@@ -268,9 +269,9 @@ def predict(
         readout=chosen,
         readouts=readouts,
         posterior=probs[0].cpu().numpy(),
-        regions=P.region_masks(probs)[0].cpu().numpy(),
-        region_area_m2=tuple(float(a) for a in info.region_area_m2[0].tolist()),
-        expected_error_m=float(info.expected_error_m[0]),
+        regions=masks[0].cpu().numpy(),
+        region_area_m2=(float(areas[0]), float(areas[1])),
+        expected_error_m=float(P.expected_error_m(probs, point)[0]),
         calibration=answers.calibration,
         tta=tta,
     )

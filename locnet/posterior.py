@@ -173,30 +173,24 @@ def region_sizes(
     return count.clamp_max(cumulative.shape[1])
 
 
-def region_masks(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
-    """(B, L, H, W) bool highest-probability regions (ties at the edge included)."""
+def regions(probs: torch.Tensor, levels=REGION_LEVELS) -> tuple[torch.Tensor, torch.Tensor]:
+    """((B, L, H, W) bool highest-probability regions, (B, L) their sizes in pixels), from
+    one sort. The masks include pixels tied at the edge; the sizes count the smallest set."""
     ordered = _descending(probs)
     sizes = region_sizes(probs, levels, ordered)
-    threshold = ordered.gather(1, sizes - 1)  # (B, L) smallest probability inside
-    return (probs[:, None] >= threshold[:, :, None, None]) & (probs[:, None] > 0)
+    threshold = ordered.gather(1, sizes - 1).to(probs.device)  # smallest probability inside
+    masks = (probs[:, None] >= threshold[:, :, None, None]) & (probs[:, None] > 0)
+    return masks, sizes
+
+
+def region_masks(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
+    """(B, L, H, W) bool highest-probability regions (ties at the edge included)."""
+    return regions(probs, levels)[0]
 
 
 def equivalent_radius_m(area_m2: torch.Tensor | np.ndarray | float):
     """Radius (m) of the disc with this area: a region's size as one distance."""
     return (area_m2 / math.pi) ** 0.5
-
-
-@dataclass(frozen=True)
-class Uncertainty:
-    """Per-map numbers of one posterior and one answer (all (B,) or (B, L) tensors)."""
-
-    expected_error_m: torch.Tensor
-    region_area_m2: torch.Tensor  # (B, L) for REGION_LEVELS
-
-
-def uncertainty(probs: torch.Tensor, xy: torch.Tensor, levels=REGION_LEVELS) -> Uncertainty:
-    sizes = region_sizes(probs, levels).to(torch.float32)
-    return Uncertainty(expected_error_m(probs, xy), sizes * PIXEL_M**2)
 
 
 # --- calibration ------------------------------------------------------------------------

@@ -227,18 +227,9 @@ def checkpoints(folder: str | os.PathLike) -> list:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _checkpoint_problems(folder: str, stamp: int) -> list[str]:
-    from locnet.checkpoints import RESUME_SUFFIX, checkpoint_info
-    from locnet.errors import LocNetError
+    from locnet.checkpoints import checkpoint_problems as problems
 
-    problems = []
-    for path in sorted(Path(folder).glob("*.pt")):
-        if path.name.endswith(RESUME_SUFFIX):
-            continue
-        try:
-            checkpoint_info(path)
-        except LocNetError as exc:
-            problems.append(str(exc))
-    return problems
+    return problems(folder)
 
 
 def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
