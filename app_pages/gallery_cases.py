@@ -74,7 +74,7 @@ def show_case(
     case = {k: row[k] for k in ("map", "tx", "mask", "rate_percent")}
     sensors = None
     if dataset_dir:
-        stamp = cache.folder_stamp(cache.resolve_path(dataset_dir))
+        stamp = cache.folder_mtimes_ns(cache.resolve_path(dataset_dir))
         sensors = sensors_of(dataset_dir, stamp, {k: str(v) for k, v in case.items()}, meta)
     count = (
         f"{len(sensors)} sensors"

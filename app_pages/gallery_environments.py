@@ -25,7 +25,7 @@ STAT_AXES = {
 def statistics(dataset_dir: str, stamp: int, maps: tuple[str, ...]) -> pd.DataFrame:
     """Building density, open area and blocks of each result map found in the dataset."""
     known = {str(m) for m in cache.load_dataset(dataset_dir).maps}
-    return R.environment_table(
+    return R.environment_statistics_table(
         {m: cache.buildings(dataset_dir, R.dataset_map_id(m)) for m in maps if m in known}
     )
 
@@ -71,7 +71,7 @@ if picked is not None:
     ranked = R.rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     if dataset_dir:
-        stamp = cache.folder_stamp(cache.resolve_path(dataset_dir))
+        stamp = cache.folder_mtimes_ns(cache.resolve_path(dataset_dir))
         ranked = ranked.merge(
             statistics(dataset_dir, stamp, tuple(ranked["map"])), on="map", how="left"
         )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from locnet.constants import MAP_SIZE, N_PIXELS, PIXEL_M
+from locnet.maps import mask_to_sensors
 
 State = MutableMapping[str, Any]
 
@@ -35,14 +36,14 @@ RATE = "explorer_rate"  # sampling rate in percent of all pixels
 SEED = "explorer_seed"
 CLICK_MODE = "explorer_click_mode"
 MODELS = "explorer_models"
-NOTICE = "explorer_notice"  # (level, text) shown once after a click
+NOTICE = "explorer_notice"  # text of the last click's warning, shown once, or None
 CHART_NONCE = "explorer_chart_nonce"  # bumped per handled click -> fresh plotly selection
 SAMPLED_FOR = "explorer_sampled_for"  # (map_id, rate, seed) the sampled sensors were drawn for
 AUTO_RUN = "explorer_auto_run"
 READOUT = "explorer_readout"  # READOUT_AUTO or a posterior readout (mode, mean, median)
 TTA = "explorer_tta"  # test-time augmentation: average the 8 flips/rotations
 SHOW_RADIO = "explorer_show_radio"
-RUNS = "explorer_runs"  # {run_key(...): ModelRun}, this session only
+RUNS = "explorer_runs"  # {run_key(case, model, checkpoint, device, TTA): ModelRun}, session only
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
 
 DEFAULT_DATASET_DIR = "data/demo"
@@ -111,22 +112,6 @@ def snap_xy(x_m: float, y_m: float) -> tuple[int, int] | None:
     if not (0 <= x < MAP_SIZE and 0 <= y < MAP_SIZE):
         return None
     return x, y
-
-
-def sensors_to_mask(sensors: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Sensor pixels -> uint8 0/1 sampling mask (256, 256) indexed [y, x]."""
-    mask = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
-    if len(sensors):
-        xy = np.asarray(sensors, dtype=np.int64).reshape(-1, 2)
-        mask[xy[:, 1], xy[:, 0]] = 1
-    return mask
-
-
-def mask_to_sensors(mask: np.ndarray) -> list[tuple[int, int]]:
-    """0/1 sampling mask [y, x] -> sorted list of sensor pixels (x, y)."""
-    rows, cols = np.nonzero(mask)
-    order = np.lexsort((cols, rows))
-    return [(int(c), int(r)) for c, r in zip(cols[order], rows[order])]
 
 
 def effective_rate_percent(n_sensors: int) -> float:

@@ -22,9 +22,10 @@ from scipy import ndimage
 from locnet import checkpoints as ckpt
 from locnet import posterior as P
 from locnet.calibration import UNCALIBRATED, Calibration, answer_batch
-from locnet.constants import MAP_SIZE, PIXEL_M
+from locnet.constants import PIXEL_M
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
+from locnet.maps import check_map
 from locnet.models.base import LocalizationModel
 from locnet.models.registry import available_models, create_model, model_info
 from locnet.recipes import how_to_get
@@ -123,22 +124,11 @@ def load_model(
     return ckpt.load_weights(path, name, device=device)
 
 
-def _check_map(array, name: str) -> np.ndarray:
-    array = np.asarray(array)
-    if array.shape != (MAP_SIZE, MAP_SIZE):
-        raise LocNetError(
-            f"{name} has shape {array.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) pixels"
-        )
-    if not np.isfinite(array.astype(np.float64)).all():
-        raise LocNetError(f"{name} contains NaN or infinite values")
-    return array
-
-
 def encode_user_input(
     buildings, *, sensors=None, mask=None, radio_gray=None, env: bool = True
 ) -> np.ndarray:
     """(2, 256, 256) float32 model input from readings or from mask + radio map (validated)."""
-    buildings = _check_map(buildings, "building map")
+    buildings = check_map(buildings, "building map", finite=True)
     if sensors is not None and (mask is not None or radio_gray is not None):
         raise LocNetError(
             "give either sensors=[(x, y, gain_dB), ...] or mask + radio_gray, not both"
@@ -149,8 +139,8 @@ def encode_user_input(
         raise LocNetError(
             "no sensors: give sensors=[(x, y, gain_dB), ...] or a mask and a radio map"
         )
-    mask = _check_map(mask, "sampling mask") != 0
-    radio_gray = _check_map(radio_gray, "radio map")
+    mask = check_map(mask, "sampling mask", finite=True) != 0
+    radio_gray = check_map(radio_gray, "radio map", finite=True)
     if not mask.any():
         raise LocNetError("the sampling mask has no sensor; mark at least one outdoor pixel")
     on_building = mask & (buildings != 0)

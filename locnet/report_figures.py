@@ -217,7 +217,7 @@ def environment_scatter(
 ) -> go.Figure:
     """Per-environment RMSE (m) vs an environment statistic, with a least-squares trend line.
 
-    `table` = results.rank_environments(...) merged with results.environment_table(...).
+    `table` = results.rank_environments(...) merged with results.environment_statistics_table(...).
     """
     label = series_label(model, variant)
     xs = table[x] * (100 if x == "building_density" else 1)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from locnet.constants import MAP_SIZE, PIXEL_M  # noqa: E402
+from locnet.files import atomic_write  # noqa: E402
 
 SIONNA_VERSION = "2.2.0"
 SIONNA_SCENES = {  # scene folder -> (city, short slug)
@@ -243,28 +243,16 @@ def tile_scene(scene: Scene) -> list[tuple[dict, np.ndarray]]:
     return out
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the committed files are world-readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(out: Path, rows: list[dict], tiles: np.ndarray) -> None:
     out.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, tiles=np.packbits(tiles.astype(np.uint8), axis=-1))
-    _atomic_write(out / "tiles.npz", buffer.getvalue())
+    atomic_write(out / "tiles.npz", lambda tmp: tmp.write_bytes(buffer.getvalue()))
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(out / "index.csv", text.getvalue().encode("utf-8"))
+    atomic_write(out / "index.csv", lambda tmp: tmp.write_bytes(text.getvalue().encode("utf-8")))
 
 
 def main(argv: list[str] | None = None) -> int:

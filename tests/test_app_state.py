@@ -124,11 +124,7 @@ def test_first_click_reads_plotly_selection(event, expected):
     assert S.first_click(event) == expected
 
 
-def test_mask_round_trip_and_effective_rate():
-    sensors = [(3, 200), (250, 1), (17, 17)]
-    mask = S.sensors_to_mask(sensors)
-    assert mask[200, 3] == 1 and mask.sum() == 3
-    assert S.mask_to_sensors(mask) == sorted(sensors, key=lambda p: (p[1], p[0]))
+def test_effective_rate():
     assert S.effective_rate_percent(33) == pytest.approx(100 * 33 / MAP_SIZE**2)
 
 

@@ -377,7 +377,7 @@ def test_environment_statistics_counts_blocks():
     assert stats["n_blocks"] == 4
     assert stats["building_density"] == pytest.approx(302 / 65536)
     assert stats["open_area_m2"] == pytest.approx(65536 - 302)
-    table = R.environment_table({"a": b, "b": np.zeros_like(b)})
+    table = R.environment_statistics_table({"a": b, "b": np.zeros_like(b)})
     assert table["n_blocks"].tolist() == [4, 0] and table["map"].tolist() == ["a", "b"]
 
 

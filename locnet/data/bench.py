@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from locnet.errors import LocNetError
+from locnet.files import atomic_write
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
 LOADER_SPEEDUP_GOAL = 5.0
@@ -136,7 +137,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(results, indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
     return 0

@@ -4,7 +4,8 @@ Real tiles live in data/cities (see data/cities/LICENSE.md): `tiles.npz` holds t
 np.packbits'ed (N, 256, 256) building maps (row 0 = north edge, 1 pixel = 1 m) and
 `index.csv` one row per tile. They are OpenStreetMap data (ODbL), so every real
 Environment carries `constants.OSM_ATTRIBUTION`; procedural ones carry "".
-`procedural_city` and `PRESETS` are re-exported from `locnet.data.procedural`.
+`Environment` (locnet.data.environment) and `procedural_city`, `PRESETS` and
+`outdoor_connectivity` (locnet.data.procedural) are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,42 +14,30 @@ import csv
 import functools
 import re
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from locnet.constants import MAP_SIZE, OSM_ATTRIBUTION
+from locnet.data.environment import Environment
+from locnet.data.procedural import PRESETS, outdoor_connectivity, procedural_city
 from locnet.errors import DatasetError
+
+__all__ = [
+    "DEFAULT_FOLDER",
+    "PRESETS",
+    "Environment",
+    "find_environment",
+    "load_real_tiles",
+    "outdoor_connectivity",
+    "procedural_city",
+    "real_cities",
+]
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "cities"
 INDEX_COLUMNS = ("env_id", "city", "source", "origin_x_m", "origin_y_m", "crs",
                  "building_fraction", "group")
 _REGENERATE = "restore it from git or rebuild it with `python scripts/extract_osm_tiles.py`"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """One 256 x 256 m city map.
-
-    buildings: uint8 (256, 256), 1 = building, indexed [row, col] = [y, x], row 0 = north,
-    read-only (shared between callers). origin_m: (x, y) in metres of the tile's west / north
-    edge in its source's coordinate system ((0, 0) for procedural maps). group: the unit a
-    data split keeps together (the city for real tiles, the map itself for procedural).
-    """
-
-    env_id: str
-    city: str
-    source: str
-    origin_m: tuple[float, float]
-    group: str
-    buildings: np.ndarray = field(repr=False, compare=False)
-    attribution: str = ""
-
-    @property
-    def building_fraction(self) -> float:
-        """Share of pixels that are buildings (0..1)."""
-        return float(self.buildings.mean())
 
 
 def _read_index(path: Path) -> list[dict[str, str]]:
@@ -116,21 +105,9 @@ def find_environment(env_id: str, folder: str | Path | None = None) -> Environme
     map, anything else is looked up among the real tiles."""
     match = re.fullmatch(r"proc-(\d+)(?:-(\w+))?", env_id)
     if match:
-        from locnet.data.procedural import procedural_city
-
         return procedural_city(int(match.group(1)), match.group(2))
     for env in load_real_tiles(folder):
         if env.env_id == env_id:
             return env
     raise DatasetError(f"unknown environment id {env_id!r}: not 'proc-<seed>' and not in "
                        f"{Path(folder or DEFAULT_FOLDER) / 'index.csv'}")
-
-
-def __getattr__(name: str):
-    # Lazy re-export: procedural.py imports Environment from here, so a top-level import
-    # of it would be circular.
-    if name in ("procedural_city", "PRESETS", "outdoor_connectivity"):
-        from locnet.data import procedural
-
-        return getattr(procedural, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from locnet.constants import MAP_SIZE, PIXEL_M
-from locnet.data.cities import Environment
+from locnet.data.environment import Environment
 from locnet.errors import LocNetError
 
 MIN_COVER, MAX_COVER = 0.10, 0.60  # building share accepted (the real tiles' range)

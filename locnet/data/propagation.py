@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
+from locnet.constants import FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
 from locnet.data.dominant_path import MapGeometry, path_loss_db, prepare_map
 from locnet.errors import LocNetError
+from locnet.maps import check_map, db_to_gray
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,7 @@ def validate_buildings(buildings: np.ndarray) -> np.ndarray:
     """Check a building map is a (256, 256) 0/1 uint8 (or bool) array; return it as uint8."""
     if not isinstance(buildings, np.ndarray):
         raise LocNetError(f"building map must be a numpy array, got {type(buildings).__name__}")
-    if buildings.shape != (MAP_SIZE, MAP_SIZE):
-        raise LocNetError(
-            f"building map has shape {buildings.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) "
-            "(crop or resample the city to 256 x 256 pixels at 1 m/pixel)"
-        )
+    check_map(buildings, hint="(crop or resample the city to 256 x 256 pixels at 1 m/pixel)")
     if buildings.dtype == bool:
         return buildings.astype(np.uint8)
     if buildings.dtype != np.uint8:
@@ -187,20 +184,6 @@ def simulate_db(
     b = validate_buildings(buildings)
     tx = validate_tx(b, tx_xy)
     return _simulate(prepare_map(b, params.canyon_radius_m), tx, params, rng)
-
-
-def db_to_gray(db: np.ndarray, buildings: np.ndarray) -> np.ndarray:
-    """RadioMapSeer 8-bit gray: round((dB - FLOOR_DB) / DB_RANGE * 255), buildings 0."""
-    scaled = (np.asarray(db, dtype=np.float64) - FLOOR_DB) / DB_RANGE * 255.0
-    gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    gray[np.asarray(buildings).astype(bool)] = 0
-    return gray
-
-
-def gray_to_db(gray: np.ndarray) -> np.ndarray:
-    """Inverse of db_to_gray (to within half a gray step, 0.19 dB): float32 dB."""
-    scaled = np.asarray(gray, dtype=np.float32) / np.float32(255.0) * np.float32(DB_RANGE)
-    return (np.float32(FLOOR_DB) + scaled).astype(np.float32)
 
 
 def simulate_gray(

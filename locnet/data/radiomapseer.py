@@ -25,6 +25,7 @@ from locnet.constants import MAP_SIZE, SPLITS
 from locnet.data.sampling import rate_for_sensors, same_rate
 from locnet.errors import DatasetError
 from locnet.files import atomic_write
+from locnet.maps import check_map, indices_to_mask
 
 LAYOUT_DIRS = {
     "authors": {"buildings": "buildings_complete", "antennas": "antennas", "radio": "DPM"},
@@ -359,9 +360,7 @@ class RadioMapDataset:
 
     def load_mask(self, ref: MaskRef) -> np.ndarray:
         """0/1 uint8 (256, 256) sampling mask (see mask_sensors for the accepted files)."""
-        mask = np.zeros(MAP_SIZE * MAP_SIZE, dtype=np.uint8)
-        mask[self.mask_sensors(ref)] = 1
-        return mask.reshape(MAP_SIZE, MAP_SIZE)
+        return indices_to_mask(self.mask_sensors(ref))
 
     def fingerprint(self, *, with_mtimes: bool = False) -> str:
         """Stable 16-hex hash of the dataset's file names and sizes (cheap: no reads).
@@ -397,13 +396,6 @@ def write_png_atomic(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8))
     atomic_write(path, lambda tmp: image.save(tmp, format="PNG"), fsync=False)
-
-
-def _check_array(array: np.ndarray, what: str) -> np.ndarray:
-    array = np.asarray(array)
-    if array.shape != (MAP_SIZE, MAP_SIZE):
-        raise DatasetError(f"{what} has shape {array.shape}; expected ({MAP_SIZE}, {MAP_SIZE})")
-    return array
 
 
 class DatasetWriter:
@@ -448,14 +440,13 @@ class DatasetWriter:
     def write_buildings(self, map_id: int, buildings: np.ndarray) -> Path:
         """0/1 building map -> 0/255 PNG (as RadioMapSeer stores it)."""
         path = self.buildings_path(map_id)
-        write_png_atomic(
-            path, (_check_array(buildings, "building map") != 0).astype(np.uint8) * 255
-        )
+        buildings = check_map(buildings, "building map", hint="", error=DatasetError)
+        write_png_atomic(path, (buildings != 0).astype(np.uint8) * 255)
         return path
 
     def write_radio_map(self, map_id: int, tx_id: int, gray: np.ndarray) -> Path:
         path = self.radio_path(map_id, tx_id)
-        gray = _check_array(gray, f"radio map {map_id}_{tx_id}")
+        gray = check_map(gray, f"radio map {map_id}_{tx_id}", hint="", error=DatasetError)
         if gray.dtype != np.uint8:
             raise DatasetError(f"radio map {map_id}_{tx_id} must be uint8 gray, got {gray.dtype}")
         write_png_atomic(path, gray)
@@ -483,7 +474,8 @@ class DatasetWriter:
     ) -> Path:
         """0/1 mask stored as 0/1 (what the authors' code multiplies with)."""
         path = self.mask_path(split, map_id, tx_id, k, rate_percent)
-        write_png_atomic(path, (_check_array(mask, "sampling mask") != 0).astype(np.uint8))
+        mask = check_map(mask, "sampling mask", hint="", error=DatasetError)
+        write_png_atomic(path, (mask != 0).astype(np.uint8))
         return path
 
     def write_metadata(self, table: pd.DataFrame) -> Path:

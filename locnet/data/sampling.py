@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, N_PIXELS, RATES_PERCENT
+from locnet.constants import MAP_SIZE, N_PIXELS, RATES_PERCENT
 from locnet.errors import LocNetError
-
-GRAY_PER_DB = 255.0 / DB_RANGE  # gray levels per dB of path gain
+from locnet.maps import GRAY_PER_DB, check_map, db_to_gray_value, indices_to_mask
 
 
 def n_sensors_for_rate(rate_percent: float) -> int:
@@ -45,22 +44,13 @@ def same_rate(a: float, b: float) -> bool:
     return n_sensors_for_rate(a) == n_sensors_for_rate(b)
 
 
-def _check_map(buildings: np.ndarray, name: str = "building map") -> np.ndarray:
-    buildings = np.asarray(buildings)
-    if buildings.shape != (MAP_SIZE, MAP_SIZE):
-        raise LocNetError(
-            f"{name} has shape {buildings.shape}; expected ({MAP_SIZE}, {MAP_SIZE}) pixels"
-        )
-    return buildings
-
-
 def sample_outdoor_indices(buildings: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """`n` distinct flat pixel indices (row * 256 + col) drawn uniformly over outdoor pixels.
 
     Rejection sampling over the whole map (fast when most pixels are outdoor) with an
     exact fallback, so the draw is uniform without replacement either way.
     """
-    flat = _check_map(buildings).reshape(-1)
+    flat = check_map(buildings).reshape(-1)
     outdoor_count = int(flat.size - np.count_nonzero(flat))
     if n > outdoor_count:
         raise LocNetError(
@@ -80,10 +70,7 @@ def sample_outdoor_indices(buildings: np.ndarray, n: int, rng: np.random.Generat
 
 def sample_mask(buildings: np.ndarray, rate_percent: float, rng: np.random.Generator) -> np.ndarray:
     """0/1 uint8 (256, 256) sampling mask with n_sensors_for_rate(rate) outdoor sensors."""
-    idx = sample_outdoor_indices(buildings, n_sensors_for_rate(rate_percent), rng)
-    mask = np.zeros(N_PIXELS, dtype=np.uint8)
-    mask[idx] = 1
-    return mask.reshape(MAP_SIZE, MAP_SIZE)
+    return indices_to_mask(sample_outdoor_indices(buildings, n_sensors_for_rate(rate_percent), rng))
 
 
 def sample_transmitters(buildings: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -96,11 +83,11 @@ def encode_input(
     radio_gray: np.ndarray, mask: np.ndarray, buildings: np.ndarray, env: bool = True
 ) -> np.ndarray:
     """Model input (2, 256, 256) float32 from a gray radio map, a 0/1 mask and 0/1 buildings."""
-    mask_f = (_check_map(mask, "sampling mask") != 0).astype(np.float32)
+    mask_f = (check_map(mask, "sampling mask") != 0).astype(np.float32)
     out = np.empty((2, MAP_SIZE, MAP_SIZE), dtype=np.float32)
-    out[0] = _check_map(radio_gray, "radio map").astype(np.float32) / 255.0 * mask_f
+    out[0] = check_map(radio_gray, "radio map").astype(np.float32) / 255.0 * mask_f
     if env:
-        out[1] = mask_f - (_check_map(buildings) != 0).astype(np.float32)
+        out[1] = mask_f - (check_map(buildings) != 0).astype(np.float32)
     else:
         out[1] = mask_f
     return out
@@ -138,11 +125,6 @@ def encode_sparse(
     return torch.from_numpy(out.reshape(2, height, width))
 
 
-def db_to_gray_value(gain_db: np.ndarray) -> np.ndarray:
-    """Path gain in dB -> float gray level 0..255 (clipped; linear in dB as RadioMapSeer)."""
-    return np.clip((np.asarray(gain_db, dtype=np.float64) - FLOOR_DB) * GRAY_PER_DB, 0.0, 255.0)
-
-
 def encode_readings(
     buildings: np.ndarray,
     sensors: Iterable[Sequence[float]],
@@ -152,7 +134,7 @@ def encode_readings(
 
     Gains are converted to the gray/255 scale and clipped to [-147, -47.84] dB.
     """
-    buildings = _check_map(buildings)
+    buildings = check_map(buildings)
     try:
         rows = [tuple(s) for s in sensors]
     except TypeError:

@@ -23,11 +23,11 @@ from locnet.results.folders import (  # noqa: F401
     dataset_mismatch,
     evaluate_command,
     folder_index,
-    folder_stamp,
     holds_series,
     list_result_folders,
     load_results,
     new_results_folder,
+    newest_file_mtime,
     no_results_message,
     results_root,
 )
@@ -35,7 +35,7 @@ from locnet.results.lookups import (  # noqa: F401
     case_sensors,
     dataset_map_id,
     environment_statistics,
-    environment_table,
+    environment_statistics_table,
     model_parameters,
 )
 from locnet.results.ranking import (  # noqa: F401

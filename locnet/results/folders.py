@@ -143,7 +143,7 @@ def holds_series(folder: str | Path, series: list[tuple[str, str]]) -> bool:
     return all(tuple(s) in present for s in series)
 
 
-def folder_stamp(folder: str | Path) -> float:
+def newest_file_mtime(folder: str | Path) -> float:
     """Latest modification time (s) of a folder's files: a cache key that changes on rewrite."""
     paths = [p for p in Path(folder).glob("*") if p.is_file()]
     return max((p.stat().st_mtime for p in paths), default=0.0)
@@ -209,7 +209,7 @@ def _check_columns(table: pd.DataFrame, columns: tuple[str, ...], path: Path) ->
 
 
 def load_results(folder: str | Path, stamp: float | None = None) -> ResultSet:
-    """Read and validate a results folder. `stamp` is only a cache key (see folder_stamp)."""
+    """Read and validate a results folder. `stamp` is only a cache key (see newest_file_mtime)."""
     folder = Path(folder)
     summary_path = folder / SUMMARY_FILE
     if not summary_path.is_file():

@@ -14,6 +14,7 @@ from scipy import ndimage
 
 from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
+from locnet.maps import mask_to_sensors
 
 
 def dataset_map_id(value):
@@ -57,8 +58,7 @@ def case_sensors(
         mask = None if ref is None else dataset.load_mask(ref)
     if mask is None:
         return None
-    rows, cols = np.nonzero(mask)
-    return [(int(c), int(r)) for r, c in zip(rows, cols)]
+    return mask_to_sensors(mask)
 
 
 def model_parameters(models: list[str]) -> dict[str, int | None]:
@@ -87,7 +87,7 @@ def environment_statistics(buildings: np.ndarray) -> dict[str, float]:
     }
 
 
-def environment_table(buildings_by_map: dict[str, np.ndarray]) -> pd.DataFrame:
+def environment_statistics_table(buildings_by_map: dict[str, np.ndarray]) -> pd.DataFrame:
     """environment_statistics for many maps: one row per map, column `map` first."""
     rows = [{"map": str(m), **environment_statistics(b)} for m, b in buildings_by_map.items()]
     return pd.DataFrame(rows, columns=["map", "building_density", "open_area_m2", "n_blocks"])

@@ -36,7 +36,7 @@ def resolve_path(text: str | os.PathLike) -> Path:
     return here if here.exists() else PROJECT_ROOT / path
 
 
-def folder_stamp(folder: str | os.PathLike) -> int:
+def folder_mtimes_ns(folder: str | os.PathLike) -> int:
     """Sum of the mtimes (ns) of a folder and its direct subfolders: changes when files are
     added or replaced, costs a few stat calls."""
     folder = Path(folder)
@@ -59,11 +59,11 @@ def _open_dataset(root: str, stamp: int):
 def load_dataset(root: str | os.PathLike):
     """The RadioMapDataset at `root` (validated on first open). Raises DatasetError."""
     path = resolve_path(root)
-    return _open_dataset(str(path), folder_stamp(path))
+    return _open_dataset(str(path), folder_mtimes_ns(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _environment_table(root: str, stamp: int) -> pd.DataFrame:
+def _dataset_map_table(root: str, stamp: int) -> pd.DataFrame:
     ds = _open_dataset(root, stamp)
     tx_counts = pd.Series([m for m, _ in ds.samples]).value_counts()
     table = pd.DataFrame({"map": ds.maps})
@@ -99,22 +99,22 @@ def environment_label(row: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def environment_table(root: str | os.PathLike) -> pd.DataFrame:
+def dataset_map_table(root: str | os.PathLike) -> pd.DataFrame:
     """One row per map: map, split, n_tx, env_id, city, source, attribution, kind, label."""
     path = resolve_path(root)
-    return _environment_table(str(path), folder_stamp(path))
+    return _dataset_map_table(str(path), folder_mtimes_ns(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _environment_rows(root: str, stamp: int) -> list[dict[str, Any]]:
-    return _environment_table(root, stamp).to_dict("records")
+    return _dataset_map_table(root, stamp).to_dict("records")
 
 
 def environment_rows(root: str | os.PathLike) -> list[dict[str, Any]]:
-    """environment_table as plain rows (Python ints and strings), for the Explorer's picker:
+    """dataset_map_table as plain rows (Python ints and strings), for the Explorer's picker:
     filtering ~100 dicts costs microseconds where DataFrame masks cost milliseconds."""
     path = resolve_path(root)
-    return _environment_rows(str(path), folder_stamp(path))
+    return _environment_rows(str(path), folder_mtimes_ns(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -125,7 +125,7 @@ def _buildings(root: str, stamp: int, map_id: int) -> np.ndarray:
 def buildings(root: str | os.PathLike, map_id: int) -> np.ndarray:
     """0/1 uint8 (256, 256) building map of `map_id`."""
     path = resolve_path(root)
-    return _buildings(str(path), folder_stamp(path), int(map_id))
+    return _buildings(str(path), folder_mtimes_ns(path), int(map_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -136,7 +136,7 @@ def _radio_gray(root: str, stamp: int, map_id: int, tx_id: int) -> np.ndarray:
 def radio_gray(root: str | os.PathLike, map_id: int, tx_id: int) -> np.ndarray:
     """uint8 gray (256, 256) radio map of a dataset transmitter."""
     path = resolve_path(root)
-    return _radio_gray(str(path), folder_stamp(path), int(map_id), int(tx_id))
+    return _radio_gray(str(path), folder_mtimes_ns(path), int(map_id), int(tx_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -151,7 +151,7 @@ def transmitters(root: str | os.PathLike, map_id: int) -> dict[int, tuple[int, i
     One cached call for the whole map: the transmitter picker labels every option, and a
     lookup per option (folder stamp + cache hashing each) cost more than the page."""
     path = resolve_path(root)
-    return _transmitters(str(path), folder_stamp(path), int(map_id))
+    return _transmitters(str(path), folder_mtimes_ns(path), int(map_id))
 
 
 @st.cache_data(show_spinner="Simulating the radio map…", max_entries=64)
@@ -176,7 +176,7 @@ def _thumbnail(root: str, stamp: int, map_id: int, size: int) -> np.ndarray:
 def thumbnail(root: str | os.PathLike, map_id: int, size: int = THUMBNAIL_PX) -> np.ndarray:
     """RGB uint8 (size, size, 3) picture of a map's buildings for the picker strip."""
     path = resolve_path(root)
-    return _thumbnail(str(path), folder_stamp(path), int(map_id), int(size))
+    return _thumbnail(str(path), folder_mtimes_ns(path), int(map_id), int(size))
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -201,7 +201,8 @@ def thumbnail_pngs(
     """PNG files of `thumbnail` for several maps in one cached call: st.image then sends
     them as they are instead of encoding every array again on every rerun."""
     path = resolve_path(root)
-    return _thumbnail_pngs(str(path), folder_stamp(path), tuple(int(m) for m in map_ids), int(size))
+    ids = tuple(int(m) for m in map_ids)
+    return _thumbnail_pngs(str(path), folder_mtimes_ns(path), ids, int(size))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -211,9 +212,10 @@ def _checkpoints(folder: str, stamp: int) -> list:
     return list_checkpoints(folder)
 
 
-def _checkpoint_stamp(path: Path) -> int:
+def _checkpoint_folder_stamp(path: Path) -> int:
+    """Cache key of a checkpoint folder: its mtimes plus every *.pt file's (0: no folder)."""
     return (
-        folder_stamp(path) + sum(p.stat().st_mtime_ns for p in path.glob("*.pt"))
+        folder_mtimes_ns(path) + sum(p.stat().st_mtime_ns for p in path.glob("*.pt"))
         if path.is_dir()
         else 0
     )
@@ -222,7 +224,7 @@ def _checkpoint_stamp(path: Path) -> int:
 def checkpoints(folder: str | os.PathLike) -> list:
     """CheckpointInfo of every readable checkpoint in `folder` ([] if it does not exist)."""
     path = resolve_path(folder)
-    return _checkpoints(str(path), _checkpoint_stamp(path))
+    return _checkpoints(str(path), _checkpoint_folder_stamp(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -235,7 +237,7 @@ def _checkpoint_problems(folder: str, stamp: int) -> list[str]:
 def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
     """Why each *.pt file in `folder` that list_checkpoints skips cannot be used."""
     path = resolve_path(folder)
-    return _checkpoint_problems(str(path), _checkpoint_stamp(path))
+    return _checkpoint_problems(str(path), _checkpoint_folder_stamp(path))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=MAX_MODELS)

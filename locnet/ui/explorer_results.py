@@ -106,7 +106,8 @@ def posterior_controls() -> tuple[str | None, bool]:
     return S.requested_readout(state), bool(state[S.TTA])
 
 
-def _checkpoint_stamp(choice: ModelChoice) -> int:
+def _checkpoint_file_mtime_ns(choice: ModelChoice) -> int:
+    """mtime (ns) of the model's checkpoint file (0 if none): a rewritten file reruns it."""
     path = Path(choice.spec)
     return path.stat().st_mtime_ns if path.is_file() else 0
 
@@ -147,7 +148,7 @@ def run_models(
             S.case_key(state),
             choice.label,
             choice.spec,
-            _checkpoint_stamp(choice),
+            _checkpoint_file_mtime_ns(choice),
             settings.device,
         )
         run = S.find_run(state, base, tta)

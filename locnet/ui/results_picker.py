@@ -58,7 +58,7 @@ def pick_results(
     st.session_state[R.FOLDER_KEY] = name
     folder = Path(root) / name
     try:
-        res = load_results(str(folder), R.folder_stamp(folder))
+        res = load_results(str(folder), R.newest_file_mtime(folder))
     except R.ResultsError as exc:
         st.error(str(exc))
         return None, None
@@ -73,7 +73,7 @@ def pick_results(
             res,
             cache.load_dataset(dataset_dir).fingerprint(),
             dataset_dir,
-            cache.environment_table(dataset_dir),
+            cache.dataset_map_table(dataset_dir),
         )
     except LocNetError as exc:
         problem = f"{unreadable_dataset_note}: {exc}"

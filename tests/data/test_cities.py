@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -162,3 +163,13 @@ def test_cover_limits_reject_dense_and_empty_windows(extract):
     mapped = np.ones((300, 300), bool)
     assert not extract.valid_origins(full, mapped).any()
     assert not extract.valid_origins(np.zeros_like(full), mapped).any()
+
+
+def test_environment_has_its_own_module_and_no_import_cycle():
+    from locnet.data import environment, procedural
+
+    assert Environment is environment.Environment
+    assert cities.procedural_city is procedural.procedural_city
+    # procedural first: it used to import Environment from cities, which imported it back
+    code = "import locnet.data.procedural, locnet.data.cities as c; c.PRESETS"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=SCRIPT.parents[1])

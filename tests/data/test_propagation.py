@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from locnet import maps
 from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, MAX_DB
 from locnet.data import propagation as prop
 from locnet.errors import LocNetError
@@ -134,12 +135,12 @@ def test_db_range_and_gray_round_trip():
     assert db.dtype == np.float32
     assert db.min() >= FLOOR_DB and db.max() <= MAX_DB
     assert np.all(db[b == 1] == FLOOR_DB)
-    gray = prop.db_to_gray(db, b)
-    back = prop.gray_to_db(gray)
+    gray = maps.db_to_gray(db, b)
+    back = maps.gray_to_db(gray)
     outdoor = b == 0
     assert np.abs(back - db)[outdoor].max() <= DB_RANGE / 255 / 2 + 1e-4
-    np.testing.assert_array_equal(prop.db_to_gray(back, b), gray)
-    ends = prop.gray_to_db(np.array([0, 255], np.uint8)).tolist()
+    np.testing.assert_array_equal(maps.db_to_gray(back, b), gray)
+    ends = maps.gray_to_db(np.array([0, 255], np.uint8)).tolist()
     assert ends == pytest.approx([FLOOR_DB, MAX_DB])
 
 

@@ -47,7 +47,7 @@ def test_transmitters_of_a_map_match_the_dataset(tiny_dataset):
 
 def test_environment_rows_are_the_table_as_plain_python(tiny_dataset):
     rows = cache.environment_rows(tiny_dataset)
-    table = cache.environment_table(tiny_dataset)
+    table = cache.dataset_map_table(tiny_dataset)
     assert [r["map"] for r in rows] == list(table["map"])
     assert all(type(r["map"]) is int and isinstance(r["label"], str) for r in rows)
     assert rows[0]["label"] == table["label"].iloc[0]
