@@ -27,11 +27,18 @@ import torch
 from tqdm import tqdm
 
 from locnet import checkpoints as ckpt
+from locnet import config_cli
 from locnet import posterior as P
 from locnet.calibration import Answers, answer_batch
+from locnet.config_cli import option
 from locnet.constants import MASKS_PER_TX, PIXEL_M, RATES_PERCENT
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset
-from locnet.data.sampling import encode_batch, n_sensors_for_rate, sample_mask
+from locnet.data.sampling import (
+    encode_batch,
+    evaluation_mask_rng,
+    n_sensors_for_rate,
+    sample_mask,
+)
 from locnet.errors import LocNetError
 from locnet.files import atomic_write, ensure_writable_folder
 from locnet.inference import load_model, model_device, pick_device
@@ -46,7 +53,6 @@ from locnet.results.folders import (
 )
 
 Progress = Callable[[int, int], None]  # (samples done, samples total)
-RATE_KEY_SCALE = 1000  # rate % -> integer part of a mask's seed (0.01 % -> 10)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -182,7 +188,7 @@ class SampleLoader:
         if ref is not None:
             mask = self.source.load_mask(ref)
         else:
-            rng = np.random.default_rng([self.seed, map_id, tx_id, round(rate * RATE_KEY_SCALE), k])
+            rng = evaluation_mask_rng(self.seed, map_id, tx_id, rate, k)
             mask = sample_mask(buildings, rate, rng)
         return self._radio[1], mask, buildings, self.source.transmitter(map_id, tx_id)
 
@@ -451,30 +457,38 @@ def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = 
     return out
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--data", required=True, help="dataset folder (RadioMapSeer layout)")
-    add("--split", default="test", choices=("train", "val", "test"))
-    add(
-        "--models",
-        default="all",
+@dataclass(kw_only=True)
+class EvaluateConfig:
+    """`evaluate`'s command line, one field per flag (locnet.config_cli), in the order the
+    recorded command lists them."""
+
+    data: str = option(help="dataset folder (RadioMapSeer layout)")
+    split: str = option("test", choices=("train", "val", "test"), help="split to evaluate")
+    models: str = option(
+        "all",
         help="comma list: registry names, checkpoint stems, paths, NAME=PATH (bare state_dict) or 'all'",
     )
-    add(
-        "--rates",
-        default=",".join(f"{r:g}" for r in RATES_PERCENT),
-        help="comma list of rates in %%",
+    rates: str = option(
+        ",".join(f"{r:g}" for r in RATES_PERCENT), help="comma list of rates in %%"
     )
-    add("--checkpoints", default="checkpoints", help="folder of trained checkpoints")
-    add("--masks-per-tx", type=int, default=MASKS_PER_TX, help="masks per transmitter and rate")
-    add("--limit", type=int, help="evaluate at most N (map, transmitter) pairs (seeded choice)")
-    add("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
-    add("--batch-size", type=int, default=32)
-    add("--seed", type=int, default=0, help="seed of random masks and of --limit")
-    add("--tta", action="store_true", help="test-time augmentation: average 8 flips/rotations (8x slower)")
-    add("--force", action="store_true", help="overwrite a non-empty --out folder")
-    add("--quiet", action="store_true", help="no progress bar")
-    add("--out", required=True, help="results folder to create, e.g. results/demo")
+    checkpoints: str = option("checkpoints", help="folder of trained checkpoints")
+    masks_per_tx: int = option(MASKS_PER_TX, help="masks per transmitter and rate")
+    device: str = option("auto", help="auto | cpu | cuda | cuda:N | mps")
+    batch_size: int = option(32, help="samples per model call")
+    seed: int = option(0, help="seed of random masks and of --limit")
+    limit: int | None = option(
+        None, help="evaluate at most N (map, transmitter) pairs (seeded choice)"
+    )
+    tta: bool = option(
+        False, help="test-time augmentation: average 8 flips/rotations (8x slower)"
+    )
+    force: bool = option(False, help="overwrite a non-empty --out folder")
+    quiet: bool = option(False, record=False, help="no progress bar")
+    out: str = option(help="results folder to create, e.g. results/demo")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    config_cli.add_arguments(parser, EvaluateConfig)
 
 
 def parse_rates(text: str) -> list[float]:
@@ -490,63 +504,38 @@ def parse_rates(text: str) -> list[float]:
 
 def _canonical_command(args: argparse.Namespace) -> str:
     """The command line equivalent to parsed args (when not run from a shell)."""
-    parts = [
-        "python",
-        "-m",
-        "locnet",
-        "evaluate",
-        "--data",
-        str(args.data),
-        "--split",
-        args.split,
-        "--models",
-        args.models,
-        "--rates",
-        args.rates,
-        "--checkpoints",
-        str(args.checkpoints),
-        "--masks-per-tx",
-        str(args.masks_per_tx),
-        "--device",
-        args.device,
-        "--batch-size",
-        str(args.batch_size),
-        "--seed",
-        str(args.seed),
-    ]
-    parts += ["--limit", str(args.limit)] if args.limit is not None else []
-    parts += ["--tta"] if getattr(args, "tta", False) else []
-    parts += ["--force"] if args.force else []
-    return shlex.join(parts + ["--out", str(args.out)])
+    cfg = config_cli.from_args(EvaluateConfig, args)
+    return shlex.join(["python", "-m", "locnet", "evaluate", *config_cli.to_argv(cfg)])
 
 
 def run(args: argparse.Namespace) -> int:
-    out = ensure_writable_folder(check_output_folder(args.out, args.force))  # before the work
+    cfg = config_cli.from_args(EvaluateConfig, args)
+    out = ensure_writable_folder(check_output_folder(cfg.out, cfg.force))  # before the work
     command = (
         "python -m locnet " + shlex.join(sys.argv[1:])
         if sys.argv[1:2] == ["evaluate"]
         else _canonical_command(args)
     )
     result = evaluate(
-        args.data,
-        split=args.split,
-        models=[m.strip() for m in args.models.split(",") if m.strip()],
-        rates=parse_rates(args.rates),
-        checkpoint_dir=args.checkpoints,
-        masks_per_tx=args.masks_per_tx,
-        limit=args.limit,
-        device=args.device,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        quiet=args.quiet,
+        cfg.data,
+        split=cfg.split,
+        models=[m.strip() for m in cfg.models.split(",") if m.strip()],
+        rates=parse_rates(cfg.rates),
+        checkpoint_dir=cfg.checkpoints,
+        masks_per_tx=cfg.masks_per_tx,
+        limit=cfg.limit,
+        device=cfg.device,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        quiet=cfg.quiet,
         command=command,
-        tta=args.tta,
+        tta=cfg.tta,
     )
-    write_results(result, out, force=args.force)
+    write_results(result, out, force=cfg.force)
     table = result.summary.pivot_table(
         index=["model", "variant", "readout"], columns="rate_percent", values="rmse_m"
     )
-    print(f"RMSE (m) on {args.split} of {args.data}, {result.meta['n_samples']} samples per model:")
+    print(f"RMSE (m) on {cfg.split} of {cfg.data}, {result.meta['n_samples']} samples per model:")
     print(table.round(1).to_string())
     print(f"wrote {out}/summary.csv, per_environment.csv, samples.parquet, meta.json")
     return 0

@@ -9,6 +9,7 @@ generate) so that an unwritable --out fails in the first second, not after the r
 from __future__ import annotations
 
 import errno
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -49,6 +50,13 @@ def atomic_write(
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(path: str | os.PathLike, data: object) -> Path:
+    """Indented JSON written atomically (its folder created): benchmark and meta files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
 
 
 def ensure_writable_folder(folder: str | os.PathLike, flag: str = "--out") -> Path:

@@ -10,15 +10,14 @@ adds (docs/posterior.md), and `predict` with test-time augmentation (8 passes).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from locnet import posterior as P
 from locnet.errors import LocNetError
+from locnet.files import write_json
 from locnet.inference import load_model, pick_device, predict
 from locnet.models.bench import median_seconds, synthetic_input
 
@@ -78,8 +77,5 @@ def run(args: argparse.Namespace) -> int:
     for name, value in result["ms_per_map"].items():
         print(f"  {name:<{width}}  {value:9.2f}")
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {path}")
+        print(f"wrote {write_json(args.json, result)}")
     return 0

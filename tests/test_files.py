@@ -112,3 +112,11 @@ def test_a_checkpoint_of_another_model_under_a_models_name_is_refused(tiny_datas
                  str(folder), "--out", str(tmp_path / "res")])
     assert code == 2 and "holds a 'tiny' model, not 'locnet'" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "res" / "summary.csv")
+
+
+def test_write_json_creates_the_folder_and_writes_whole(tmp_path):
+    import json
+
+    path = files.write_json(tmp_path / "bench" / "x.json", {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert not list((tmp_path / "bench").glob(".*"))

@@ -68,6 +68,20 @@ def sample_outdoor_indices(buildings: np.ndarray, n: int, rng: np.random.Generat
     return rng.choice(outdoor, size=n, replace=False).astype(np.int64)
 
 
+RATE_KEY_SCALE = 1000  # rate % -> integer part of an evaluation mask's seed (0.01 % -> 10)
+
+
+def evaluation_mask_rng(
+    seed: int, map_id: int, tx_id: int, rate_percent: float, k: int
+) -> np.random.Generator:
+    """The generator of the k-th random evaluation mask of (map, transmitter, rate).
+
+    `evaluate` draws masks with it when a dataset has no mask files, and the result pages
+    redraw the same mask from it to show a case: one definition keeps them identical.
+    """
+    return np.random.default_rng([seed, map_id, tx_id, round(rate_percent * RATE_KEY_SCALE), k])
+
+
 def sample_mask(buildings: np.ndarray, rate_percent: float, rng: np.random.Generator) -> np.ndarray:
     """0/1 uint8 (256, 256) sampling mask with n_sensors_for_rate(rate) outdoor sensors."""
     return indices_to_mask(sample_outdoor_indices(buildings, n_sensors_for_rate(rate_percent), rng))

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -25,6 +23,7 @@ import torch
 from locnet.constants import MAP_SIZE
 from locnet.data.sampling import encode_input, sample_mask
 from locnet.errors import LocNetError
+from locnet.files import write_json
 from locnet.models.registry import available_models, count_parameters, create_model
 
 CPU_BATCH = 16  # throughput batch on CPU (maps)
@@ -154,12 +153,7 @@ def _write_json(path: Path, data: dict) -> None:
         previous = {}
     if isinstance(previous, dict):
         data = {**previous, **data}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_json(path, data)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

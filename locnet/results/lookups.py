@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import ndimage
 
 from locnet.constants import PIXEL_M
+from locnet.data.sampling import evaluation_mask_rng, sample_mask
 from locnet.errors import LocNetError
 from locnet.maps import mask_to_sensors
 
@@ -46,10 +47,7 @@ def case_sensors(
     seed = _random_mask_seed(meta or {}, rate)
     mask = None
     if seed is not None:
-        from locnet.data.sampling import sample_mask
-        from locnet.evaluate import RATE_KEY_SCALE
-
-        rng = np.random.default_rng([seed, key[0], key[1], round(rate * RATE_KEY_SCALE), key[2]])
+        rng = evaluation_mask_rng(seed, key[0], key[1], rate, key[2])
         mask = sample_mask(dataset.buildings(map_id), rate, rng)
     elif split is not None:
         ref = next(
