@@ -27,11 +27,10 @@ from torch import nn
 
 from locnet.errors import CheckpointError, LocNetError
 from locnet.models.base import LocalizationModel
-from locnet.models.registry import available_models, create_model
+from locnet.models.registry import available_models, create_model, variant_id, variant_label
 
 FORMAT = "locnet-checkpoint/1"
 RESUME_SUFFIX = ".last.pt"
-LOCNET_DEFAULTS = {"env": True, "loss": "focal"}
 # Prefixes that DataParallel/DDP ("module.") and torch.compile ("_orig_mod.") add to keys.
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 MAX_KEYS_SHOWN = 4
@@ -58,23 +57,14 @@ class CheckpointInfo:
 
 
 def variant_name(model: str, options: Mapping[str, Any] | None) -> str:
-    """Variant label: locnet -> 'env-focal' / 'noenv-bbce' ...; other models 'default'."""
-    if model != "locnet":
-        return "default"
-    opts = {**LOCNET_DEFAULTS, **(options or {})}
-    return f"{'env' if opts['env'] else 'noenv'}-{opts['loss']}"
+    """Variant label from the registry: locnet -> 'env-focal' / 'noenv-bbce' ...; a model
+    without registered variant options -> 'default'."""
+    return variant_label(model, options)
 
 
 def default_filename(model: str, options: Mapping[str, Any] | None) -> str:
     """File name in checkpoints/: 'locnet.pt' for the default, 'locnet-noenv-bbce.pt' etc."""
-    tags = []
-    if model == "locnet":
-        opts = {**LOCNET_DEFAULTS, **(options or {})}
-        if not opts["env"]:
-            tags.append("noenv")
-        if opts["loss"] != LOCNET_DEFAULTS["loss"]:
-            tags.append(str(opts["loss"]))
-    return "-".join([model, *tags]) + ".pt"
+    return variant_id(model, options) + ".pt"
 
 
 def resume_path(out: str | os.PathLike) -> Path:

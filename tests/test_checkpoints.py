@@ -58,6 +58,22 @@ def test_variant_and_file_names():
     assert ckpt.default_filename("locnet", {"env": False}) == "locnet-noenv.pt"
     assert ckpt.default_filename("locnet", {"loss": "bbce"}) == "locnet-bbce.pt"
     assert ckpt.default_filename("tldl", {}) == "tldl.pt"
+
+
+def test_variant_and_file_names_come_from_the_registry(monkeypatch):
+    """Any model's registered defaults and variants name its checkpoints; none is special."""
+    registry.available_models()
+    monkeypatch.setitem(registry._REGISTRY, "tiny", None)  # restored after the test
+    registry.register(
+        "tiny", family="baseline", output="heatmap", trainable=True, description="test",
+        defaults={"env": True, "width": 4}, variants={"noenv": {"env": False}, "wide": {"width": 8}},
+    )(TinyNet)  # fmt: skip
+    assert ckpt.variant_name("tiny", {}) == "env-4"
+    assert ckpt.variant_name("tiny", {"env": False, "width": 8}) == "noenv-8"
+    assert ckpt.default_filename("tiny", {}) == "tiny.pt"
+    assert ckpt.default_filename("tiny", {"env": False, "width": 8}) == "tiny-noenv-wide.pt"
+    assert ckpt.default_filename("tiny", {"width": 2}) == "tiny-2.pt"  # no registered tag
+    assert registry.create_model("tiny", width=8).options == {"env": True, "width": 8}
     assert ckpt.resume_path("checkpoints/locnet-noenv.pt").name == "locnet-noenv.last.pt"
 
 

@@ -246,3 +246,54 @@ def test_cli_trains_locnet_on_crops(tiny_dataset, tmp_path):
     model = ckpt.load_weights(out, "locnet")
     assert model.options == {"loss": "focal", "env": False}
     assert ckpt.checkpoint_info(out).variant == "noenv-focal"
+
+
+def test_train_state_round_trips_through_the_resume_payload():
+    from locnet.train_state import TrainState
+
+    state = TrainState(
+        epoch=3, step=5, samples_seen=480, minutes=12.5, train_seconds=600.25, loss_sum=2.5,
+        history=[{"epoch": 1, "val_mean_m": 80.0}], best_metrics={"val_mean_m": 80.0},
+        best_epoch=1, rng=ckpt.rng_state(),
+    )  # fmt: skip
+    payload = state.to_payload(minutes=12.5)
+    assert payload["resume"]["step"] == 5 and payload["timings"]["samples_seen"] == 480
+    assert TrainState.from_payload(payload) == state
+    stopped = TrainState(epoch=2, stopped="max-minutes")  # a stopped run resumes running
+    assert TrainState.from_payload(stopped.to_payload(0.0)).stopped is None
+
+
+def test_resume_files_in_the_dict_form_load_as_a_state(tiny_dataset, tmp_path, tiny_model):
+    from locnet.train_state import TrainState
+
+    out = tmp_path / "tiny.pt"
+    train(_config(tiny_dataset, out, epochs=1, val_samples=2))
+    payload = torch.load(ckpt.resume_path(out), weights_only=True)
+    assert set(payload["resume"]) == {"step", "best_epoch", "loss_sum", "rng"}
+    state = TrainState.from_payload(payload)
+    assert (state.epoch, state.step, state.samples_seen) == (1, 0, 12)
+    assert state.best_metrics == payload["metrics"] and state.history == payload["history"]
+
+
+def test_train_parser_exposes_every_config_field_with_its_default():
+    import argparse
+    import dataclasses
+
+    from locnet import config_cli
+
+    parser = argparse.ArgumentParser()
+    train_mod.configure_parser(parser)
+    flags = {a.dest: a for a in parser._actions}
+    for f in dataclasses.fields(TrainConfig):
+        assert f.metadata.get("help"), f.name
+        assert config_cli.flag_of(f).lstrip("-").replace("-", "_") in flags, f.name
+    assert config_cli.flag_of(dataclasses.fields(TrainConfig)[4]) == "--no-env"
+    args = parser.parse_args(["--model", "locnet", "--data", "d"])
+    assert config_cli.from_args(TrainConfig, args) == TrainConfig(model="locnet", data="d")
+    cfg = TrainConfig(
+        model="locnet", data="d", env=False, loss="bbce", options={"target_sigma": 16, "s": "x"},
+        max_minutes=2.5, resume=True, lr_schedule="cosine",
+    )  # fmt: skip
+    again = parser.parse_args(config_cli.to_argv(cfg))
+    assert config_cli.from_args(TrainConfig, again) == cfg
+    assert train_mod.command_line(cfg).startswith("python -m locnet train --model locnet")

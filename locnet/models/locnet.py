@@ -174,6 +174,13 @@ class LocNet(LocalizationModel):
     trainable=True,
     description="LocNet (PAKDD 2024): 128,743-parameter GroupNorm U-Net, one-hot target, "
     "focal loss by default; argmax of the sigmoid heatmap",
+    defaults={"env": True, "loss": "focal"},
+    variants={
+        "noenv": {"env": False},
+        "bbce": {"loss": "bbce"},
+        "ft": {"loss": "ft"},
+        "mse": {"loss": "mse"},
+    },
 )
 def build_locnet(loss: str = "focal", env: bool = True, target_sigma: float = 0.0) -> LocNet:
     """LocNet with loss in focal/bbce/ft/mse; env only records how inputs were encoded.

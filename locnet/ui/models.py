@@ -119,10 +119,17 @@ def display_name(model: str) -> str:
     return DISPLAY_NAMES.get(model, model)
 
 
+def _default_variant(model: str) -> str:
+    """The registered default variant's label ('env-focal' for LocNet, else 'default')."""
+    from locnet.models.registry import DEFAULT_VARIANT, available_models, variant_label
+
+    return variant_label(model) if model in available_models() else DEFAULT_VARIANT
+
+
 def _checkpoint_label(info: Any, several: bool) -> str:
     name = display_name(info.model)
     variant = getattr(info, "variant", "default")
-    if info.model == LOCNET and variant not in ("default", "env-focal"):
+    if variant not in ("default", _default_variant(info.model)):
         name = f"{name} ({variant})"
     elif several:
         name = f"{name} ({Path(info.path).stem})"
@@ -181,8 +188,9 @@ def model_choices(checkpoint_infos: Sequence[Any], checkpoint_dir: str) -> list[
             choices.append(_registry_choice(info, True, info.description))
             continue
         found = [c for c in checkpoint_infos if c.model == info.name]
-        if LOCNET == info.name:  # the paper's setting (env, focal) first
-            found.sort(key=lambda c: (getattr(c, "variant", "") != "env-focal", str(c.path)))
+        if info.defaults:  # the registered default variant (LocNet: the paper's) first
+            first = _default_variant(info.name)
+            found.sort(key=lambda c: (getattr(c, "variant", "") != first, str(c.path)))
         if not found:
             note = f"no checkpoint in {checkpoint_dir}: {how_to_get(info.name)}"
             choices.append(_registry_choice(info, False, note))

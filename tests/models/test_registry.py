@@ -95,3 +95,42 @@ def test_parameter_counts(name):
         assert count == expected
     else:
         assert count == pytest.approx(expected, rel=0.03)
+
+
+def test_create_model_merges_options_over_the_registered_defaults():
+    from locnet.models.locnet import LocNet
+
+    assert create_model("locnet").options == LocNet().options == {"env": True, "loss": "focal"}
+    assert create_model("locnet", loss="bbce").options == {"env": True, "loss": "bbce"}
+    assert create_model("locnet", target_sigma=4.0).options == LocNet(target_sigma=4.0).options
+    assert create_model("mslocnet").options == {}
+
+
+def test_variants_resolve_to_options_and_back_to_names():
+    from locnet.models.registry import list_variants, variant_id, variant_label, variant_options
+
+    assert list_variants("locnet") == [
+        "locnet", "locnet-noenv", "locnet-bbce", "locnet-ft", "locnet-mse",
+    ]  # fmt: skip
+    for name in [*list_variants("locnet"), "locnet-noenv-bbce", "tldl"]:
+        model, options = variant_options(name)
+        assert variant_id(model, options) == name
+    assert variant_options("locnet-noenv-mse") == ("locnet", {"env": False, "loss": "mse"})
+    assert variant_options("locnet") == ("locnet", {"env": True, "loss": "focal"})
+    assert variant_label("locnet") == "env-focal"
+    assert variant_label("locnet", {"env": False, "target_sigma": 16.0}) == "noenv-focal"
+    assert variant_label("deepmtl", {"env": True}) == "default"
+    with pytest.raises(LocNetError, match="locnet-noenv"):
+        variant_options("locnet-huge")
+    with pytest.raises(LocNetError, match="unknown model"):
+        variant_options("resnet-50")
+
+
+def test_a_variant_may_only_override_options_with_defaults():
+    from locnet.models.registry import register
+
+    with pytest.raises(ValueError, match="without defaults"):
+        register(
+            "bad", family="baseline", output="heatmap", trainable=True, description="x",
+            defaults={"env": True}, variants={"wide": {"width": 8}},
+        )  # fmt: skip

@@ -1,0 +1,119 @@
+"""What defines a training run: `TrainConfig`, which is also `train`'s command line.
+
+Each field is one flag (locnet.config_cli): its type, default and help live here only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from locnet.config_cli import option
+from locnet.constants import MAP_SIZE
+from locnet.errors import LocNetError
+from locnet.losses import LOSSES
+
+LR_SCHEDULES = ("constant", "cosine")
+WARMUP_STEPS = 100  # linear warm-up of the cosine schedule (a fresh AdamW's first steps are wild)
+SWITCHES = ("auto", "on", "off")
+
+
+def parse_options(items: list[str]) -> dict:
+    """['dropout=0.2', 'name=x'] -> {'dropout': 0.2, 'name': 'x'} (values read as JSON if they are)."""
+    options = {}
+    for text in items:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            raise LocNetError(f"--opt {text!r}: write KEY=VALUE, e.g. --opt dropout=0.2")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def unparse_options(options: dict) -> list[str]:
+    """Inverse of parse_options: a string stays bare unless it would read as JSON."""
+
+    def text(value) -> str:
+        if isinstance(value, str):
+            try:
+                json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        return json.dumps(value)
+
+    return [f"{key}={text(value)}" for key, value in options.items()]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (stored in the checkpoint as train_config)."""
+
+    model: str = option(help="registry name, e.g. locnet")
+    data: str = option(help="dataset folder (RadioMapSeer layout)")
+    out: str | None = option(None, help="best checkpoint (default: checkpoints/<model>[-variant].pt)")
+    loss: str | None = option(None, choices=tuple(LOSSES), help="LocNet training loss (default focal)")
+    env: bool = option(True, help="hide the building map from the model (ablation)")
+    options: dict = option(
+        default_factory=dict,
+        flag="--opt",
+        repeat=True,
+        metavar="KEY=VALUE",
+        parse=parse_options,
+        unparse=unparse_options,
+        help="extra model option",
+    )
+    epochs: int = option(100, help="epochs to train in all (a resumed run counts earlier ones)")
+    batch_size: int = option(64, help="samples per step and process")
+    lr: float = option(5e-4, help="AdamW learning rate")
+    weight_decay: float = option(0.01, help="AdamW weight decay (its default)")
+    seed: int = option(0, help="seed of samples, masks, crops and initial weights")
+    device: str = option("auto", help="auto | cpu | cuda | cuda:N | mps")
+    max_minutes: float | None = option(None, help="stop cleanly (resumable) after this wall time")
+    save_every_minutes: float = option(10.0, help="mid-epoch resume saves")
+    crop: int | None = option(None, help="train on random square crops of this side (pixels)")
+    train_samples: int | None = option(None, help="train on a seeded subset of N samples")
+    val_samples: int | None = option(None, help="validate on a seeded subset of N samples")
+    workers: int = option(0, help="DataLoader worker processes")
+    resume: bool = option(False, help="continue from <out stem>.last.pt")
+    init_from: str | None = option(
+        None, help="start from this checkpoint's weights (same model and options)"
+    )
+    lr_schedule: str = option(
+        "constant",
+        choices=LR_SCHEDULES,
+        help=f"cosine: {WARMUP_STEPS}-step warm-up, then cosine decay to 0 at --epochs",
+    )
+    bf16: str = option("auto", choices=SWITCHES, help="bf16 autocast (auto: CUDA)")
+    compile: str = option("auto", choices=SWITCHES, help="torch.compile (auto: CUDA with triton)")
+    quiet: bool = option(False, record=False, help="no progress output")
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """LocNetError naming the flag for a value training cannot use."""
+    if not Path(cfg.data).is_dir():
+        raise LocNetError(
+            f"--data {cfg.data} is not a folder; point it at a dataset in the "
+            "RadioMapSeer layout (make one with `python -m locnet generate`)"
+        )
+    for name in ("epochs", "batch_size"):
+        if getattr(cfg, name) < 1:
+            raise LocNetError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(cfg, name)}")
+    if cfg.lr <= 0 or cfg.workers < 0:
+        raise LocNetError(f"--lr must be > 0 and --workers >= 0, got {cfg.lr} and {cfg.workers}")
+    if cfg.crop is not None and not (8 <= cfg.crop <= MAP_SIZE and cfg.crop % 8 == 0):
+        raise LocNetError(f"--crop {cfg.crop}: use a multiple of 8 between 8 and {MAP_SIZE}")
+    if cfg.max_minutes is not None and cfg.max_minutes <= 0:
+        raise LocNetError(f"--max-minutes must be > 0, got {cfg.max_minutes}")
+    if not cfg.weight_decay >= 0:
+        raise LocNetError(f"--weight-decay must be >= 0, got {cfg.weight_decay}")
+    if not cfg.save_every_minutes >= 0:  # 0: a resume save after every batch
+        raise LocNetError(f"--save-every-minutes must be >= 0, got {cfg.save_every_minutes}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise LocNetError(f"--lr-schedule {cfg.lr_schedule}: use one of {', '.join(LR_SCHEDULES)}")
+    if cfg.init_from is not None and not Path(cfg.init_from).is_file():
+        raise LocNetError(
+            f"--init-from {cfg.init_from} is not a file; pass a checkpoint to start from"
+        )

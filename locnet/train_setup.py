@@ -1,0 +1,144 @@
+"""Before the loop: the model's options, the datasets, start weights; and validation.
+
+Validation masks are fixed (seed + VAL_SEED_OFFSET, never the training stream) on full
+256 x 256 maps, so every epoch is measured on the same samples; distances are metres.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from locnet import checkpoints as ckpt
+from locnet.constants import PIXEL_M, RATES_PERCENT
+from locnet.errors import CheckpointError, DatasetError, LocNetError
+from locnet.evaluate import error_statistics
+from locnet.models.registry import available_models, model_info
+from locnet.train_config import TrainConfig
+from locnet.train_dist import Dist
+from locnet.train_state import loader_generator
+
+VAL_SEED_OFFSET = 10_007  # validation masks use seed + this, never the training stream
+
+
+def _accepted(constructor) -> set[str] | None:
+    params = inspect.signature(constructor).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None  # takes anything
+    return {p.name for p in params}
+
+
+def model_options(cfg: TrainConfig) -> dict:
+    """Constructor options: the model's registered defaults, then --opt, --loss and --no-env
+    over them; a flag the model does not take is an error."""
+    info = model_info(cfg.model)
+    if not info.trainable:
+        trainable = [n for n in available_models() if model_info(n).trainable]
+        raise LocNetError(
+            f"model '{cfg.model}' is a {info.family} method and needs no training; "
+            f"trainable models: {', '.join(trainable)}"
+        )
+    accepted = _accepted(info.constructor)
+    options = {**info.defaults, **cfg.options}
+    if cfg.loss is not None:
+        options["loss"] = cfg.loss
+    if not cfg.env or (accepted is not None and "env" in accepted):
+        options["env"] = cfg.env
+    unknown = sorted(set(options) - accepted) if accepted is not None else []
+    if unknown:
+        raise LocNetError(
+            f"model '{cfg.model}' does not take {', '.join(unknown)} "
+            f"(--loss/--no-env/--opt); it takes: {', '.join(sorted(accepted)) or 'nothing'}"
+        )
+    return options
+
+
+def build_datasets(cfg: TrainConfig, options: dict):
+    """(train set, validation set, data fingerprint); inputs encoded to match options['env']."""
+    from locnet.data.dataset import LocalizationDataset
+    from locnet.data.radiomapseer import open_dataset
+
+    env = bool(options.get("env", True))
+    fingerprint = open_dataset(cfg.data).fingerprint()
+    sets = []
+    for split, seed, crop in (
+        ("train", cfg.seed, cfg.crop),
+        ("val", cfg.seed + VAL_SEED_OFFSET, None),
+    ):
+        try:
+            sets.append(
+                LocalizationDataset(
+                    cfg.data,
+                    split,
+                    masks="random",
+                    rates=list(RATES_PERCENT),
+                    env=env,
+                    seed=seed,
+                    crop=crop,
+                )
+            )
+        except DatasetError as exc:
+            raise DatasetError(
+                f"{exc} (training needs train and val maps: check cities.csv "
+                "or the Train/Val folders)"
+            ) from exc
+    return sets[0], sets[1], fingerprint
+
+
+def subset_indices(n_total: int, n: int | None, seed: int) -> np.ndarray:
+    """All indices, or a seeded sorted subset of n of them (fixed for the whole run)."""
+    if n is None or n >= n_total:
+        return np.arange(n_total)
+    if n < 1:
+        raise LocNetError(f"--train-samples/--val-samples must be >= 1, got {n}")
+    return np.sort(np.random.default_rng(seed).choice(n_total, size=n, replace=False))
+
+
+def initial_weights(cfg: TrainConfig, options: dict, model: nn.Module) -> dict:
+    """Load --init-from into `model`; the record of where the weights came from (its file,
+    sha256 and cumulative budget), so the new checkpoint's budget counts both runs."""
+    info = ckpt.checkpoint_info(cfg.init_from)
+    if info.model != cfg.model or info.options != options:
+        raise CheckpointError(
+            f"--init-from {cfg.init_from} holds {info.model} {info.options}, not "
+            f"{cfg.model} {options}; start from a checkpoint of the same model and options"
+        )
+    model.load_state_dict(ckpt.load_weights(cfg.init_from, cfg.model).state_dict())
+    return {
+        "file": str(cfg.init_from),
+        "sha256": ckpt.file_sha256(cfg.init_from),
+        **{k: info.budget.get(k) for k in ("epochs", "minutes", "samples_seen", "hardware")},
+        "val_mean_m": info.metrics.get("val_mean_m"),
+    }
+
+
+def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, dist: Dist) -> dict:
+    """Mean / RMSE / median distance (metres) of argmax predictions on this rank's shard,
+    gathered over all ranks (locnet.evaluate.error_statistics, as evaluation reports them)."""
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        sampler=[int(i) for i in indices[dist.rank :: dist.world]],
+        num_workers=cfg.workers,
+        pin_memory=dist.device.type == "cuda",
+        generator=loader_generator(cfg.seed, -1),
+    )
+    model.eval()
+    errors = []
+    with torch.inference_mode():
+        for batch in loader:
+            xy = model.predict(batch["input"].to(dist.device, non_blocking=True)).xy.float().cpu()
+            errors.append(torch.linalg.vector_norm(xy - batch["tx_xy"].float(), dim=1) * PIXEL_M)
+    model.train()
+    local = torch.cat(errors).tolist() if errors else []
+    stats = error_statistics(np.asarray(dist.gather(local), dtype=np.float64))
+    return {
+        "val_mean_m": stats["mean_m"],
+        "val_rmse_m": stats["rmse_m"],
+        "val_median_m": stats["median_m"],
+        "val_samples": int(stats["n"]),
+    }
