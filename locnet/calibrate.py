@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,8 +20,10 @@ import torch
 from tqdm import tqdm
 
 from locnet import checkpoints as ckpt
+from locnet import config_cli
 from locnet import posterior as P
 from locnet.calibration import Calibration
+from locnet.config_cli import option
 from locnet.constants import PIXEL_M, RATES_PERCENT
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import encode_batch
@@ -180,19 +182,25 @@ def calibrate(
     return fit_calibration(collected, fitted)
 
 
+@dataclass(frozen=True)
+class CalibrateConfig:
+    """`calibrate`'s command line, one field per flag (locnet.config_cli)."""
+
+    checkpoint: str = option(help="checkpoint file to calibrate (rewritten in place)")
+    data: str = option(help="dataset folder (RadioMapSeer layout)")
+    split: str = option("val", help="split to fit on: val (default) or train; never test")
+    rates: str = option(",".join(f"{r:g}" for r in RATES_PERCENT), help="rates in %%")
+    masks_per_tx: int = option(2, help="masks per transmitter and rate")
+    limit: int | None = option(None, help="at most N (map, transmitter) pairs (seeded choice)")
+    seed: int = option(0, help="seed of random masks and of --limit")
+    device: str = option("auto", help="auto | cpu | cuda | cuda:N | mps")
+    batch_size: int = option(16, help="maps per model call")
+    dry_run: bool = option(False, help="print the fit, do not rewrite the checkpoint")
+    quiet: bool = option(False, help="no progress bar")
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--checkpoint", required=True, help="checkpoint file to calibrate (rewritten in place)")
-    add("--data", required=True, help="dataset folder (RadioMapSeer layout)")
-    add("--split", default="val", help="split to fit on: val (default) or train; never test")
-    add("--rates", default=",".join(f"{r:g}" for r in RATES_PERCENT), help="rates in %%")
-    add("--masks-per-tx", type=int, default=2, help="masks per transmitter and rate")
-    add("--limit", type=int, help="at most N (map, transmitter) pairs (seeded choice)")
-    add("--seed", type=int, default=0, help="seed of random masks and of --limit")
-    add("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
-    add("--batch-size", type=int, default=16)
-    add("--dry-run", action="store_true", help="print the fit, do not rewrite the checkpoint")
-    add("--quiet", action="store_true", help="no progress bar")
+    config_cli.add_arguments(parser, CalibrateConfig)
 
 
 def _print_fit(calibration: Calibration, grid: list[dict]) -> None:
@@ -214,25 +222,16 @@ def _print_fit(calibration: Calibration, grid: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.masks_per_tx < 1 or args.batch_size < 1:
+    cfg = config_cli.from_args(CalibrateConfig, args)
+    if cfg.masks_per_tx < 1 or cfg.batch_size < 1:
         raise LocNetError("--masks-per-tx and --batch-size must be >= 1")
-    calibration, grid = calibrate(
-        args.checkpoint,
-        args.data,
-        split=args.split,
-        rates=parse_rates(args.rates),
-        masks_per_tx=args.masks_per_tx,
-        limit=args.limit,
-        seed=args.seed,
-        device=args.device,
-        batch_size=args.batch_size,
-        quiet=args.quiet,
-    )
+    fit_options = {k: v for k, v in asdict(cfg).items() if k not in ("checkpoint", "data", "dry_run")}
+    fit_options["rates"] = parse_rates(cfg.rates)
+    calibration, grid = calibrate(cfg.checkpoint, cfg.data, **fit_options)
     _print_fit(calibration, grid)
-    if args.dry_run:
+    if cfg.dry_run:
         print("dry run: checkpoint not changed")
         return 0
-    ckpt.store_calibration(args.checkpoint, calibration.to_dict())
-    print(f"wrote calibration into {args.checkpoint} (sha256 {ckpt.file_sha256(args.checkpoint)[:16]}…)")
+    ckpt.store_calibration(cfg.checkpoint, calibration.to_dict())
+    print(f"wrote calibration into {cfg.checkpoint} (sha256 {ckpt.file_sha256(cfg.checkpoint)[:16]}…)")
     return 0
-

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, PIXEL_M
+from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
+from locnet.maps import gray_to_db, sensors_to_mask
 from locnet.recipes import how_to_get
 from locnet.results import DISPLAY_NAMES
 
@@ -58,16 +59,12 @@ class Case:
 
     @property
     def mask(self) -> np.ndarray:
-        mask = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
-        if self.sensors_xy:
-            xy = np.asarray(self.sensors_xy, dtype=np.int64)
-            mask[xy[:, 1], xy[:, 0]] = 1
-        return mask
+        return sensors_to_mask(self.sensors_xy)
 
     @property
     def radio_db(self) -> np.ndarray:
         """Path gain in dB (float32); buildings and unreached pixels at FLOOR_DB."""
-        return (FLOOR_DB + self.radio_gray.astype(np.float32) / 255.0 * DB_RANGE).astype(np.float32)
+        return gray_to_db(self.radio_gray)
 
     @property
     def gains_db(self) -> np.ndarray:
@@ -75,7 +72,7 @@ class Case:
         if not self.sensors_xy:
             return np.zeros(0, dtype=np.float32)
         xy = np.asarray(self.sensors_xy, dtype=np.int64)
-        return FLOOR_DB + self.radio_gray[xy[:, 1], xy[:, 0]].astype(np.float32) / 255.0 * DB_RANGE
+        return gray_to_db(self.radio_gray[xy[:, 1], xy[:, 0]])
 
 
 @dataclass
