@@ -120,3 +120,10 @@ def test_write_json_creates_the_folder_and_writes_whole(tmp_path):
     path = files.write_json(tmp_path / "bench" / "x.json", {"a": 1})
     assert json.loads(path.read_text()) == {"a": 1}
     assert not list((tmp_path / "bench").glob(".*"))
+
+
+def test_generate_into_an_unwritable_place_is_one_line(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    code = main(["generate", "--out", str(tmp_path / "f" / "gen"), "--cities", "1",
+                 "--tx-per-city", "1", "--quiet"])
+    assert code == 2 and "is a file" in capsys.readouterr().err
