@@ -15,25 +15,26 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 import torch
-from torch import nn
 
 from locnet.errors import CheckpointError, LocNetError
+from locnet.files import atomic_write
 from locnet.models.base import LocalizationModel
-from locnet.models.registry import available_models, create_model, variant_id, variant_label
+from locnet.models.registry import available_models, variant_id, variant_label
+from locnet.reproducibility import params_digest, rng_state, set_rng_state  # noqa: F401
+from locnet.state_dicts import (  # noqa: F401  (re-exported)
+    MAX_KEYS_SHOWN,
+    WRAPPER_PREFIXES,
+    build_with_state,
+    is_bare_state_dict,
+)
 
 FORMAT = "locnet-checkpoint/1"
 RESUME_SUFFIX = ".last.pt"
-# Prefixes that DataParallel/DDP ("module.") and torch.compile ("_orig_mod.") add to keys.
-WRAPPER_PREFIXES = ("module.", "_orig_mod.")
-MAX_KEYS_SHOWN = 4
 
 
 @dataclass(frozen=True)
@@ -74,27 +75,11 @@ def resume_path(out: str | os.PathLike) -> Path:
     return out.with_name(stem + RESUME_SUFFIX)
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """torch.save to a temp file in the same folder, then os.replace: never a half file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def build_checkpoint(model_name: str, model: LocalizationModel, **fields: Any) -> dict:
@@ -152,15 +137,6 @@ def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool 
         ) from exc
 
 
-def is_bare_state_dict(obj: Any) -> bool:
-    """A mapping of parameter names to tensors (what `model.state_dict()` returns)."""
-    return (
-        isinstance(obj, Mapping)
-        and len(obj) > 0
-        and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
-    )
-
-
 def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict:
     """Read one of our checkpoint files (not a bare state_dict) as its dict."""
     payload = read_file(path, map_location=map_location)
@@ -170,46 +146,6 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> di
             "a bare state_dict can be loaded with load_weights(path, name)"
         )
     return payload
-
-
-def _strip_prefixes(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out = {}
-    for key, value in state.items():
-        for prefix in WRAPPER_PREFIXES:
-            while key.startswith(prefix):
-                key = key[len(prefix) :]
-        out[key] = value
-    return out
-
-
-def _check_keys(
-    path: Path, name: str, model: LocalizationModel, state: Mapping[str, torch.Tensor]
-) -> None:
-    """Compare names and shapes before load_state_dict so the error says exactly what differs."""
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    shapes = [
-        k for k in expected if k in state and tuple(expected[k].shape) != tuple(state[k].shape)
-    ]
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:MAX_KEYS_SHOWN])})")
-    if unexpected:
-        problems.append(
-            f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:MAX_KEYS_SHOWN])})"
-        )
-    if shapes:
-        k = shapes[0]
-        problems.append(
-            f"{len(shapes)} shape mismatches (e.g. {k}: file "
-            f"{tuple(state[k].shape)} vs model {tuple(expected[k].shape)})"
-        )
-    if problems:
-        raise CheckpointError(
-            f"checkpoint {path} does not fit model '{name}': {'; '.join(problems)}; "
-            "check that it was trained for this model (and these options)"
-        )
 
 
 def check_payload(path: str | os.PathLike, payload: Any) -> dict:
@@ -298,16 +234,7 @@ def load_weights(
             f"{path} is neither a LocNet Explorer checkpoint nor a state_dict "
             f"(found {type(payload).__name__}); pass a file written by `python -m locnet train`"
         )
-    try:
-        model = create_model(name, **build_options)
-    except TypeError as exc:
-        raise CheckpointError(
-            f"checkpoint {path} has options {build_options} that model "
-            f"'{name}' does not accept ({exc})"
-        ) from exc
-    state = _strip_prefixes(state)
-    _check_keys(path, name, model, state)
-    model.load_state_dict(state, strict=True)
+    model = build_with_state(path, name, build_options, state)
     model.calibration = calibration if isinstance(calibration, dict) else None
     return model.to(device).eval()
 
@@ -386,48 +313,4 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
-
-
-# ---- resume files ---------------------------------------------------------------------------
-def rng_state() -> dict:
-    """Global RNG states as plain types/tensors (loadable with weights_only=True)."""
-    _, keys, pos, has_gauss, cached = np.random.get_state()
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached": float(cached),
-        },
-        "python": random.getstate(),
-    }
-
-
-def set_rng_state(state: dict) -> None:
-    """Restore what rng_state() captured (resume in the middle of an epoch)."""
-    torch.set_rng_state(state["torch"])
-    if (
-        state["cuda"]
-        and torch.cuda.is_available()
-        and len(state["cuda"]) == torch.cuda.device_count()
-    ):
-        torch.cuda.set_rng_state_all(state["cuda"])
-    n = state["numpy"]
-    np.random.set_state(
-        ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"])
-    )
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-
-
-def params_digest(model: nn.Module) -> str:
-    """sha256 of all parameters' bytes: equal on every rank iff the replicas are identical."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        flat = tensor.detach().cpu().reshape(-1).contiguous()  # 0-dim buffers too
-        digest.update(flat.view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()

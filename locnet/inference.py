@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from locnet import checkpoints as ckpt
 from locnet import posterior as P
-from locnet.calibration import UNCALIBRATED, Calibration, answer_batch
+from locnet.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
 from locnet.constants import PIXEL_M
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
@@ -219,6 +219,18 @@ def predict(
     device = model_device(model)
     batch = torch.from_numpy(x)[None].to(device)
     outdoor = P.outdoor_mask(np.asarray(buildings))[None].to(device)
+    answers, runtime_ms = _timed_answers(model, batch, outdoor, tta)
+    readouts = {k: tuple(float(v) for v in xy[0].tolist()) for k, xy in answers.xy.items()}
+    if answers.probs is None:
+        return _point_result(answers, readouts, top_k, runtime_ms, device)
+    return _posterior_result(answers, readouts, readout, top_k, runtime_ms, device, tta)
+
+
+def _timed_answers(
+    model: LocalizationModel, batch: torch.Tensor, outdoor: torch.Tensor, tta: bool
+) -> tuple[Answers, float]:
+    """The model's answers and the model time in ms (CUDA synchronised around the call)."""
+    device = batch.device
     with torch.inference_mode():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -227,23 +239,44 @@ def predict(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         runtime_ms = (time.perf_counter() - start) * 1000
-    readouts = {k: tuple(float(v) for v in xy[0].tolist()) for k, xy in answers.xy.items()}
-    if answers.probs is None:  # no posterior: the model's one answer (and its score map)
-        xy = readouts[P.POINT_READOUT]
-        if answers.scores is None:
-            heatmap, peaks = None, [(int(round(xy[0])), int(round(xy[1])), float("nan"))]
-        else:
-            heatmap = answers.scores[0].float().cpu().numpy()
-            peaks = top_peaks(heatmap, top_k)
-        return InferenceResult(
-            heatmap,
-            xy,
-            peaks,
-            runtime_ms,
-            str(device),
-            readouts=readouts,
-            calibration=answers.calibration,
-        )
+    return answers, runtime_ms
+
+
+def _point_result(
+    answers: Answers,
+    readouts: dict[str, tuple[float, float]],
+    top_k: int,
+    runtime_ms: float,
+    device: torch.device,
+) -> InferenceResult:
+    """No posterior: the model's one answer (and its score map, if it has one)."""
+    xy = readouts[P.POINT_READOUT]
+    if answers.scores is None:
+        heatmap, peaks = None, [(int(round(xy[0])), int(round(xy[1])), float("nan"))]
+    else:
+        heatmap = answers.scores[0].float().cpu().numpy()
+        peaks = top_peaks(heatmap, top_k)
+    return InferenceResult(
+        heatmap,
+        xy,
+        peaks,
+        runtime_ms,
+        str(device),
+        readouts=readouts,
+        calibration=answers.calibration,
+    )
+
+
+def _posterior_result(
+    answers: Answers,
+    readouts: dict[str, tuple[float, float]],
+    readout: str | None,
+    top_k: int,
+    runtime_ms: float,
+    device: torch.device,
+    tta: bool,
+) -> InferenceResult:
+    """A heatmap model: the chosen readout's answer with the posterior and its regions."""
     chosen = readout or answers.calibration.default_readout
     probs = answers.probs
     point = answers.xy[chosen]

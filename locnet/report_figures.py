@@ -8,8 +8,6 @@ the paper's reference values are drawn dashed / hollow and named PAPER_LABEL.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,51 +21,19 @@ from locnet.results import (
     PAPER_AVERAGE_RMSE_M,
     PAPER_LABEL,
     PAPER_PARAMETERS,
-    RELIABILITY_TOLERANCE,
     series_label,
 )
 
-# One colour per model (and per LocNet variant), shared by all pages.
-MODEL_COLORS = {
-    "locnet": "#1f77b4",
-    "mslocnet": "#ff7f0e",
-    "tldl": "#2ca02c",
-    "deepmtl": "#d62728",
-    "deeptxfinder": "#9467bd",
-    "centre": "#7f7f7f",
-    "strongest": "#bcbd22",
-    "centroid": "#637939",
-    "pathloss": "#843c39",
-}
-LOCNET_VARIANT_COLORS = {
-    "noenv-focal": "#17becf",
-    "env-bbce": "#393b79",
-    "env-ft": "#e377c2",
-    "env-mse": "#8c564b",
-}
-_FALLBACK_COLORS = ("#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
-PLOT_TEMPLATE = "plotly_white"
-
-
-def series_color(model: str, variant: str = DEFAULT_VARIANT) -> str:
-    """The colour of a (model, variant) series; unknown models get a stable colour from their name."""
-    if model == LOCNET and variant in LOCNET_VARIANT_COLORS:
-        return LOCNET_VARIANT_COLORS[variant]
-    if model in MODEL_COLORS:
-        return MODEL_COLORS[model]
-    return _FALLBACK_COLORS[zlib.crc32(model.encode()) % len(_FALLBACK_COLORS)]
-
-
-def _layout(fig: go.Figure, title: str, **axes) -> go.Figure:
-    fig.update_layout(
-        title=title,
-        template=PLOT_TEMPLATE,
-        hovermode="closest",
-        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
-        margin=dict(l=60, r=20, t=60, b=40),
-        **axes,
-    )
-    return fig
+# Colours and layout live in report_style, the reliability plot in report_figures_posterior;
+# re-exported here so pages keep writing `F.series_color`, `F.reliability_figure`.
+from locnet.report_figures_posterior import reliability_figure  # noqa: F401
+from locnet.report_style import (  # noqa: F401
+    LOCNET_VARIANT_COLORS,
+    MODEL_COLORS,
+    PLOT_TEMPLATE,
+    series_color,
+)
+from locnet.report_style import report_layout as _layout
 
 
 def metric_vs_rate_figure(
@@ -261,64 +227,4 @@ def environment_scatter(
         xaxis=dict(title=x_title),
         yaxis=dict(title="RMSE (m)", rangemode="tozero"),
         showlegend=False,
-    )
-
-
-def reliability_figure(
-    coverage: pd.DataFrame, tolerance: float = RELIABILITY_TOLERANCE
-) -> go.Figure:
-    """Observed vs nominal coverage (%) of the credible regions per series: on the diagonal
-    a posterior is calibrated; the grey band is ±tolerance around it; above it the
-    regions are too large (underconfident), below too small (overconfident).
-
-    `coverage` = results.coverage_table(...) of one readout per series (coverage is the
-    posterior's, so every readout of a series has the same).
-    """
-    fig = go.Figure()
-    band = 100 * tolerance
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 100, 100, 0],
-            y=[-band, 100 - band, 100 + band, band],
-            mode="lines",
-            fill="toself",
-            fillcolor="rgba(128,128,128,0.18)",
-            line=dict(width=0),
-            name=f"±{band:g} points",
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 100],
-            y=[0, 100],
-            mode="lines",
-            name="calibrated",
-            line=dict(color="#444444", dash="dot", width=1),
-            hoverinfo="skip",
-        )
-    )
-    several = coverage["readout"].nunique() > 1
-    for (model, variant, readout), rows in coverage.groupby(["model", "variant", "readout"]):
-        label = series_label(model, variant) + (f" · {readout}" if several else "")
-        rows = rows.sort_values("level")
-        fig.add_trace(
-            go.Scatter(
-                x=100 * rows["level"],
-                y=100 * rows["coverage"],
-                mode="lines+markers",
-                name=label,
-                line=dict(color=series_color(model, variant), width=2),
-                customdata=rows[["n"]],
-                hovertemplate=f"{label}<br>%{{x:.0f}} % region holds the truth in "
-                "%{y:.1f} % of %{customdata[0]} samples<extra></extra>",
-            )
-        )
-    axis = dict(range=[0, 100], ticksuffix=" %", dtick=10, constrain="domain")
-    return _layout(
-        fig,
-        "Reliability of the credible regions",
-        xaxis=dict(title="nominal level of the region", **axis),
-        yaxis=dict(title="observed coverage (truth inside)", scaleanchor="x", **axis),
-        height=560,
     )

@@ -3,8 +3,9 @@
 One builder, `case_figure`, draws a city map in metres (x = column, y = row, rows going
 down) with optional layers: a radio map in dB, a model's score heatmap, buildings on top,
 and the markers of the paper's Fig. 5 (sensors green, prediction yellow, truth red,
-orange where prediction and truth coincide). `clickable=True` lays an invisible Scattergl
-grid over the map because a plain plotly heatmap returns no click selection in Streamlit.
+orange where prediction and truth coincide; built in viz_markers). `clickable=True` lays
+an invisible Scattergl grid over the map because a plain plotly heatmap returns no click
+selection in Streamlit.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from locnet.constants import (
-    FLOOR_DB,
-    MAP_SIZE,
-    MAX_DB,
-    OVERLAP_COLOR,
-    PIXEL_M,
-    PREDICTION_COLOR,
-    SENSOR_COLOR,
-    TRUTH_COLOR,
+from locnet.constants import FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
+
+# The markers (sensors, truth, prediction) live in viz_markers; re-exported here.
+from locnet.viz_markers import (  # noqa: F401
+    MARKER_OUTLINE,
+    OVERLAP_NAME,
+    OVERLAP_TOLERANCE_PX,
+    PREDICTION_NAME,
+    SENSOR_NAME,
+    TRUTH_NAME,
+    coincide,
+    marker_traces,
+    sensor_trace,
 )
 
 OUTDOOR_COLOR = "#ffffff"
@@ -32,13 +37,6 @@ TRANSPARENT = "rgba(0,0,0,0)"
 RADIO_COLORSCALE = "Viridis"
 SCORE_COLORSCALE = "Blues"
 CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
-OVERLAP_TOLERANCE_PX = 0.5  # prediction within this of the truth counts as "on it"
-MARKER_OUTLINE = {"color": "#000000", "width": 1}
-
-SENSOR_NAME = "sensors"
-PREDICTION_NAME = "prediction"
-TRUTH_NAME = "true transmitter"
-OVERLAP_NAME = "prediction = truth"
 CLICK_GRID_NAME = "click target"
 
 
@@ -175,70 +173,6 @@ def click_grid(step_px: int = CLICK_GRID_STEP_PX) -> go.Scattergl:
         showlegend=False,
         name=CLICK_GRID_NAME,
     )
-
-
-def _points(xy: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.asarray(xy, dtype=np.float32).reshape(-1, 2) * PIXEL_M
-    return arr[:, 0], arr[:, 1]
-
-
-def sensor_trace(
-    sensors_xy: Sequence[Sequence[float]], gains_db: Sequence[float] | None = None
-) -> go.Scatter:
-    """Green dots at the sensors; hover shows the reading when `gains_db` is given."""
-    x, y = _points(sensors_xy)
-    kwargs = {"hovertemplate": "sensor (%{x:.0f}, %{y:.0f}) m<extra></extra>"}
-    if gains_db is not None and len(gains_db) == len(x):
-        kwargs = {
-            "customdata": np.asarray(gains_db, dtype=np.float32),
-            "hovertemplate": "sensor (%{x:.0f}, %{y:.0f}) m<br>%{customdata:.1f} dB<extra></extra>",
-        }
-    return go.Scatter(
-        x=x,
-        y=y,
-        mode="markers",
-        marker={"size": 9, "color": SENSOR_COLOR, "line": MARKER_OUTLINE, "symbol": "circle"},
-        name=f"{SENSOR_NAME} ({len(x)})",
-        **kwargs,
-    )
-
-
-def _single(xy: Sequence[float], name: str, color: str, symbol: str, size: int) -> go.Scatter:
-    x, y = _points([xy])
-    return go.Scatter(
-        x=x,
-        y=y,
-        mode="markers",
-        marker={"size": size, "color": color, "line": MARKER_OUTLINE, "symbol": symbol},
-        name=name,
-        hovertemplate=f"{name} (%{{x:.0f}}, %{{y:.0f}}) m<extra></extra>",
-    )
-
-
-def coincide(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
-    """True when two pixel positions are the same pixel (within OVERLAP_TOLERANCE_PX)."""
-    if a is None or b is None:
-        return False
-    return float(np.hypot(a[0] - b[0], a[1] - b[1])) <= OVERLAP_TOLERANCE_PX
-
-
-def marker_traces(
-    sensors_xy: Sequence[Sequence[float]] = (),
-    truth_xy: Sequence[float] | None = None,
-    prediction_xy: Sequence[float] | None = None,
-    gains_db: Sequence[float] | None = None,
-    prediction_name: str = PREDICTION_NAME,
-) -> list[go.Scatter]:
-    """Sensors, truth and prediction markers; one orange marker when the two coincide."""
-    traces = [sensor_trace(sensors_xy, gains_db)]
-    if coincide(truth_xy, prediction_xy):
-        traces.append(_single(truth_xy, OVERLAP_NAME, OVERLAP_COLOR, "star", 18))
-        return traces
-    if truth_xy is not None:
-        traces.append(_single(truth_xy, TRUTH_NAME, TRUTH_COLOR, "star", 18))
-    if prediction_xy is not None:
-        traces.append(_single(prediction_xy, prediction_name, PREDICTION_COLOR, "diamond", 14))
-    return traces
 
 
 def map_layout(*, title: str | None = None, height: int = 560, clickable: bool = False) -> dict:

@@ -138,6 +138,13 @@ def _mod(value: np.ndarray, period: np.ndarray) -> np.ndarray:
 
 def _district(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Building mask of one district covering the whole map (x: column, y: row centres, m)."""
+    u, v = _district_frame(rng, p, x, y)
+    block, a, b, span_a, span_b, street, n_blocks = _street_grid(rng, p, u, v)
+    return _block_buildings(rng, p, block, a, b, span_a, span_b, n_blocks) & ~street
+
+
+def _district_frame(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray):
+    """(u, v) street-grid coordinates (m): the map rotated by a random angle, maybe warped."""
     theta = rng.uniform(0, np.pi)
     c, s = np.float32(np.cos(theta)), np.float32(np.sin(theta))
     x2, y2 = x[None, :].astype(np.float32), y[:, None].astype(np.float32)
@@ -146,7 +153,14 @@ def _district(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray)
     if amplitude > 0:
         u = u + _warp(rng, amplitude, x, y)
         v = v + _warp(rng, amplitude, x, y)
+    return u, v
 
+
+def _street_grid(rng: np.random.Generator, p: Preset, u: np.ndarray, v: np.ndarray):
+    """Block index, block-local (a, b) and spans (m), street mask and block count per pixel.
+
+    Long streets run along u (avenues at random); cross streets per band, staggered.
+    """
     u_lines = _lines(rng, p.pitch_u, 1)
     avenue = rng.random(u_lines.shape) < p.avenue_p
     u_widths = np.where(avenue, _uniform(rng, p.avenue_m, u_lines.shape),
@@ -158,8 +172,12 @@ def _district(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray)
     v_widths = _uniform(rng, p.street_m, v_lines.shape)
     block, b, span_b = _locate(v_lines, v_widths, v, band)
     street = (a < 0) | (a > span_a) | (b < 0) | (b > span_b)
+    return block, a, b, span_a, span_b, street, v_lines.size
 
-    n_blocks = v_lines.size
+
+def _block_buildings(rng: np.random.Generator, p: Preset, block, a, b, span_a, span_b,
+                     n_blocks: int) -> np.ndarray:
+    """Buildings of every block by its drawn typology, in block-local coordinates (m)."""
     names = list(p.types)
     weights = np.array([p.types[t] for t in names])
     kinds = rng.choice(len(names), n_blocks, p=weights / weights.sum()).astype(np.int8)[block]
@@ -197,11 +215,11 @@ def _district(rng: np.random.Generator, p: Preset, x: np.ndarray, y: np.ndarray)
                           & repeated(b, span_b, 1.6 * depth, 2.8 * depth)),
         "podium": lambda: (edge >= setback) & (edge < setback + 2.2 * depth),
     }
-    buildings = np.zeros(u.shape, bool)
+    buildings = np.zeros(block.shape, bool)  # block is per pixel, like u and v
     for index, name in enumerate(names):
         if name in masks:
             buildings |= (kinds == index) & masks[name]()
-    return buildings & ~street
+    return buildings
 
 
 def _cut(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, width: float):

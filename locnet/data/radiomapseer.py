@@ -1,4 +1,4 @@
-"""Read, write and validate datasets in the two RadioMapSeer on-disk layouts (docs/design.md §6).
+"""Read and validate datasets in the two RadioMapSeer on-disk layouts (docs/design.md §6).
 
 "authors" layout (the LocNet code): DPM/{map}_{tx}.png, buildings_complete/{map}.png,
 antennas/{map}_{tx}.png (one lit pixel), Train|Val|Test/{map}_{tx}_{k}.png 0/1 masks.
@@ -6,141 +6,41 @@ antennas/{map}_{tx}.png (one lit pixel), Train|Val|Test/{map}_{tx}_{k}.png 0/1 m
 no split folders, so maps are split by sorted index 501/100/100 (proportionally).
 Our optional extensions: cities.csv at the root (map, env_id, city, source, split, ...)
 and masks per rate in Test/rate_0.01/{map}_{tx}_{k}.png. Opening a dataset never writes.
+Layout names live in layout.py, PNG helpers in png.py and DatasetWriter in writer.py;
+all are re-exported here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from locnet.constants import MAP_SIZE, SPLITS
+from locnet.data.layout import (  # noqa: F401  (re-exported: callers import them from here)
+    LAYOUT_DIRS,
+    MAP_RE,
+    MASK_RE,
+    METADATA_FILE,
+    ORIGINAL_SPLIT_SIZES,
+    RATE_DIR_RE,
+    SAMPLE_RE,
+    SPLIT_DIRS,
+    MaskRef,
+    check_split,
+    detect_layout,
+    scan_files,
+)
+from locnet.data.png import check_size, png_size, read_png, write_png_atomic  # noqa: F401
 from locnet.data.sampling import rate_for_sensors, same_rate
+from locnet.data.writer import DatasetWriter  # noqa: F401  (re-exported)
 from locnet.errors import DatasetError
-from locnet.files import atomic_write
-from locnet.maps import check_map, indices_to_mask
-
-LAYOUT_DIRS = {
-    "authors": {"buildings": "buildings_complete", "antennas": "antennas", "radio": "DPM"},
-    "original": {
-        "buildings": "png/buildings_complete",
-        "antennas": "png/antennas",
-        "radio": "gain/DPM",
-    },
-}
-SPLIT_DIRS = {"train": "Train", "val": "Val", "test": "Test"}
-ORIGINAL_SPLIT_SIZES = (501, 100, 100)  # train/val/test maps of the paper's 701
-METADATA_FILE = "cities.csv"
-_MAP_RE = re.compile(r"^(\d+)\.png$")
-_SAMPLE_RE = re.compile(r"^(\d+)_(\d+)\.png$")
-_MASK_RE = re.compile(r"^(\d+)_(\d+)_(\d+)\.png$")
-_RATE_DIR_RE = re.compile(r"^rate_(\d+(?:\.\d+)?)$")
-
-
-@dataclass(frozen=True)
-class MaskRef:
-    """One sampling-mask file. rate_percent is None for a flat-folder mask not read yet."""
-
-    split: str
-    map_id: int
-    tx_id: int
-    k: int
-    path: Path
-    rate_percent: float | None = None
-
-
-def read_png(path: Path) -> np.ndarray:
-    """8-bit gray (256, 256) array of a PNG; DatasetError naming the file if unusable."""
-    try:
-        with Image.open(path) as image:
-            if image.size != (MAP_SIZE, MAP_SIZE):
-                raise DatasetError(_size_message(path, image.size))
-            if image.mode not in ("L", "1", "P", "RGB", "RGBA", "LA"):
-                raise DatasetError(f"{path} has image mode {image.mode}; save it as 8-bit gray PNG")
-            if image.mode in ("L", "1"):
-                return np.asarray(image.convert("L"), dtype=np.uint8)
-            rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-            if (rgb[..., 0] != rgb[..., 1]).any() or (rgb[..., 0] != rgb[..., 2]).any():
-                raise DatasetError(
-                    f"{path} is a colour image (its channels differ); maps are 8-bit gray: "
-                    "save the gray values as a one-channel PNG (mode L)"
-                )
-            return np.ascontiguousarray(rgb[..., 0])  # gray stored as R = G = B
-    except DatasetError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path} is not a readable PNG ({exc}); re-export or delete it") from exc
-
-
-def _size_message(path: Path, size: tuple[int, int]) -> str:
-    return (
-        f"{path} is {size[0]}x{size[1]} pixels; every map must be {MAP_SIZE}x{MAP_SIZE} "
-        "(1 m/pixel) — resize or remove it"
-    )
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR header: reads 24 bytes, no decoding."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(24)
-    except OSError as exc:
-        raise DatasetError(f"{path} cannot be read ({exc}); check its permissions") from exc
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        raise DatasetError(f"{path} is not a PNG file; re-export it as PNG or delete it")
-    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-
-
-def _check_size(path: Path) -> None:
-    size = png_size(path)
-    if size != (MAP_SIZE, MAP_SIZE):
-        raise DatasetError(_size_message(path, size))
-
-
-def _scan(folder: Path, pattern: re.Pattern) -> dict[tuple[int, ...], Path]:
-    if not folder.is_dir():
-        return {}
-    found = {}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            match = pattern.match(entry.name)
-            if match and entry.is_file():
-                found[tuple(int(g) for g in match.groups())] = Path(entry.path)
-    return found
-
-
-def detect_layout(root: Path) -> str:
-    """ "authors" or "original"; DatasetError saying what is missing otherwise."""
-    if root.exists() and not root.is_dir():
-        raise DatasetError(
-            f"{root} is a file, not a dataset folder; point at a folder holding DPM/ and "
-            "buildings_complete/"
-        )
-    if not root.is_dir():
-        raise DatasetError(
-            f"dataset folder {root} does not exist; point at a folder holding DPM/ and "
-            "buildings_complete/ (make one with: python -m locnet generate --out DIR)"
-        )
-    for layout, dirs in LAYOUT_DIRS.items():
-        if (root / dirs["radio"]).is_dir():
-            for kind in ("buildings", "antennas"):
-                if not (root / dirs[kind]).is_dir():
-                    raise DatasetError(
-                        f"{root / dirs[kind]} is missing: radio maps in {root / dirs['radio']} "
-                        f"need it ({layout} RadioMapSeer layout); copy that folder there"
-                    )
-            return layout
-    raise DatasetError(
-        f"{root} is not a RadioMapSeer dataset: expected DPM/, buildings_complete/, antennas/ "
-        "(authors' layout) or gain/DPM/, png/buildings_complete/, png/antennas/ (original)"
-    )
+from locnet.maps import indices_to_mask
 
 
 class RadioMapDataset:
@@ -155,9 +55,9 @@ class RadioMapDataset:
             ) from exc
         self.layout = detect_layout(self.root)
         dirs = {k: self.root / v for k, v in LAYOUT_DIRS[self.layout].items()}
-        self._building_files = {k[0]: p for k, p in _scan(dirs["buildings"], _MAP_RE).items()}
-        self._radio_files = _scan(dirs["radio"], _SAMPLE_RE)
-        self._antenna_files = _scan(dirs["antennas"], _SAMPLE_RE)
+        self._building_files = {k[0]: p for k, p in scan_files(dirs["buildings"], MAP_RE).items()}
+        self._radio_files = scan_files(dirs["radio"], SAMPLE_RE)
+        self._antenna_files = scan_files(dirs["antennas"], SAMPLE_RE)
         self._masks = self._scan_masks() if self.layout == "authors" else {s: [] for s in SPLITS}
         self._mask_counts: dict[Path, int] = {}
         self._tx_cache: dict[tuple[int, int], tuple[int, int]] = {}
@@ -175,11 +75,11 @@ class RadioMapDataset:
             folders: list[tuple[Path, float | None]] = [(folder, None)]
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    match = _RATE_DIR_RE.match(entry.name)
+                    match = RATE_DIR_RE.match(entry.name)
                     if match and entry.is_dir():
                         folders.append((Path(entry.path), float(match.group(1))))
             for path, rate in sorted(folders, key=lambda f: (f[1] is not None, f[1] or 0.0)):
-                for (m, t, k), file in sorted(_scan(path, _MASK_RE).items()):
+                for (m, t, k), file in sorted(scan_files(path, MASK_RE).items()):
                     masks[split].append(MaskRef(split, m, t, k, file, rate))
         return masks
 
@@ -204,9 +104,9 @@ class RadioMapDataset:
                     "add it or remove the radio map"
                 )
         for path in self._building_files.values():
-            _check_size(path)
+            check_size(path)
         for path in self._radio_files.values():
-            _check_size(path)
+            check_size(path)
         for refs in self._masks.values():
             for ref in refs:
                 if (ref.map_id, ref.tx_id) not in self._radio_files:
@@ -272,7 +172,7 @@ class RadioMapDataset:
 
     def samples_in(self, split: str) -> list[tuple[int, int]]:
         """Sorted (map_id, tx_id) pairs with a radio map whose map belongs to `split`."""
-        _check_split(split)
+        check_split(split)
         return sorted(s for s in self._radio_files if self._split_of_map.get(s[0]) == split)
 
     @property
@@ -321,7 +221,7 @@ class RadioMapDataset:
         filter or read_rates=True needs it, and get rate = sensors / 65536 * 100 (snapped
         to the standard rates).
         """
-        _check_split(split)
+        check_split(split)
         refs = self._masks[split]
         if rate_percent is not None or read_rates:
             refs = [r if r.rate_percent is not None else self._with_rate(r) for r in refs]
@@ -381,105 +281,7 @@ class RadioMapDataset:
         return digest.hexdigest()[:16]
 
 
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise DatasetError(f"unknown split '{split}'; use one of {', '.join(SPLITS)}")
-
 
 def open_dataset(root: str | os.PathLike) -> RadioMapDataset:
     """Open and validate a dataset folder in either RadioMapSeer layout (read-only)."""
     return RadioMapDataset(root)
-
-
-def write_png_atomic(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 2-D array as PNG via a temp file + os.replace (never a half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8))
-    atomic_write(path, lambda tmp: image.save(tmp, format="PNG"), fsync=False)
-
-
-class DatasetWriter:
-    """Writes maps, radio maps, antennas, masks and cities.csv; every file atomically.
-
-    layout="authors" (default) is what the LocNet code reads; "original" mirrors the
-    RadioMapSeer release (no mask folders) and exists mainly for tests.
-    """
-
-    def __init__(self, root: str | os.PathLike, layout: str = "authors", *, create: bool = True):
-        if layout not in LAYOUT_DIRS:
-            raise DatasetError(f"unknown layout '{layout}'; use one of {', '.join(LAYOUT_DIRS)}")
-        self.root = Path(root).expanduser()
-        self.layout = layout
-        self._dirs = {k: self.root / v for k, v in LAYOUT_DIRS[layout].items()}
-        for folder in self._dirs.values() if create else ():
-            folder.mkdir(parents=True, exist_ok=True)
-
-    def buildings_path(self, map_id: int) -> Path:
-        return self._dirs["buildings"] / f"{int(map_id)}.png"
-
-    def radio_path(self, map_id: int, tx_id: int) -> Path:
-        return self._dirs["radio"] / f"{int(map_id)}_{int(tx_id)}.png"
-
-    def antenna_path(self, map_id: int, tx_id: int) -> Path:
-        return self._dirs["antennas"] / f"{int(map_id)}_{int(tx_id)}.png"
-
-    def mask_path(
-        self, split: str, map_id: int, tx_id: int, k: int, rate_percent: float | None = None
-    ) -> Path:
-        """Train|Val|Test/[rate_R/]{map}_{tx}_{k}.png (rate folder only when a rate is given)."""
-        if self.layout != "authors":
-            raise DatasetError(
-                "the original RadioMapSeer layout has no mask folders; use layout='authors'"
-            )
-        _check_split(split)
-        folder = self.root / SPLIT_DIRS[split]
-        if rate_percent is not None:
-            folder = folder / f"rate_{rate_percent:g}"
-        return folder / f"{int(map_id)}_{int(tx_id)}_{int(k)}.png"
-
-    def write_buildings(self, map_id: int, buildings: np.ndarray) -> Path:
-        """0/1 building map -> 0/255 PNG (as RadioMapSeer stores it)."""
-        path = self.buildings_path(map_id)
-        buildings = check_map(buildings, "building map", hint="", error=DatasetError)
-        write_png_atomic(path, (buildings != 0).astype(np.uint8) * 255)
-        return path
-
-    def write_radio_map(self, map_id: int, tx_id: int, gray: np.ndarray) -> Path:
-        path = self.radio_path(map_id, tx_id)
-        gray = check_map(gray, f"radio map {map_id}_{tx_id}", hint="", error=DatasetError)
-        if gray.dtype != np.uint8:
-            raise DatasetError(f"radio map {map_id}_{tx_id} must be uint8 gray, got {gray.dtype}")
-        write_png_atomic(path, gray)
-        return path
-
-    def write_antenna(self, map_id: int, tx_id: int, xy: tuple[int, int]) -> Path:
-        """Antenna image: one pixel = 255 at (x, y) = (column, row)."""
-        x, y = int(xy[0]), int(xy[1])
-        if not (0 <= x < MAP_SIZE and 0 <= y < MAP_SIZE):
-            raise DatasetError(f"transmitter ({x}, {y}) of map {map_id} is off the map")
-        image = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
-        image[y, x] = 255
-        path = self.antenna_path(map_id, tx_id)
-        write_png_atomic(path, image)
-        return path
-
-    def write_mask(
-        self,
-        split: str,
-        map_id: int,
-        tx_id: int,
-        k: int,
-        mask: np.ndarray,
-        rate_percent: float | None = None,
-    ) -> Path:
-        """0/1 mask stored as 0/1 (what the authors' code multiplies with)."""
-        path = self.mask_path(split, map_id, tx_id, k, rate_percent)
-        mask = check_map(mask, "sampling mask", hint="", error=DatasetError)
-        write_png_atomic(path, (mask != 0).astype(np.uint8))
-        return path
-
-    def write_metadata(self, table: pd.DataFrame) -> Path:
-        """cities.csv (one row per map: map, env_id, city, source, split, attribution, ...)."""
-        if "map" not in table.columns:
-            raise DatasetError("metadata table needs a 'map' column")
-        return atomic_write(self.root / METADATA_FILE, lambda tmp: table.to_csv(tmp, index=False))

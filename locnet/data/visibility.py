@@ -171,25 +171,13 @@ def cast_fans(
     base_map = src_y * MAP_SIZE + src_x
     out: list[LevelHits] = []
     alive = served = None
-    previous = 0
+    previous = n_prev = 0
     for radius in RADII:
         table = ray_table(radius)
         n_rays = table.angle.size
-        if alive is None:
-            owner, ray = np.divmod(np.arange(n_src * n_rays), n_rays)
-        else:
-            parent_owner, parent_ray = np.divmod(np.flatnonzero(alive), n_prev)
-            kids = child_rays(radius)[parent_ray]
-            mark = np.zeros(n_src * n_rays, dtype=bool)
-            mark[(parent_owner[:, None] * n_rays + kids)[kids >= 0]] = True
-            owner, ray = np.divmod(np.flatnonzero(mark), n_rays)
-        spacing = 2 * np.pi / n_rays
-        angle = table.angle[ray]
-        rel = (angle - start[owner] + 2 * spacing) % (2 * np.pi)
+        owner, ray = _level_rays(radius, n_src, n_rays, alive, n_prev)
         first = 1 if alive is None else previous + 1
-        limit = np.full(owner.size, radius) if limit_fn is None else limit_fn(owner, angle)
-        keep = (rel <= width[owner] + 4 * spacing) & (limit >= first)
-        owner, ray, angle, limit = owner[keep], ray[keep], angle[keep], limit[keep]
+        owner, ray, angle, limit = _in_fan(table, owner, ray, start, width, first, limit_fn)
         if owner.size == 0:
             break
         cell = grid_pad[table.off_pad[first : radius + 1, ray] + base_pad[owner]]
@@ -197,13 +185,7 @@ def cast_fans(
         dead = (cell & BLOCKED) | (steps > limit).astype(np.uint8)
         now_served = cell >> 1
         if now_served.any():
-            before = np.zeros(owner.size, dtype=np.uint8)
-            if served is not None:
-                left, right = parent_rays(radius)
-                before = served[owner * n_prev + left[ray]] & served[owner * n_prev + right[ray]]
-            twice = now_served & np.concatenate([before[None, :], now_served[:-1]])
-            twice[: max(grace - first, 0)] = 0
-            dead |= twice
+            dead |= _served_twice(now_served, served, owner, ray, radius, n_prev, first, grace)
         np.maximum.accumulate(dead, axis=0, out=dead)
         step, row = np.nonzero(dead == 0)
         step += first
@@ -215,6 +197,43 @@ def cast_fans(
         served[owner * n_rays + ray] = now_served[-1]
         previous, n_prev = radius, n_rays
     return out
+
+
+def _in_fan(table: RayTable, owner, ray, start, width, first: int, limit_fn):
+    """(owner, ray, angle, limit) of the rays inside their source's fan (with two ray
+    spacings of slack each side) whose limit reaches this level's first step."""
+    spacing = 2 * np.pi / table.angle.size
+    angle = table.angle[ray]
+    rel = (angle - start[owner] + 2 * spacing) % (2 * np.pi)
+    limit = np.full(owner.size, table.radius) if limit_fn is None else limit_fn(owner, angle)
+    keep = (rel <= width[owner] + 4 * spacing) & (limit >= first)
+    return owner[keep], ray[keep], angle[keep], limit[keep]
+
+
+def _level_rays(radius: int, n_src: int, n_rays: int, alive: np.ndarray | None, n_prev: int):
+    """(owner, ray) of the rays cast at this level: every ray on the first level, later
+    only the children of the previous level's rays that were still alive (flat
+    owner * n_prev + ray indices in `alive`)."""
+    if alive is None:
+        return np.divmod(np.arange(n_src * n_rays), n_rays)
+    parent_owner, parent_ray = np.divmod(np.flatnonzero(alive), n_prev)
+    kids = child_rays(radius)[parent_ray]
+    mark = np.zeros(n_src * n_rays, dtype=bool)
+    mark[(parent_owner[:, None] * n_rays + kids)[kids >= 0]] = True
+    return np.divmod(np.flatnonzero(mark), n_rays)
+
+
+def _served_twice(now_served, served, owner, ray, radius, n_prev, first, grace) -> np.ndarray:
+    """uint8 (steps, rays): 1 on a ray's second consecutive SERVED sample (the previous
+    level's last sample counts when both bracketing parent rays ended on one), 0 on the
+    first `grace` steps of the march."""
+    before = np.zeros(owner.size, dtype=np.uint8)
+    if served is not None:
+        left, right = parent_rays(radius)
+        before = served[owner * n_prev + left[ray]] & served[owner * n_prev + right[ray]]
+    twice = now_served & np.concatenate([before[None, :], now_served[:-1]])
+    twice[: max(grace - first, 0)] = 0
+    return twice
 
 
 def visible_from(blocked_pad: np.ndarray, x: int, y: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Explorer, second half: pick models, readout and TTA, run them on the case, show heatmaps
-(with each posterior's credible regions), table, downloads.
+(with each posterior's credible regions); the table and downloads are in explorer_table
+(re-exported here).
 
 Results are remembered per session (app_state.RUNS) by case, model, device and TTA
 setting, so a rerun that changes nothing costs no inference, a readout change costs none
@@ -8,18 +9,16 @@ either (a result holds every readout) and sessions never share results.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from locnet import app_state as S
-from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
 from locnet.ui import cache
 from locnet.ui.binding import bind
-from locnet.ui.export import PredictionPoint, case_csv, case_png
+from locnet.ui.explorer_table import TABLE_COLUMNS, downloads, results_table  # noqa: F401
 from locnet.ui.models import (
     Case,
     ModelChoice,
@@ -37,21 +36,6 @@ from locnet.viz_posterior import posterior_figure
 FIGURES_PER_ROW = 3
 RESULT_HEIGHT = 440  # rows of three below the case map
 FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
-TABLE_COLUMNS = (
-    "model",
-    "readout",
-    "error (m)",
-    "expected error (m)",
-    "90 % radius (m)",
-    "calibration",
-    "prediction (m)",
-    "top-5 candidates (m)",
-    "runtime (ms)",
-    "TTA",
-    "device",
-    "weights",
-    "problem",
-)
 READOUT_LABELS = {
     S.READOUT_AUTO: "auto: calibrated default",
     "mode": "mode (argmax, the paper's)",
@@ -213,94 +197,3 @@ def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT
         token=run if run.scores is None else run.scores,
     )
     st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
-
-
-def _xy_text(xy: Sequence[float]) -> str:
-    return f"({xy[0] * PIXEL_M:.0f}, {xy[1] * PIXEL_M:.0f})"
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def results_table(
-    runs: Sequence[ModelRun], weights: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """One row per model: the readout shown and its error in metres, its expected error
-    sqrt(E[d^2]) and the 90 % region's equivalent radius under the model's posterior (empty
-    for models without one), calibration, prediction, top-k candidates, runtime, device and
-    `weights[label]` (which checkpoint and how long it was trained: budgets differ a lot).
-    The TTA and problem columns appear only when some row needs them."""
-    weights = weights or {}
-    rows = [
-        {
-            "model": r.label,
-            "readout": r.readout or "",
-            "error (m)": _round(r.error_m),
-            "expected error (m)": _round(r.expected_error_m),
-            "90 % radius (m)": _round(r.radius_90_m),
-            "prediction (m)": _xy_text(r.xy) if r.xy else "",
-            "top-5 candidates (m)": " ".join(_xy_text(c) for c in r.topk),
-            "runtime (ms)": _round(r.runtime_ms),
-            "TTA": r.tta,
-            "device": r.device or "",
-            "calibration": r.calibration,
-            "weights": weights.get(r.label, ""),
-            "problem": r.problem or "",
-        }
-        for r in runs
-    ]
-    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    unused = [c for c in ("TTA", "problem") if not table[c].astype(bool).any()]
-    return table.drop(columns=unused)
-
-
-def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
-    """PNG (Pillow) and CSV of the case: building map, sensors, truth and every prediction."""
-    points = [
-        PredictionPoint(
-            r.label,
-            r.xy,
-            r.error_m,
-            r.runtime_ms,
-            r.device,
-            readout=r.readout,
-            expected_error_m=r.expected_error_m,
-            radius_90_m=r.radius_90_m,
-            calibration=r.calibration,
-            tta=r.tta,
-        )
-        for r in runs
-        if r.xy
-    ]
-    stem = f"case_map{case.map_id}_" + (
-        f"tx{case.tx_id}" if case.tx_id is not None else f"tx_{case.truth_xy[0]}_{case.truth_xy[1]}"
-    )
-    buildings, sensors, truth = case.buildings.copy(), list(case.sensors_xy), case.truth_xy
-    gains = case.gains_db.tolist()
-
-    def png() -> bytes:  # deferred: drawn only when the button is clicked
-        return case_png(
-            buildings, sensors_xy=sensors, truth_xy=truth, predictions=points, title=title
-        )
-
-    def csv() -> bytes:
-        return case_csv(sensors_xy=sensors, gains_db=gains, truth_xy=truth, predictions=points)
-
-    c_png, c_csv, _ = st.columns([1, 1, 3])
-    c_png.download_button(
-        "Download PNG",
-        png,
-        file_name=f"{stem}.png",
-        mime="image/png",
-        on_click="ignore",
-        icon=":material/image:",
-    )
-    c_csv.download_button(
-        "Download CSV",
-        csv,
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/table:",
-    )

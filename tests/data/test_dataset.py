@@ -181,7 +181,7 @@ def test_cache_never_inside_dataset(tiny_dataset):
 
 
 def test_default_cache_dir_respects_env_and_falls_back(tmp_path, monkeypatch):
-    from locnet.data import dataset as module
+    from locnet.data import cache as module  # default_cache_dir looks _writable up there
 
     monkeypatch.setenv("LOCNET_CACHE", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c"
