@@ -11,7 +11,7 @@ from locnet import results as R
 from locnet.checkpoints import file_sha256, save_checkpoint
 from locnet.cli import main
 from locnet.models.registry import create_model
-from tests.test_results import old_schema, synthetic_samples, write_results_folder
+from tests.results_data import old_schema, synthetic_samples, write_results_folder
 
 
 def test_headline_average_needs_every_paper_rate():

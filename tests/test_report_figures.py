@@ -8,7 +8,7 @@ import pytest
 
 from locnet import report_figures as F
 from locnet import results as R
-from tests.test_results import aggregate, synthetic_samples
+from tests.results_data import aggregate, synthetic_samples
 
 
 @pytest.fixture(scope="module")

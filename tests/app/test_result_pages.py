@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from locnet import app_state
 from locnet import results as R
-from tests.test_results import SCALE_M, with_readouts, write_results_folder
+from tests.results_data import SCALE_M, with_readouts, write_results_folder
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("benchmark", "ablation", "gallery_environments", "gallery_cases")
@@ -25,7 +25,7 @@ TIMEOUT_S = 60
 
 def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.DataFrame:
     """One row per (mask file, model, readout) of every split, errors shrinking with the rate;
-    heatmap models have three readouts and random posterior columns (tests.test_results)."""
+    heatmap models have three readouts and random posterior columns (tests.results_data)."""
     from locnet.data.radiomapseer import open_dataset
 
     ds = open_dataset(root)
@@ -197,7 +197,7 @@ def test_benchmark_readouts_and_reliability(results_root, tiny_dataset):
 
 @pytest.mark.slow
 def test_old_results_folder_shows_the_mode(results_root, tiny_dataset, tmp_path):
-    from tests.test_results import old_schema
+    from tests.results_data import old_schema
 
     root = tmp_path / "results"
     samples = old_schema(pd.read_parquet(results_root / "tiny" / R.SAMPLES_FILE))

@@ -15,7 +15,7 @@ import pytest
 from locnet import results as R
 from locnet.ui import serve
 from tests.app.test_result_pages import samples_for_dataset
-from tests.test_results import write_results_folder
+from tests.results_data import write_results_folder
 
 pytestmark = pytest.mark.browser
 

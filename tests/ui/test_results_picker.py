@@ -8,7 +8,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from locnet import results as R
-from tests.test_results import write_results_folder
+from tests.results_data import write_results_folder
 
 TIMEOUT_S = 60
 
