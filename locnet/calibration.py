@@ -99,7 +99,6 @@ def answer_batch(
     outdoor: torch.Tensor,
     *,
     tta: bool = False,
-    readouts: tuple[str, ...] = P.READOUTS,
 ) -> Answers:
     """Run the model on a (B, 2, H, W) batch and read out every requested answer.
 
@@ -114,19 +113,19 @@ def answer_batch(
                        calibration, False)
     logits = prediction.logits
     if tta:
-        logits = P.tta_logits(lambda z: model.predict(z).logits, x)
+        logits = P.tta_logits(lambda z: model.predict(z).logits, x, identity=logits)
     outdoor = outdoor.to(logits.device)
     probs = P.probabilities(logits, outdoor, calibration.temperature)
+    at_temperature = {calibration.temperature: probs}  # mean and median often share one
     answers: dict[str, torch.Tensor] = {}
-    for readout in readouts:
+    for readout in P.READOUTS:
         if readout == "mode" and not tta:
             answers[readout] = prediction.xy.float()
             continue
         t_read = calibration.temperature_for(readout)
-        sharp = probs if t_read == calibration.temperature else P.probabilities(
-            logits, outdoor, t_read
-        )
-        answers[readout] = P.read_out(sharp, readout)
+        if t_read not in at_temperature:
+            at_temperature[t_read] = P.probabilities(logits, outdoor, t_read)
+        answers[readout] = P.read_out(at_temperature[t_read], readout)
     scores = prediction.scores
     if tta:  # the display heatmap of the averaged logits, squashed as the model squashes
         scores = logits if prediction.scores is prediction.logits else torch.sigmoid(logits)

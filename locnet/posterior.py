@@ -260,16 +260,20 @@ def undo_dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.rot90(x, -(k % 4), dims=(-2, -1))
 
 
-def tta_logits(logits_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+def tta_logits(
+    logits_of: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    identity: torch.Tensor | None = None,
+) -> torch.Tensor:
     """(B, H, W) logits averaged over the 8 flips/rotations of the (B, C, H, W) input.
 
     A model that is not rotation-equivariant places spurious far blobs differently under
-    each transform; averaging keeps what all eight agree on.
+    each transform; averaging keeps what all eight agree on. identity: the logits of x
+    itself when the caller already has them (saves one of the eight passes).
     """
     if x.shape[-1] != x.shape[-2]:
         raise LocNetError(f"test-time augmentation needs square maps, got {tuple(x.shape[-2:])}")
-    total = None
-    for k in range(8):
-        out = undo_dihedral(logits_of(dihedral(x, k)).float(), k)
-        total = out if total is None else total + out
+    total = logits_of(x).float() if identity is None else identity.float()
+    for k in range(1, 8):
+        total = total + undo_dihedral(logits_of(dihedral(x, k)).float(), k)
     return total / 8

@@ -152,3 +152,16 @@ def test_readouts_cost_little_per_map():
     for readout in P.READOUTS:
         xy = P.read_out(probs, readout)
         assert xy.shape == (4, 2) and np.isfinite(xy.numpy()).all()
+
+
+def test_tta_reuses_the_logits_it_is_given_for_the_untransformed_input():
+    x = torch.randn(1, 2, 8, 8)
+    calls = []
+
+    def logits_of(z: torch.Tensor) -> torch.Tensor:
+        calls.append(1)
+        return z[:, 0]
+
+    given = P.tta_logits(logits_of, x, identity=x[:, 0])
+    assert len(calls) == 7
+    assert torch.allclose(given, P.tta_logits(logits_of, x), atol=1e-6)
