@@ -183,10 +183,6 @@ def regions(probs: torch.Tensor, levels=REGION_LEVELS) -> tuple[torch.Tensor, to
     return masks, sizes
 
 
-def region_masks(probs: torch.Tensor, levels=REGION_LEVELS) -> torch.Tensor:
-    """(B, L, H, W) bool highest-probability regions (ties at the edge included)."""
-    return regions(probs, levels)[0]
-
 
 def equivalent_radius_m(area_m2: torch.Tensor | np.ndarray | float):
     """Radius (m) of the disc with this area: a region's size as one distance."""

@@ -47,7 +47,7 @@ def measure(checkpoint: str, device: str = "cpu") -> dict:
             "model_predict": ms(lambda: model.predict(x)),
             "posterior_softmax": ms(lambda: P.probabilities(logits, outdoor, 0.5)),
             **{f"readout_{r}": ms(lambda r=r: P.read_out(probs, r)) for r in P.READOUTS},
-            "regions_50_90": ms(lambda: P.region_masks(probs)),
+            "regions_50_90": ms(lambda: P.regions(probs)),
             "expected_error": ms(lambda: P.expected_error_m(probs, P.mean_xy(probs))),
         }
     call = dict(mask=mask, radio_gray=gray)

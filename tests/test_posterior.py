@@ -73,7 +73,7 @@ def test_90_percent_region_of_an_isotropic_gaussian_has_the_analytic_area():
     assert sizes[1].item() == pytest.approx(math.pi * radius**2, rel=0.03)
     radius50 = sigma * math.sqrt(2 * math.log(2))
     assert sizes[0].item() == pytest.approx(math.pi * radius50**2, rel=0.05)
-    masks = P.region_masks(probs, (0.5, 0.9))[0]
+    masks = P.regions(probs, (0.5, 0.9))[0][0]
     drawn = masks.sum((1, 2))  # ties at the region's edge are drawn too
     assert (drawn >= sizes).all() and torch.allclose(drawn.float(), sizes.float(), rtol=0.03)
     assert probs[0][masks[1]].sum() >= 0.9 and (masks[0] <= masks[1]).all()
@@ -88,7 +88,7 @@ def test_credible_level_says_whether_the_truth_is_inside_a_region():
     assert level[0].item() == pytest.approx(0.0, abs=1e-6)  # the peak: nothing is more probable
     assert 0.2 < level[1].item() < 0.8  # one sigma out
     assert level[2].item() > 0.99
-    masks = P.region_masks(probs, (0.9,))[0, 0]
+    masks = P.regions(probs, (0.9,))[0][0, 0]
     assert bool(masks[36, 32]) == bool(level[1] < 0.9)
 
 
