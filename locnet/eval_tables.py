@@ -22,6 +22,7 @@ from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
 from locnet.eval_plan import ModelEntry
 from locnet.files import atomic_write, ensure_writable_folder
+from locnet.metrics import error_statistics, posterior_statistics
 from locnet.results.folders import (
     PER_ENV_COLUMNS,
     POSTERIOR_COLUMNS,
@@ -40,37 +41,13 @@ class Evaluation:
     meta: dict
 
 
-def error_statistics(errors: np.ndarray) -> dict[str, float]:
-    """RMSE, mean, median, 90th percentile (metres) and count of localization errors."""
-    err = np.asarray(errors, dtype=np.float64)
-    return {
-        "rmse_m": float(np.sqrt(np.mean(err**2))),
-        "mean_m": float(err.mean()),
-        "median_m": float(np.median(err)),
-        "p90_m": float(np.percentile(err, 90)),
-        "n": err.size,
-    }
-
-
-def _posterior_statistics(group: pd.DataFrame) -> dict[str, float]:
-    """Coverage of the 50/90 % regions, the RMSE the posterior predicts, median 90 % area."""
-    if group["in90"].isna().all():
-        return dict.fromkeys(("coverage50", "coverage90", "expected_rmse_m", "median_area90_m2"), np.nan)
-    return {
-        "coverage50": float(group["in50"].mean()),
-        "coverage90": float(group["in90"].mean()),
-        "expected_rmse_m": float(np.sqrt(np.mean(group["expected_error_m"] ** 2))),
-        "median_area90_m2": float(group["area90_m2"].median()),
-    }
-
-
 def summarise(samples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary per model/variant/readout/rate, per environment) from per-sample rows."""
     series = ["model", "variant", "readout", "rate_percent"]
     posterior_columns = ["error_m", "in50", "in90", "expected_error_m", "area90_m2"]
     summary = (
         samples.groupby(series, sort=True)[posterior_columns]
-        .apply(lambda g: pd.Series(error_statistics(g["error_m"]) | _posterior_statistics(g)))
+        .apply(lambda g: pd.Series(error_statistics(g["error_m"]) | posterior_statistics(g)))
         .reset_index()
     )
     per_env = (

@@ -48,7 +48,6 @@ from locnet.eval_tables import (  # noqa: F401  (re-exported)
     PROJECT_ROOT,
     Evaluation,
     _append_rows,
-    _posterior_statistics,
     check_output_folder,
     error_statistics,
     portable_path,

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from locnet import checkpoints as ckpt
 from locnet.constants import PIXEL_M, RATES_PERCENT
 from locnet.errors import CheckpointError, DatasetError, LocNetError
-from locnet.evaluate import error_statistics
+from locnet.metrics import error_statistics
 from locnet.models.registry import available_models, model_info
 from locnet.train_config import TrainConfig
 from locnet.train_dist import Dist
@@ -118,7 +118,7 @@ def initial_weights(cfg: TrainConfig, options: dict, model: nn.Module) -> dict:
 
 def validate(model: nn.Module, dataset, indices: np.ndarray, cfg: TrainConfig, dist: Dist) -> dict:
     """Mean / RMSE / median distance (metres) of argmax predictions on this rank's shard,
-    gathered over all ranks (locnet.evaluate.error_statistics, as evaluation reports them)."""
+    gathered over all ranks (locnet.metrics.error_statistics, as evaluation reports them)."""
     loader = DataLoader(
         dataset,
         batch_size=cfg.batch_size,

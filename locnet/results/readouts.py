@@ -18,6 +18,7 @@ import pandas as pd
 
 from locnet.calibration import Calibration
 from locnet.errors import LocNetError
+from locnet.metrics import error_statistics
 from locnet.posterior import (
     POINT_READOUT,
     READOUTS,
@@ -172,7 +173,7 @@ def calibration_summary(samples: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
                 "series": series_label(key[0], key[1]),
                 "calibration": calibration_label(meta, key[0], key[1]),
                 **{f"coverage{round(100 * a)}": float(np.mean(level < a)) for a in REGION_LEVELS},
-                "rmse_m": float(np.sqrt(np.mean(group["error_m"] ** 2))),
+                "rmse_m": error_statistics(group["error_m"])["rmse_m"],
                 "expected_rmse_m": float(np.sqrt(np.mean(group["expected_error_m"] ** 2))),
                 "max_gap": float(gaps.loc[key, "max_gap"]),
                 "within": bool(gaps.loc[key, "within"]),
