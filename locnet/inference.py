@@ -45,7 +45,8 @@ class InferenceResult:
     Posterior fields (None for models without a heatmap): posterior (256, 256) float32
     probabilities summing to 1 over outdoor pixels; regions (2, 256, 256) bool, the
     50 % and 90 % highest-probability regions; region_area_m2 (50 %, 90 %);
-    expected_error_m sqrt(E[d^2]) of `xy` under the posterior. calibration: the
+    expected_error_m sqrt(E[d^2]) of `xy` under the posterior (expected_errors_m: of every
+    readout's answer). calibration: the
     model's Calibration (its label says whether T was fitted)."""
 
     heatmap: np.ndarray | None
@@ -59,6 +60,7 @@ class InferenceResult:
     regions: np.ndarray | None = None
     region_area_m2: tuple[float, float] | None = None
     expected_error_m: float | None = None
+    expected_errors_m: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = UNCALIBRATED
     tta: bool = False
 
@@ -279,7 +281,11 @@ def _posterior_result(
     """A heatmap model: the chosen readout's answer with the posterior and its regions."""
     chosen = readout or answers.calibration.default_readout
     probs = answers.probs
-    point = answers.xy[chosen]
+    names = list(answers.xy)
+    expected = P.expected_error_m(
+        probs.expand(len(names), -1, -1), torch.cat([answers.xy[n] for n in names])
+    )
+    expected_errors = {n: float(v) for n, v in zip(names, expected.tolist())}
     masks, sizes = P.regions(probs)
     areas = (sizes.float() * PIXEL_M**2)[0].tolist()
     scores = answers.scores[0].float().cpu().numpy()
@@ -294,7 +300,8 @@ def _posterior_result(
         posterior=probs[0].cpu().numpy(),
         regions=masks[0].cpu().numpy(),
         region_area_m2=(float(areas[0]), float(areas[1])),
-        expected_error_m=float(P.expected_error_m(probs, point)[0]),
+        expected_error_m=expected_errors[chosen],
+        expected_errors_m=expected_errors,
         calibration=answers.calibration,
         tta=tta,
     )

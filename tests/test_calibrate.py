@@ -110,6 +110,8 @@ def test_predict_returns_posterior_regions_and_the_chosen_readout(tiny_checkpoin
     assert result.regions.shape == (2, 256, 256) and result.regions[0].sum() <= result.regions[1].sum()
     assert result.region_area_m2[0] <= result.region_area_m2[1]
     assert result.expected_error_m > 0 and result.calibration.calibrated
+    assert set(result.expected_errors_m) == set(P.READOUTS)
+    assert result.expected_errors_m["median"] == result.expected_error_m
     mode = predict(model, buildings, sensors=sensors, readout="mode")
     assert mode.xy == mode.readouts["mode"]
     with pytest.raises(ValueError, match="unknown readout"):

@@ -220,22 +220,6 @@ def _error_m(xy: tuple[float, float], truth_xy: tuple[int, int]) -> float:
     return float(np.hypot(xy[0] - truth_xy[0], xy[1] - truth_xy[1])) * PIXEL_M
 
 
-def expected_errors(result: Any) -> dict[str, float]:
-    """sqrt(E[d^2]) in metres of every readout of an InferenceResult under its posterior
-    (the table's expected error follows the readout shown); {} without a posterior."""
-    if result.posterior is None:
-        return {}
-    import torch
-
-    from locnet.posterior import expected_error_m
-
-    names = list(result.readouts)
-    xy = torch.tensor([result.readouts[n] for n in names], dtype=torch.float32)
-    probs = torch.from_numpy(np.asarray(result.posterior, dtype=np.float32))[None]
-    values = expected_error_m(probs.expand(len(names), -1, -1), xy)
-    return {n: float(v) for n, v in zip(names, values.tolist())}
-
-
 def run_choice(
     model: Any,
     choice: ModelChoice,
@@ -274,7 +258,7 @@ def run_choice(
         readout=result.readout if has_posterior else POINT,
         readouts={k: _xy_pair(v) for k, v in (result.readouts or {"point": xy}).items()},
         expected_error_m=result.expected_error_m,
-        expected_errors=expected_errors(result),
+        expected_errors=dict(result.expected_errors_m),
         regions=None if result.regions is None else np.asarray(result.regions, dtype=bool),
         region_area_m2=None if result.region_area_m2 is None else tuple(result.region_area_m2),
         calibration=result.calibration.label() if has_posterior else NO_POSTERIOR,
