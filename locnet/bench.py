@@ -1,4 +1,4 @@
-"""`python -m locnet bench data|models|posterior`: dispatch to one benchmark."""
+"""`python -m locnet bench data|models|posterior|train`: dispatch to one benchmark."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ TARGETS = {
     "data": "locnet.data.bench",
     "models": "locnet.models.bench",
     "posterior": "locnet.posterior_bench",
+    "train": "locnet.train_bench",
 }
 
 

@@ -46,13 +46,16 @@ def validate_and_keep(
     run: Run, state: TrainState, train_loss: float, images_per_s: float, partial: bool
 ) -> dict:
     """Validate; if best so far, write --out. Returns the history entry."""
+    cpu_before = time.process_time()
     metrics = validate(run.model, run.val_set, run.val_idx, run.cfg, run.dist)
+    run.cpu_excluded += time.process_time() - cpu_before
     epoch = state.epoch + (state.step / state.steps if partial else 0)
     entry = {
         "epoch": round(epoch, 4),
         "train_loss": train_loss,
         **metrics,
         "minutes": round(run.minutes_now(), 3),
+        "cpu_minutes": round(run.cpu_minutes_now(), 3),
         "samples_seen": state.samples_seen,
         "images_per_s": images_per_s,
         "partial": partial,

@@ -13,10 +13,10 @@ from locnet.config_cli import option
 from locnet.constants import MAP_SIZE
 from locnet.errors import LocNetError
 from locnet.losses import LOSSES
+from locnet.precision import SWITCHES
 
 LR_SCHEDULES = ("constant", "cosine")
 WARMUP_STEPS = 100  # linear warm-up of the cosine schedule (a fresh AdamW's first steps are wild)
-SWITCHES = ("auto", "on", "off")
 
 
 def parse_options(items: list[str]) -> dict:
@@ -52,7 +52,11 @@ class TrainConfig:
     """Everything that defines a run (stored in the checkpoint as train_config)."""
 
     model: str = option(help="registry name, e.g. locnet")
-    data: str = option(help="dataset folder (RadioMapSeer layout)")
+    data: str | None = option(
+        None,
+        help="dataset folder (RadioMapSeer layout); with --stream only its val split is used "
+        "(default then: a fixed validation draw of the stream's val environments)",
+    )
     out: str | None = option(None, help="best checkpoint (default: checkpoints/<model>[-variant].pt)")
     loss: str | None = option(None, choices=tuple(LOSSES), help="LocNet training loss (default focal)")
     env: bool = option(True, help="hide the building map from the model (ablation)")
@@ -72,6 +76,11 @@ class TrainConfig:
     seed: int = option(0, help="seed of samples, masks, crops and initial weights")
     device: str = option("auto", help="auto | cpu | cuda | cuda:N | mps")
     max_minutes: float | None = option(None, help="stop cleanly (resumable) after this wall time")
+    max_cpu_minutes: float | None = option(
+        None,
+        help="stop cleanly once the run (resumes included) has used this much CPU time in its "
+        "own process, all threads: an equal budget on a shared machine (use --workers 0)",
+    )
     save_every_minutes: float = option(10.0, help="mid-epoch resume saves")
     crop: int | None = option(None, help="train on random square crops of this side (pixels)")
     train_samples: int | None = option(None, help="train on a seeded subset of N samples")
@@ -86,14 +95,25 @@ class TrainConfig:
         choices=LR_SCHEDULES,
         help=f"cosine: {WARMUP_STEPS}-step warm-up, then cosine decay to 0 at --epochs",
     )
-    bf16: str = option("auto", choices=SWITCHES, help="bf16 autocast (auto: CUDA)")
+    stream: bool = option(
+        False,
+        help="train on freshly simulated cases (locnet.data.stream), never the same map twice",
+    )
+    epoch_samples: int = option(4096, help="--stream: samples per epoch (between validations)")
+    stream_real: float = option(0.3, help="--stream: share of real OSM tiles (rest procedural)")
+    stream_paper_like: float = option(
+        0.75, help="--stream: share of paper-like propagation (rest randomised)"
+    )
+    bf16: str = option("auto", choices=SWITCHES, help="bf16 autocast, fp32 weights (auto: where the GPU/CPU has native bf16)")
     compile: str = option("auto", choices=SWITCHES, help="torch.compile (auto: CUDA with triton)")
     quiet: bool = option(False, record=False, help="no progress output")
 
 
 def check_config(cfg: TrainConfig) -> None:
     """LocNetError naming the flag for a value training cannot use."""
-    if not Path(cfg.data).is_dir():
+    if cfg.data is None and not cfg.stream:
+        raise LocNetError("give --data DATASET_FOLDER, or --stream to train on simulated cases")
+    if cfg.data is not None and not Path(cfg.data).is_dir():
         raise LocNetError(
             f"--data {cfg.data} is not a folder; point it at a dataset in the "
             "RadioMapSeer layout (make one with `python -m locnet generate`)"
@@ -105,8 +125,12 @@ def check_config(cfg: TrainConfig) -> None:
         raise LocNetError(f"--lr must be > 0 and --workers >= 0, got {cfg.lr} and {cfg.workers}")
     if cfg.crop is not None and not (8 <= cfg.crop <= MAP_SIZE and cfg.crop % 8 == 0):
         raise LocNetError(f"--crop {cfg.crop}: use a multiple of 8 between 8 and {MAP_SIZE}")
-    if cfg.max_minutes is not None and cfg.max_minutes <= 0:
-        raise LocNetError(f"--max-minutes must be > 0, got {cfg.max_minutes}")
+    for name in ("max_minutes", "max_cpu_minutes"):
+        value = getattr(cfg, name)
+        if value is not None and not value > 0:
+            raise LocNetError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+    if cfg.epoch_samples < 1 or not (0 <= cfg.stream_real <= 1 and 0 <= cfg.stream_paper_like <= 1):
+        raise LocNetError("--epoch-samples must be >= 1; --stream-real/--stream-paper-like in [0, 1]")
     if not cfg.weight_decay >= 0:
         raise LocNetError(f"--weight-decay must be >= 0, got {cfg.weight_decay}")
     if not cfg.save_every_minutes >= 0:  # 0: a resume save after every batch

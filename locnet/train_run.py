@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from torch import nn
 
 from locnet import checkpoints as ckpt
 from locnet.models.registry import create_model
+from locnet.precision import precision_name
 from locnet.train_config import TrainConfig
 from locnet.train_dist import Dist, hardware_string, wrap_for_training
 from locnet.train_setup import VAL_SEED_OFFSET, build_datasets, initial_weights, subset_indices
@@ -26,7 +27,7 @@ from locnet.train_state import TrainState, restore
 
 @dataclass
 class Run:
-    """What a run works with, fixed once set up (only `last_save` moves)."""
+    """What a run works with, fixed once set up (only `last_save` and `cpu_excluded` move)."""
 
     cfg: TrainConfig
     options: dict
@@ -34,6 +35,7 @@ class Run:
     dist: Dist
     started: float  # time.monotonic() when this invocation started
     minutes_before: float  # wall time of earlier invocations (resume)
+    cpu_minutes_before: float  # CPU time of earlier invocations (resume)
     model: nn.Module
     optimizer: torch.optim.Optimizer
     loss_module: nn.Module  # what the loss is computed through (DDP, torch.compile)
@@ -46,6 +48,8 @@ class Run:
     hardware: str
     init_record: dict | None
     last_save: float = 0.0  # time.monotonic() of the last resume save
+    cpu_started: float = field(default_factory=time.process_time)  # this process, all threads
+    cpu_excluded: float = 0.0  # process CPU seconds spent validating (not training budget)
 
     @property
     def last_path(self) -> Path:
@@ -54,12 +58,20 @@ class Run:
     def minutes_now(self) -> float:
         return self.minutes_before + (time.monotonic() - self.started) / 60
 
+    def cpu_minutes_now(self) -> float:
+        """CPU minutes the run has trained: earlier invocations plus this process's, without
+        validation (every rank alike: rank 0's time times the world size; DataLoader workers
+        are not counted, so equal-budget runs use --workers 0)."""
+        mine = (time.process_time() - self.cpu_started - self.cpu_excluded) / 60 * self.dist.world
+        return self.cpu_minutes_before + mine
+
     def over_budget(self) -> bool:
-        """Past --max-minutes on any rank (a collective: every rank must call it)."""
-        budget = self.cfg.max_minutes
-        return budget is not None and self.dist.any(
-            time.monotonic() - self.started > budget * 60
-        )
+        """Past --max-minutes (this invocation's wall time) or --max-cpu-minutes (the run's
+        CPU time) on any rank (a collective: every rank must call it)."""
+        wall, cpu = self.cfg.max_minutes, self.cfg.max_cpu_minutes
+        over = wall is not None and time.monotonic() - self.started > wall * 60
+        over = over or (cpu is not None and self.cpu_minutes_now() > cpu)
+        return self.dist.any(over) if (wall, cpu) != (None, None) else False
 
 
 def set_up(
@@ -85,6 +97,7 @@ def set_up(
         dist=dist,
         started=started,
         minutes_before=state.minutes,
+        cpu_minutes_before=state.cpu_minutes,
         model=model,
         optimizer=optimizer,
         loss_module=loss_module,
@@ -103,11 +116,13 @@ def set_up(
 def records(run: Run, state: TrainState) -> dict:
     """Checkpoint fields describing the run so far."""
     timings = {
-        **state.timings(run.minutes_now()),
+        **state.timings(run.minutes_now(), run.cpu_minutes_now()),
         "hardware": run.hardware,
         "world_size": run.dist.world,
         "bf16": run.use_bf16,
+        "precision": precision_name(run.use_bf16),
         "budget_minutes": run.cfg.max_minutes,
+        "budget_cpu_minutes": run.cfg.max_cpu_minutes,
     }
     timings["stopped"] = timings.pop("stopped")  # last, as files always had it
     if run.init_record is not None:
@@ -123,7 +138,7 @@ def records(run: Run, state: TrainState) -> dict:
 def save_resume(run: Run, state: TrainState) -> None:
     """Write `<out stem>.last.pt` (rank 0): weights, optimizer and the loop's state."""
     if run.dist.main:
-        fields = {**state.to_payload(run.minutes_now()), **records(run, state)}
+        fields = {**state.to_payload(run.minutes_now(), run.cpu_minutes_now()), **records(run, state)}
         ckpt.save_checkpoint(
             run.last_path, run.cfg.model, run.model, **fields, optimizer=run.optimizer.state_dict()
         )

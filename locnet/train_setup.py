@@ -23,6 +23,7 @@ from locnet.train_dist import Dist
 from locnet.train_state import loader_generator
 
 VAL_SEED_OFFSET = 10_007  # validation masks use seed + this, never the training stream
+STREAM_VAL_SAMPLES = 256  # --stream without --data or --val-samples: validation cases
 
 
 def _accepted(constructor) -> set[str] | None:
@@ -58,17 +59,48 @@ def model_options(cfg: TrainConfig) -> dict:
 
 
 def build_datasets(cfg: TrainConfig, options: dict):
-    """(train set, validation set, data fingerprint); inputs encoded to match options['env']."""
-    from locnet.data.dataset import LocalizationDataset
+    """(train set, validation set, data fingerprint); inputs encoded to match options['env'].
+
+    --stream: the train set simulates fresh cases (locnet.data.stream); validation is
+    --data's val split when given, else a fixed draw of --val-samples stream cases from the
+    val environments (computed once)."""
+    env = bool(options.get("env", True))
+    if not cfg.stream:
+        train_set, val_set = _folder_sets(cfg, env, ("train", "val"))
+        return train_set, val_set, _folder_fingerprint(cfg.data)
+    from locnet.data.stream import FrozenSamples, SimulatedStream, StreamConfig
+
+    mix = {"real_share": cfg.stream_real, "paper_like_share": cfg.stream_paper_like, "env": env}
+    train_cfg = StreamConfig(
+        seed=cfg.seed, crop=cfg.crop, samples_per_epoch=cfg.epoch_samples, **mix
+    )
+    train_set = SimulatedStream(train_cfg)
+    if cfg.data is not None:
+        (val_set,) = _folder_sets(cfg, env, ("val",))
+        return train_set, val_set, f"{train_cfg.fingerprint()}+{_folder_fingerprint(cfg.data)}"
+    val_cfg = StreamConfig(
+        seed=cfg.seed + VAL_SEED_OFFSET,
+        split="val",
+        samples_per_epoch=cfg.val_samples or STREAM_VAL_SAMPLES,
+        **mix,
+    )
+    val_set = FrozenSamples(SimulatedStream(val_cfg), cfg.workers)
+    return train_set, val_set, f"{train_cfg.fingerprint()}+{val_cfg.fingerprint()}"
+
+
+def _folder_fingerprint(folder: str) -> str:
     from locnet.data.radiomapseer import open_dataset
 
-    env = bool(options.get("env", True))
-    fingerprint = open_dataset(cfg.data).fingerprint()
+    return open_dataset(folder).fingerprint()
+
+
+def _folder_sets(cfg: TrainConfig, env: bool, splits: tuple[str, ...]) -> list:
+    """LocalizationDatasets of --data: random masks (fresh per epoch for train, fixed for val)."""
+    from locnet.data.dataset import LocalizationDataset
+
     sets = []
-    for split, seed, crop in (
-        ("train", cfg.seed, cfg.crop),
-        ("val", cfg.seed + VAL_SEED_OFFSET, None),
-    ):
+    for split in splits:
+        train = split == "train"
         try:
             sets.append(
                 LocalizationDataset(
@@ -77,16 +109,16 @@ def build_datasets(cfg: TrainConfig, options: dict):
                     masks="random",
                     rates=list(RATES_PERCENT),
                     env=env,
-                    seed=seed,
-                    crop=crop,
+                    seed=cfg.seed if train else cfg.seed + VAL_SEED_OFFSET,
+                    crop=cfg.crop if train else None,
                 )
             )
         except DatasetError as exc:
             raise DatasetError(
-                f"{exc} (training needs train and val maps: check cities.csv "
+                f"{exc} (training needs {' and '.join(splits)} maps: check cities.csv "
                 "or the Train/Val folders)"
             ) from exc
-    return sets[0], sets[1], fingerprint
+    return sets
 
 
 def subset_indices(n_total: int, n: int | None, seed: int) -> np.ndarray:

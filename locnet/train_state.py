@@ -35,6 +35,7 @@ class TrainState:
     samples_seen: int = 0  # over all ranks
     minutes: float = 0.0  # wall time of this and earlier invocations, as last recorded
     train_seconds: float = 0.0  # time spent in training steps (not validation)
+    cpu_minutes: float = 0.0  # CPU time of the training process(es), all threads, as last recorded
     loss_sum: float = 0.0  # summed batch losses of the current epoch
     history: list = field(default_factory=list)  # one entry per validation
     best_metrics: dict = field(default_factory=dict)
@@ -42,10 +43,12 @@ class TrainState:
     stopped: str | None = None  # None while running, then "completed" or "max-minutes"
     rng: dict | None = None  # global RNG states captured where a mid-epoch stop happened
 
-    def timings(self, minutes: float) -> dict:
+    def timings(self, minutes: float, cpu_minutes: float | None = None) -> dict:
         """The loop's part of a checkpoint's `timings` (minutes: the run's total so far)."""
+        cpu = self.cpu_minutes if cpu_minutes is None else cpu_minutes
         return {
             "minutes": round(minutes, 3),
+            "cpu_minutes": round(cpu, 3),
             "epochs": self.epoch,
             "samples_seen": self.samples_seen,
             "train_seconds": round(self.train_seconds, 3),
@@ -53,7 +56,7 @@ class TrainState:
             "stopped": self.stopped,
         }
 
-    def to_payload(self, minutes: float) -> dict:
+    def to_payload(self, minutes: float, cpu_minutes: float | None = None) -> dict:
         """Resume-file fields (dict form on disk); the RNG is captured now unless a
         mid-epoch stop already captured it."""
         rng = self.rng if self.step and self.rng else ckpt.rng_state()
@@ -61,7 +64,7 @@ class TrainState:
             "epoch": self.epoch,
             "metrics": self.best_metrics,
             "history": list(self.history),
-            "timings": self.timings(minutes),
+            "timings": self.timings(minutes, cpu_minutes),
             "resume": {
                 "step": self.step,
                 "best_epoch": self.best_epoch,
@@ -79,6 +82,7 @@ class TrainState:
             step=int(resume["step"]),
             samples_seen=int(timings["samples_seen"]),
             minutes=float(timings["minutes"]),
+            cpu_minutes=float(timings.get("cpu_minutes", 0.0)),
             train_seconds=float(timings.get("train_seconds", 0.0)),
             loss_sum=float(resume["loss_sum"]),
             history=list(payload["history"]),

@@ -24,6 +24,7 @@ from locnet.data.cache import build_cache, default_cache_dir  # noqa: F401  (re-
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset, read_png
 from locnet.data.sampling import (
     add_receiver_noise,
+    crop_origin,
     drop_readings,
     encode_input,
     encode_sparse,
@@ -186,7 +187,7 @@ class LocalizationDataset(Dataset):
         tx = self.tx_xy[sample].astype(np.int64)
         origin = np.zeros(2, dtype=np.int64)
         if self.crop is not None and self.crop < MAP_SIZE:
-            origin = self._crop_origin(tx, rng)
+            origin = crop_origin(tx, self.crop, rng)
             rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
             inside = (rows >= 0) & (rows < self.crop) & (cols >= 0) & (cols < self.crop)
             sensors, gray = rows[inside] * self.crop + cols[inside], gray[inside]
@@ -204,12 +205,6 @@ class LocalizationDataset(Dataset):
             "rate_percent": float(rate),
             "origin_xy": torch.from_numpy(origin),
         }
-
-    def _crop_origin(self, tx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Top-left (x, y) of a uniformly drawn crop window that contains the transmitter."""
-        low = np.maximum(0, tx - self.crop + 1)
-        high = np.minimum(tx, MAP_SIZE - self.crop)
-        return rng.integers(low, high + 1).astype(np.int64)
 
     def buildings(self, map_id: int) -> np.ndarray:
         """0/1 uint8 (256, 256) building map of a map in this split (from the cache)."""

@@ -93,6 +93,14 @@ def sample_transmitters(buildings: np.ndarray, k: int, rng: np.random.Generator)
     return np.stack((idx % MAP_SIZE, idx // MAP_SIZE), axis=1)
 
 
+def crop_origin(tx_xy: np.ndarray, crop: int, rng: np.random.Generator) -> np.ndarray:
+    """Top-left (x, y) of a uniformly drawn crop window of side `crop` holding the transmitter."""
+    tx = np.asarray(tx_xy, dtype=np.int64)
+    low = np.maximum(0, tx - crop + 1)
+    high = np.minimum(tx, MAP_SIZE - crop)
+    return rng.integers(low, high + 1).astype(np.int64)
+
+
 def encode_input(
     radio_gray: np.ndarray, mask: np.ndarray, buildings: np.ndarray, env: bool = True
 ) -> np.ndarray:
