@@ -80,7 +80,8 @@ def validate_and_keep(
 def epoch_loader(run: Run, state: TrainState) -> DataLoader:
     """The batches of epoch state.epoch still to train (all, or those after state.step)."""
     cfg, dist, epoch = run.cfg, run.dist, state.epoch
-    order = epoch_order(run.train_idx, epoch, cfg.seed, dist.world, dist.rank)
+    shuffle = not getattr(run.train_set, "ordered", False)
+    order = epoch_order(run.train_idx, epoch, cfg.seed, dist.world, dist.rank, shuffle)
     state.steps = -(-len(order) // cfg.batch_size)
     if state.step == 0:
         seed_epoch(cfg.seed, epoch, dist.rank)
@@ -104,6 +105,8 @@ def train_step(run: Run, state: TrainState, batch: dict) -> torch.Tensor:
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     x = batch["input"].to(device, non_blocking=True)
+    if run.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     tx_xy = batch["tx_xy"].to(device, non_blocking=True)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=run.use_bf16):
         loss = run.loss_module(x, tx_xy)

@@ -104,8 +104,14 @@ class TrainConfig:
     stream_paper_like: float = option(
         0.75, help="--stream: share of paper-like propagation (rest randomised)"
     )
+    stream_masks_per_case: int = option(
+        1, help="--stream: sensor draws per simulated map (raise it when the GPU outruns the simulator)"
+    )
     bf16: str = option("auto", choices=SWITCHES, help="bf16 autocast, fp32 weights (auto: where the GPU/CPU has native bf16)")
     compile: str = option("auto", choices=SWITCHES, help="torch.compile (auto: CUDA with triton)")
+    channels_last: str = option(
+        "auto", choices=SWITCHES, help="channels_last memory format (auto: CUDA; slower on CPU)"
+    )
     quiet: bool = option(False, record=False, help="no progress output")
 
 
@@ -129,8 +135,8 @@ def check_config(cfg: TrainConfig) -> None:
         value = getattr(cfg, name)
         if value is not None and not value > 0:
             raise LocNetError(f"--{name.replace('_', '-')} must be > 0, got {value}")
-    if cfg.epoch_samples < 1 or not (0 <= cfg.stream_real <= 1 and 0 <= cfg.stream_paper_like <= 1):
-        raise LocNetError("--epoch-samples must be >= 1; --stream-real/--stream-paper-like in [0, 1]")
+    if cfg.epoch_samples < 1 or cfg.stream_masks_per_case < 1 or not (0 <= cfg.stream_real <= 1 and 0 <= cfg.stream_paper_like <= 1):
+        raise LocNetError("--epoch-samples/--stream-masks-per-case must be >= 1; --stream-real/--stream-paper-like in [0, 1]")
     if not cfg.weight_decay >= 0:
         raise LocNetError(f"--weight-decay must be >= 0, got {cfg.weight_decay}")
     if not cfg.save_every_minutes >= 0:  # 0: a resume save after every batch

@@ -20,7 +20,7 @@ from locnet import checkpoints as ckpt
 from locnet.models.registry import create_model
 from locnet.precision import precision_name
 from locnet.train_config import TrainConfig
-from locnet.train_dist import Dist, hardware_string, wrap_for_training
+from locnet.train_dist import Dist, hardware_string, use_channels_last, wrap_for_training
 from locnet.train_setup import VAL_SEED_OFFSET, build_datasets, initial_weights, subset_indices
 from locnet.train_state import TrainState, restore
 
@@ -40,6 +40,7 @@ class Run:
     optimizer: torch.optim.Optimizer
     loss_module: nn.Module  # what the loss is computed through (DDP, torch.compile)
     use_bf16: bool
+    channels_last: bool
     train_set: Any
     val_set: Any
     train_idx: np.ndarray
@@ -102,6 +103,7 @@ def set_up(
         optimizer=optimizer,
         loss_module=loss_module,
         use_bf16=use_bf16,
+        channels_last=use_channels_last(cfg, dist.device),
         train_set=train_set,
         val_set=val_set,
         train_idx=subset_indices(len(train_set), cfg.train_samples, cfg.seed),
@@ -121,6 +123,7 @@ def records(run: Run, state: TrainState) -> dict:
         "world_size": run.dist.world,
         "bf16": run.use_bf16,
         "precision": precision_name(run.use_bf16),
+        "channels_last": run.channels_last,
         "budget_minutes": run.cfg.max_minutes,
         "budget_cpu_minutes": run.cfg.max_cpu_minutes,
     }

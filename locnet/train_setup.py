@@ -72,7 +72,11 @@ def build_datasets(cfg: TrainConfig, options: dict):
 
     mix = {"real_share": cfg.stream_real, "paper_like_share": cfg.stream_paper_like, "env": env}
     train_cfg = StreamConfig(
-        seed=cfg.seed, crop=cfg.crop, samples_per_epoch=cfg.epoch_samples, **mix
+        seed=cfg.seed,
+        crop=cfg.crop,
+        samples_per_epoch=cfg.epoch_samples,
+        masks_per_case=cfg.stream_masks_per_case,
+        **mix,
     )
     train_set = SimulatedStream(train_cfg)
     if cfg.data is not None:

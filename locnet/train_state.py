@@ -123,9 +123,17 @@ def restore(
     return state
 
 
-def epoch_order(indices: np.ndarray, epoch: int, seed: int, world: int, rank: int) -> list[int]:
-    """This rank's shuffled sample order for an epoch: a pure function of (seed, epoch), so a
-    resumed run replays it exactly and can skip the batches already done."""
+def epoch_order(
+    indices: np.ndarray, epoch: int, seed: int, world: int, rank: int, shuffle: bool = True
+) -> list[int]:
+    """This rank's sample order for an epoch: a pure function of (seed, epoch), so a resumed
+    run replays it exactly and can skip the batches already done. shuffle=False (a stream
+    whose consecutive items share a map): a contiguous block per rank, padded by wrapping
+    so every rank takes the same number of steps."""
+    if not shuffle:
+        per_rank = -(-len(indices) // world)
+        block = np.resize(np.asarray(indices), per_rank * world)[rank * per_rank : (rank + 1) * per_rank]
+        return [int(i) for i in block]
     sampler = DistributedSampler(
         range(len(indices)), num_replicas=world, rank=rank, shuffle=True, seed=seed
     )

@@ -82,3 +82,20 @@ def test_missing_data_without_stream_is_a_clear_error(tmp_path, tiny_model, caps
 
     code = main(["train", "--model", "tiny", "--out", str(tmp_path / "x.pt")])
     assert code == 2 and "--data" in capsys.readouterr().err
+
+
+def test_unshuffled_order_gives_each_rank_a_contiguous_block_of_equal_length():
+    import numpy as np
+
+    from locnet.train_state import epoch_order
+
+    parts = [epoch_order(np.arange(10), 0, 0, 3, rank, shuffle=False) for rank in range(3)]
+    assert parts == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1]]
+    assert sorted(epoch_order(np.arange(10), 0, 0, 1, 0)) == list(range(10))
+
+
+def test_masks_per_case_and_channels_last_train(tmp_path, tiny_model):
+    result = train(
+        _stream_config(tmp_path / "t.pt", epochs=1, stream_masks_per_case=4, channels_last="on")
+    )
+    assert result["timings"]["channels_last"] is True and result["timings"]["samples_seen"] == 8

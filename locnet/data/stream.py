@@ -56,6 +56,7 @@ class StreamConfig:
     crop: int | None = None
     env: bool = True
     samples_per_epoch: int = 4096
+    masks_per_case: int = 1  # > 1: each simulated map serves this many sensor draws (GPU rates)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -63,8 +64,8 @@ class StreamConfig:
         for name in ("real_share", "paper_like_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise LocNetError(f"stream {name} must be between 0 and 1")
-        if self.samples_per_epoch < 1:
-            raise LocNetError("--epoch-samples must be >= 1")
+        if self.samples_per_epoch < 1 or self.masks_per_case < 1:
+            raise LocNetError("--epoch-samples and --masks-per-case must be >= 1")
         if self.crop is not None and not 8 <= self.crop <= MAP_SIZE:
             raise LocNetError(f"stream crop {self.crop} must be between 8 and {MAP_SIZE}")
         for rate in self.rates:
@@ -72,7 +73,10 @@ class StreamConfig:
 
     def fingerprint(self) -> str:
         """A short stable id of the stream (what a resumed run must match)."""
-        text = json.dumps({"format": STREAM_FORMAT, **dataclasses.asdict(self)}, sort_keys=True)
+        fields = dataclasses.asdict(self)
+        if self.masks_per_case == 1:  # the stream as it was before the field existed
+            del fields["masks_per_case"]
+        text = json.dumps({"format": STREAM_FORMAT, **fields}, sort_keys=True)
         return "stream:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -124,11 +128,17 @@ def draw_case(cfg: StreamConfig, rng: np.random.Generator, real_tiles: list) -> 
 
 class SimulatedStream(Dataset):
     """Items like LocalizationDataset's ({"input", "tx_xy", "rate_percent", "origin_xy", ...}),
-    each simulated on demand from (seed, split, epoch, index); set_epoch(e) for new ones."""
+    each simulated on demand from (seed, split, epoch, index); set_epoch(e) for new ones.
+
+    With masks_per_case = K > 1, items K*c ... K*c + K-1 share case c's radio map (each
+    draws its own sensors and crop) and `ordered` asks the loop for consecutive indices,
+    so a worker simulates each map once (its last case is cached)."""
 
     def __init__(self, cfg: StreamConfig) -> None:
         self.cfg, self.epoch = cfg, 0
+        self.ordered = cfg.masks_per_case > 1
         self._real: list | None = None  # loaded lazily per process (workers)
+        self._last: tuple | None = None  # (epoch, case index, case) in this process
 
     def __len__(self) -> int:
         return self.cfg.samples_per_epoch
@@ -143,11 +153,11 @@ class SimulatedStream(Dataset):
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} items")
         cfg = self.cfg
-        split_key = SPLITS.index(cfg.split)
-        rng = np.random.default_rng([cfg.seed, STREAM_TAG, split_key, self.epoch, index])
-        if self._real is None:
-            self._real = _real_tiles(cfg.split) if cfg.real_share > 0 else []
-        case = draw_case(cfg, rng, self._real)
+        case_index, k = divmod(index, cfg.masks_per_case)
+        case, rng = self._case(case_index)
+        if cfg.masks_per_case > 1:
+            key = [cfg.seed, STREAM_TAG, SPLITS.index(cfg.split), self.epoch, case_index, k, 1]
+            rng = np.random.default_rng(key)
         rate = float(cfg.rates[int(rng.integers(len(cfg.rates)))])
         buildings, tx = case["buildings"], case["tx_xy"]
         sensors = sample_outdoor_indices(buildings, n_sensors_for_rate(rate), rng)
@@ -170,6 +180,21 @@ class SimulatedStream(Dataset):
             "origin_xy": torch.from_numpy(origin),
             "paper_like": case["paper_like"],
         }
+
+
+    def _case(self, case_index: int) -> tuple[dict, np.random.Generator]:
+        """(case, the generator that drew it) for case `case_index` of this epoch."""
+        cfg = self.cfg
+        if self._last is not None and self._last[:2] == (self.epoch, case_index):
+            return self._last[2], self._last[3]
+        key = [cfg.seed, STREAM_TAG, SPLITS.index(cfg.split), self.epoch, case_index]
+        rng = np.random.default_rng(key)
+        if self._real is None:
+            self._real = _real_tiles(cfg.split) if cfg.real_share > 0 else []
+        case = draw_case(cfg, rng, self._real)
+        if cfg.masks_per_case > 1:  # K = 1 draws the sensors from `rng` next: never reuse it
+            self._last = (self.epoch, case_index, case, rng)
+        return case, rng
 
 
 class FrozenSamples(Dataset):

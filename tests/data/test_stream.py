@@ -94,3 +94,19 @@ def test_frozen_samples_keep_one_draw_and_the_fingerprint_names_the_config():
 def test_bad_stream_settings_are_clear_errors(bad):
     with pytest.raises(LocNetError):
         StreamConfig(**bad)
+
+
+def test_masks_per_case_share_one_map_and_draw_their_own_sensors(monkeypatch):
+    calls = []
+    real = stream_mod.draw_case
+    monkeypatch.setattr(stream_mod, "draw_case", lambda *a: calls.append(1) or real(*a))
+    stream = SimulatedStream(StreamConfig(samples_per_epoch=8, masks_per_case=4))
+    assert stream.ordered
+    items = [stream[i] for i in range(8)]
+    assert len(calls) == 2  # one simulation per case of 4 consecutive items
+    assert torch.equal(items[0]["tx_xy"], items[3]["tx_xy"])
+    assert not torch.equal(items[0]["input"], items[1]["input"])
+    assert torch.equal(stream[5]["input"], SimulatedStream(stream.cfg)[5]["input"])  # no cache order effect
+    single = SimulatedStream(StreamConfig(samples_per_epoch=2))
+    assert torch.equal(single[1]["input"], single[1]["input"]) and not single.ordered
+    assert StreamConfig(masks_per_case=4).fingerprint() != StreamConfig().fingerprint()
