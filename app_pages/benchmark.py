@@ -3,11 +3,16 @@ the heatmap models' readouts side by side, and how reliable their credible regio
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
+from locnet import recipes
 from locnet import report_figures as F
+from locnet import report_figures_campaign as FC
 from locnet import results as R
 from locnet.errors import LocNetError
+from locnet.results import campaign as C
 from locnet.ui import cache
 from locnet.ui.results_picker import pick_readout, pick_results
 from locnet.ui.sidebar import Settings, current_settings
@@ -15,6 +20,14 @@ from locnet.ui.sidebar import Settings, current_settings
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
 model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
+
+
+@st.cache_data(show_spinner="Reading the checkpoints' training histories…", max_entries=8)
+def budget_curves(folder: str, stamp: float):
+    """Validation RMSE vs budget of every checkpoint in `folder` (`stamp`: cache key)."""
+    from locnet.results.budget import budget_curves as curves
+
+    return curves([folder])
 
 
 def show(res: R.ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
@@ -158,6 +171,61 @@ def rerun_section(root, settings: Settings) -> None:
         st.rerun()
 
 
+def campaign_results(root: Path, out: str, command: str) -> R.ResultSet | None:
+    """A campaign results folder under `root` (named as in locnet.recipes); an info line
+    with the command that makes it while it does not exist."""
+    folder = root / Path(out).name
+    if not folder.is_dir():
+        st.info(C.missing_note(folder, command.replace(out, str(folder))))
+        return None
+    try:
+        return R.load_results(folder, R.newest_file_mtime(folder))
+    except R.ResultsError as exc:
+        st.error(str(exc))
+        return None
+
+
+def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> None:
+    """The compute campaign: the larger test set, its propagation shift, the equal-CPU-
+    budget comparison and validation RMSE vs training budget, each labelled."""
+    st.header("Compute campaign")
+    st.caption(f"Test set: `{recipes.TEST_SET_COMMAND}` (60 held-out maps x 8 transmitters).")
+    st.subheader("1. Main table: the larger test set")
+    main = campaign_results(root, recipes.TEST_SET_RESULTS, recipes.TEST_SET_EVAL_COMMAND)
+    if main is not None:
+        st.dataframe(C.rate_pivot(main.summary, readout).round(1))
+        st.caption(main.source() + ". " + R.readout_note(readout))
+    st.subheader("2. Propagation shift: paper-like vs randomised propagation")
+    shift = campaign_results(
+        root, recipes.TEST_SET_SHIFT_RESULTS, recipes.TEST_SET_SHIFT_EVAL_COMMAND
+    )
+    if main is not None and shift is not None:
+        table = C.shift_table(main.summary, shift.summary, readout)
+        st.plotly_chart(FC.shift_figure(table))
+        st.dataframe(C.shift_averages(table).drop(columns=["model", "variant"]).round(1))
+        st.caption(f"{main.source()}. {shift.source()}. Averages over 0.01–0.09 %.")
+    st.subheader("3. Equal CPU budget")
+    equal = campaign_results(root, recipes.EQUAL_BUDGET_RESULTS, recipes.EQUAL_BUDGET_EVAL_COMMAND)
+    if equal is not None:
+        table = C.equal_budget_table(equal, readout)
+        st.markdown(f"**{C.equal_budget_label(table)}**")
+        st.dataframe(table.drop(columns=["model", "variant"]).round(1), hide_index=True)
+        st.caption(equal.source() + ". Budgets from each checkpoint (all `--init-from` runs).")
+    st.subheader("4. Validation RMSE vs training budget")
+    folder = cache.resolve_path(checkpoint_dir)
+    curves = budget_curves(str(folder), R.newest_file_mtime(folder)) if folder.is_dir() else None
+    if curves is None or curves.empty:
+        st.info(f"No checkpoints in `{checkpoint_dir}`.")
+        return
+    x = st.radio("Budget axis", list(FC.BUDGET_AXES), format_func=FC.BUDGET_AXES.get)
+    st.plotly_chart(FC.budget_figure(curves, x))
+    st.caption(
+        f"From the `history` of each checkpoint in `{checkpoint_dir}` and of the files it was "
+        "trained on from (`--init-from`), budgets cumulative; hover shows each point's stage "
+        "and validation seed (another seed is another validation draw)."
+    )
+
+
 settings = current_settings()
 st.title("Benchmark")
 st.caption(
@@ -166,8 +234,10 @@ st.caption(
 )
 results_root = cache.resolve_path(R.results_root(st.session_state))
 picked, _ = pick_results(results_root, settings.dataset_dir)
+chosen_readout = R.DEFAULT_READOUT
 if picked is not None:
     chosen_readout, chosen_series = show(picked)
     readouts_section(picked)
     calibration_section(picked, chosen_readout, chosen_series)
 rerun_section(results_root, settings)
+campaign_section(results_root, chosen_readout, settings.checkpoint_dir)

@@ -15,6 +15,35 @@ TRAINING_SET_COMMAND = (
     f"python -m locnet generate --out {TRAINING_SET} --cities 400 --tx-per-city 16 --seed 1 "
     "--real-fraction 0.15 --paper-like --masks-per-tx 1 --workers 2"
 )
+# The larger held-out test set (not committed; deterministic, regenerated in minutes): every
+# tile of the test cities (Florence, Helsinki) plus procedural test-split maps, 60 in all,
+# x 8 transmitters x 10 rates x 5 masks; TEST_SET_SHIFT holds the same maps, transmitters
+# and masks with propagation parameters randomised per map (the propagation-shift test).
+TEST_SET, TEST_SET_SHIFT = "data/testset", "data/testset-shift"
+TEST_SET_COMMAND = (
+    f"python -m locnet testset --out {TEST_SET} --shift-out {TEST_SET_SHIFT} "
+    "--maps 60 --tx-per-map 8 --seed 2 --workers 2"
+)
+# Result folders of the compute campaign (`python -m locnet report --campaign`, Benchmark page).
+TEST_SET_RESULTS, TEST_SET_SHIFT_RESULTS = "results/testset", "results/testset-shift"
+EQUAL_BUDGET_CHECKPOINTS, EQUAL_BUDGET_RESULTS = "checkpoints/equal-budget", "results/equal-budget"
+TEST_SET_CLASSICAL_RESULTS = "results/testset-classical"
+
+
+def _evaluate(data: str, checkpoints: str, out: str, models: str = "all") -> str:
+    """`evaluate` on the test split at every standard rate, 5 masks per rate."""
+    return (
+        f"python -m locnet evaluate --data {data} --split test --models {models} "
+        f"--checkpoints {checkpoints} --masks-per-tx 5 --out {out}"
+    )
+
+
+TEST_SET_EVAL_COMMAND = _evaluate(TEST_SET, "checkpoints", TEST_SET_RESULTS)
+TEST_SET_SHIFT_EVAL_COMMAND = _evaluate(TEST_SET_SHIFT, "checkpoints", TEST_SET_SHIFT_RESULTS)
+EQUAL_BUDGET_EVAL_COMMAND = _evaluate(TEST_SET, EQUAL_BUDGET_CHECKPOINTS, EQUAL_BUDGET_RESULTS)
+TEST_SET_CLASSICAL_COMMAND = _evaluate(
+    TEST_SET, "checkpoints", TEST_SET_CLASSICAL_RESULTS, "centre,strongest,centroid,pathloss"
+)
 # Data parallel over the 2 CPU cores (one process and one thread per core).
 TORCHRUN_CPU = "OMP_NUM_THREADS=1 python -m torch.distributed.run --standalone --nproc_per_node 2"
 # One process on one core: two such runs share the machine (the ablation ran in pairs).

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from locnet import results as R
+from locnet import report_campaign
 from locnet.errors import LocNetError
 from locnet.report_checkpoints import calibration_of_checkpoints, checkpoint_table
 
@@ -267,19 +268,29 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", required=True, help="results folder of the shipped models")
+    parser.add_argument("--results", help="results folder of the shipped models (the main table)")
     parser.add_argument("--ablation", help="results folder of the equal-budget LocNet variants")
     parser.add_argument(
         "--checkpoints", nargs="*", default=[], help="checkpoint folders to list with budgets"
     )
+    report_campaign.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    for folder in [args.results, args.ablation, *args.checkpoints]:
+    report_campaign.apply_defaults(args)
+    if not args.results:
+        raise LocNetError("--results is required (or --campaign for the campaign's folders)")
+    campaign_main_missing = args.campaign and not Path(args.results).is_dir()
+    checked = [args.ablation, *args.checkpoints] + ([] if args.campaign else [args.results])
+    for folder in checked:
         if folder is not None and not Path(folder).is_dir():
             raise LocNetError(
                 f"{folder} is not a folder (make results with `python -m locnet evaluate`)"
             )
     ablation = Path(args.ablation) if args.ablation else None
-    print(build_report(Path(args.results), ablation, [Path(c) for c in args.checkpoints]))
+    if campaign_main_missing:
+        print(report_campaign.main_missing(Path(args.results)))
+    else:
+        print(build_report(Path(args.results), ablation, [Path(c) for c in args.checkpoints]))
+    print(report_campaign.sections(args), end="")
     return 0

@@ -46,6 +46,22 @@ def test_training_set_command_parses():
     assert args.command == "generate" and args.out == recipes.TRAINING_SET
 
 
+def test_test_set_and_campaign_commands_parse():
+    args = parse(recipes.TEST_SET_COMMAND)
+    assert args.command == "testset" and args.maps >= 60 and args.workers <= 2
+    assert (args.out, args.shift_out) == (recipes.TEST_SET, recipes.TEST_SET_SHIFT)
+    r = recipes
+    for command, data, out in (
+        (r.TEST_SET_EVAL_COMMAND, r.TEST_SET, r.TEST_SET_RESULTS),
+        (r.TEST_SET_SHIFT_EVAL_COMMAND, r.TEST_SET_SHIFT, r.TEST_SET_SHIFT_RESULTS),
+        (r.EQUAL_BUDGET_EVAL_COMMAND, r.TEST_SET, r.EQUAL_BUDGET_RESULTS),
+        (r.TEST_SET_CLASSICAL_COMMAND, r.TEST_SET, r.TEST_SET_CLASSICAL_RESULTS),
+    ):
+        args = parse(command)
+        assert (args.command, args.data, args.split, args.out) == ("evaluate", data, "test", out)
+    assert parse(recipes.EQUAL_BUDGET_EVAL_COMMAND).checkpoints == recipes.EQUAL_BUDGET_CHECKPOINTS
+
+
 def test_how_to_get_quotes_both_steps():
     text = recipes.how_to_get("tldl")
     assert recipes.TRAINING_SET_COMMAND in text and "--model tldl" in text and "GPU" in text

@@ -60,8 +60,17 @@ def generate_map(task: MapTask) -> int:
     return task.map_id
 
 
+# Fields added after datasets were made: left out of generate.json at their default, so
+# a folder written before them still resumes.
+LATER_FIELDS = {"test_only": False}
+
+
 def _settings(config: GenerateConfig) -> dict:
-    return {"format": SETTINGS_FORMAT, **json.loads(json.dumps(dataclasses.asdict(config)))}
+    values = json.loads(json.dumps(dataclasses.asdict(config)))
+    for name, default in LATER_FIELDS.items():
+        if values.get(name) == default:
+            values.pop(name)
+    return {"format": SETTINGS_FORMAT, **values}
 
 
 def _prepare_out(out: Path, config: GenerateConfig) -> None:
@@ -177,6 +186,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=MASKS_PER_TX,
         help="masks per transmitter (per rate on the test split)",
     )
+    parser.add_argument(
+        "--test-only",
+        action="store_true",
+        help="held-out environments only: test-city tiles, then procedural test maps",
+    )
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -190,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         randomize=args.randomize,
         rates=tuple(args.rates),
         masks_per_tx=args.masks_per_tx,
+        test_only=args.test_only,
     )
     summary = generate_dataset(args.out, config, workers=args.workers, progress=not args.quiet)
     splits = ", ".join(f"{k} {v}" for k, v in summary["splits"].items())

@@ -39,6 +39,9 @@ class GenerateConfig:
     rates: tuple[float, ...] = RATES_PERCENT  # test split: one folder per rate
     masks_per_tx: int = MASKS_PER_TX
     train_rates: tuple[float, ...] = RATES_PERCENT  # train/val: flat masks at these rates
+    # Only held-out (test-split) environments: every real tile of the test cities while they
+    # last, then procedural maps whose hash split is test (`python -m locnet testset`).
+    test_only: bool = False
 
     def validate(self) -> None:
         if self.n_cities < 1 or self.tx_per_city < 1 or self.masks_per_tx < 1:
@@ -85,14 +88,24 @@ def _select_real(real: list, n_real: int, rng: np.random.Generator) -> list:
     return chosen
 
 
-def _procedural(n: int, seed: int, cities_mod) -> list:
-    """n procedural environments whose hash splits cover train/val/test (about 80/10/10)."""
-    if n == 0:
-        return []
+def _quota(n: int, test_only: bool) -> dict[str, int]:
+    """Procedural maps wanted per split: about 80/10/10 (each split at least one from
+    n = 3 on), or all n in test."""
+    if test_only:
+        return {"train": 0, "val": 0, "test": n}
     quota = {s: int(round(PROCEDURAL_SHARE[s] * n)) for s in SPLITS}
     if n >= 3:
         quota["val"], quota["test"] = max(1, quota["val"]), max(1, quota["test"])
     quota["train"] = n - quota["val"] - quota["test"]
+    return quota
+
+
+def _procedural(n: int, seed: int, cities_mod, test_only: bool = False) -> list:
+    """n procedural environments whose hash splits cover train/val/test (about 80/10/10),
+    or only test ones; seeds are tried in order, so the choice is a function of `seed`."""
+    if n == 0:
+        return []
+    quota = _quota(n, test_only)
     chosen: list = []
     for j in range(1000 * n):
         city_seed = seed * PROCEDURAL_SEED_STRIDE + j
@@ -118,9 +131,11 @@ def plan(config: GenerateConfig, out: Path) -> tuple[list[MapTask], pd.DataFrame
     cities_mod, propagation = _backends()
     rng = np.random.default_rng([config.seed, 0])
     real = list(cities_mod.load_real_tiles()) if config.real_fraction > 0 else []
+    if config.test_only:
+        real = [env for env in real if split_of(env) == "test"]
     n_real = min(int(round(config.real_fraction * config.n_cities)), len(real))
     envs = _select_real(real, n_real, rng)
-    envs += _procedural(config.n_cities - n_real, config.seed, cities_mod)
+    envs += _procedural(config.n_cities - n_real, config.seed, cities_mod, config.test_only)
     tasks, rows = [], []
     for map_id, env in enumerate(envs):
         split = split_of(env)

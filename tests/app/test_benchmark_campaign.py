@@ -1,0 +1,61 @@
+"""AppTest of the Benchmark page's compute-campaign part: the larger test set, the
+propagation shift, the equal-CPU-budget comparison and RMSE vs training budget."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from locnet import results as R
+from tests.app.test_result_pages import page, results_root, texts  # noqa: F401 (fixture)
+from tests.results_data import synthetic_samples, write_results_folder
+
+
+def values(array) -> list:
+    """A plotly JSON array: a list, or {dtype, bdata} (base64 of the numpy buffer)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+@pytest.mark.slow
+def test_campaign_sections(results_root, tiny_dataset, tmp_path):  # noqa: F811
+    import shutil
+
+    root = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", root / "tiny")
+    samples = synthetic_samples()
+    write_results_folder(root / "testset", samples, date="2024-01-01T00:00:00")
+    worse = samples.assign(error_m=2 * samples["error_m"])
+    write_results_folder(root / "testset-shift", worse, date="2024-01-01T00:00:00")
+    at = page("benchmark", root, tiny_dataset)
+    assert not at.exception, at.exception
+    assert at.selectbox[0].value == "tiny"
+    shown = texts(at)
+    assert [h.value for h in at.header] == ["Compute campaign"]
+    assert f"`{root / 'equal-budget'}` does not exist yet" in shown
+    assert "--checkpoints checkpoints/equal-budget" in shown
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    shift = [s for s in specs if "randomised-propagation test set" in s]
+    assert len(shift) == 1 and "LocNet (env-focal), randomised propagation" in shift[0]
+    budget = [json.loads(s) for s in specs if "Validation RMSE vs training budget" in s]
+    assert len(budget) == 1
+    locnet = next(t for t in budget[0]["data"] if t["name"].endswith("checkpoints/locnet.pt"))
+    assert values(locnet["x"])[-1] == 83856  # cumulative over the four stages
+    at.radio[0].set_value("cpu_hours").run()
+    assert not at.exception
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if "training budget" in c.proto.spec)
+    assert "CPU-hours" in spec
+
+
+@pytest.mark.slow
+def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noqa: F811
+    at = page("benchmark", results_root, tiny_dataset)
+    assert not at.exception and not at.error
+    infos = [i.value for i in at.info]
+    assert any("testset` does not exist yet" in i and "--data data/testset " in i for i in infos)
+    assert any("testset-shift` does not exist yet" in i for i in infos)
+    assert R.SUMMARY_FILE not in "".join(infos)

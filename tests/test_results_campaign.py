@@ -1,0 +1,202 @@
+"""Compute-campaign tables and figures: budgets cumulative over --init-from stages (real
+checkpoints), propagation-shift degradation and equal-CPU-budget labels (fabricated
+result folders), and what `python -m locnet report` prints for them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from locnet import report_figures_campaign as FC
+from locnet import results as R
+from locnet.checkpoints import checkpoint_info, save_checkpoint
+from locnet.cli import main
+from locnet.models.registry import create_model
+from locnet.results import campaign as C
+from locnet.results.budget import budget_curves, budget_history, cpus_of, total_budget
+from locnet.report_style import series_color
+from tests.results_data import synthetic_samples, write_results_folder
+
+REPO = Path(__file__).resolve().parents[1]
+LOCNET_PT = REPO / "checkpoints" / "locnet.pt"
+
+
+@pytest.mark.parametrize(
+    "hardware, cpus",
+    [
+        ("2 x CPU (Intel(R) Xeon(R) Processor, 1 threads)", 2),
+        ("1 x CPU (AMD EPYC, 2 threads)", 2),
+        ("4 x CPU (x86_64, 16 threads)", 64),
+        ("2 x NVIDIA H200", None),
+        (None, None),
+    ],
+)
+def test_cpus_of(hardware, cpus):
+    assert cpus_of(hardware) == cpus
+
+
+def test_shipped_locnet_budget_is_cumulative_over_its_four_stages(monkeypatch):
+    monkeypatch.chdir(REPO)  # the stages' recorded paths are relative to the project
+    table = budget_history(LOCNET_PT)
+    assert list(table["file"]) == [
+        "locnet-40min.pt", "locnet-40min.pt", "locnet-cosine.pt", "locnet-cosine.pt",
+        "locnet-fullmap.pt", "locnet.pt",
+    ]  # fmt: skip
+    assert list(table["stage"]) == [1, 1, 2, 2, 3, 4]
+    assert np.all(np.diff(table["samples_seen"]) > 0) and np.all(np.diff(table["minutes"]) > 0)
+    budget = checkpoint_info(LOCNET_PT).budget  # the file's own cumulative total
+    assert table["samples_seen"].iloc[-1] == budget["samples_seen"] == 83856
+    assert table["minutes"].iloc[-1] == pytest.approx(budget["minutes"], abs=0.01)
+    # every stage ran on 2 x CPU with 1 thread: CPU-hours = minutes x 2 / 60
+    assert np.allclose(table["cpu_hours"], table["minutes"] * 2 / 60)
+    assert list(table["val_seed"]) == [0, 0, 0, 0, 0, 1]
+    assert table["val_rmse_m"].iloc[4] == pytest.approx(74.759, abs=1e-3)  # stage 3
+    assert total_budget(LOCNET_PT)["cpu_hours"] == pytest.approx(150.472 * 2 / 60, abs=1e-3)
+
+
+def test_missing_parent_counts_from_its_record(tmp_path, monkeypatch):
+    shutil.copy(LOCNET_PT, tmp_path / "locnet.pt")
+    monkeypatch.chdir(tmp_path)  # the stage files are not found from here
+    table = budget_history(tmp_path / "locnet.pt")
+    assert len(table) == 1 and table["stage"].iloc[0] == 2
+    assert table["samples_seen"].iloc[0] == 78944 + 4912
+    assert table["cpu_hours"].iloc[0] == pytest.approx((123.247 + 27.224) * 2 / 60, abs=1e-3)
+
+
+def _save(path: Path, timings: dict, history: list[dict]) -> Path:
+    torch.manual_seed(0)
+    save_checkpoint(path, "locnet", create_model("locnet"), epoch=1, timings=timings,
+                    history=history)  # fmt: skip
+    return path
+
+
+def test_stages_on_different_hardware(tmp_path):
+    entry = {"epoch": 1, "val_rmse_m": 80.0, "val_mean_m": 50.0}
+    parent = _save(
+        tmp_path / "a.pt",
+        {"minutes": 30.0, "samples_seen": 100, "hardware": "1 x CPU (X, 4 threads)"},
+        [dict(entry, minutes=15.0, samples_seen=50), dict(entry, minutes=30.0, samples_seen=100)],
+    )
+    record = {"file": str(parent), "minutes": 30.0, "samples_seen": 100, "hardware": "?"}
+    child = _save(
+        tmp_path / "b.pt",
+        {"minutes": 10.0, "samples_seen": 40, "hardware": "2 x CPU (Y, 1 threads)",
+         "init_from": record},  # fmt: skip
+        [dict(entry, minutes=10.0, samples_seen=40, val_rmse_m=60.0)],
+    )
+    table = budget_history(child)
+    assert list(table["samples_seen"]) == [50, 100, 140]
+    assert list(table["cpu_hours"]) == pytest.approx([1.0, 2.0, 2.0 + 20 / 60])
+    gpu = _save(
+        tmp_path / "gpu.pt",
+        {"minutes": 5.0, "samples_seen": 9, "hardware": "1 x NVIDIA H200"},
+        [dict(entry, minutes=5.0, samples_seen=9)],
+    )
+    assert np.isnan(budget_history(gpu)["cpu_hours"]).all()
+    both = budget_curves([tmp_path])  # a folder: every checkpoint in it
+    assert set(both["curve"]) == {str(parent), str(child), str(gpu)}
+    fig = FC.budget_figure(both, "cpu_hours")
+    assert [list(t.x) for t in fig.data][1] == pytest.approx([1.0, 2.0, 2.0 + 20 / 60])
+    assert fig.data[0].line.color == series_color("locnet", "env-focal")
+    assert len({t.line.dash for t in fig.data}) == 3  # same model: told apart by dash
+    with pytest.raises(ValueError):
+        FC.budget_figure(both, "epochs")
+
+
+@pytest.fixture
+def shifted(tmp_path) -> tuple[Path, Path]:
+    samples = synthetic_samples()
+    paper = write_results_folder(tmp_path / "testset", samples)
+    worse = samples.assign(error_m=1.5 * samples["error_m"])
+    return paper, write_results_folder(tmp_path / "testset-shift", worse)
+
+
+def test_shift_degradation(shifted):
+    paper, shift = (R.load_results(p).summary for p in shifted)
+    table = C.shift_table(paper, shift, "mode")
+    assert len(table) == 7 * len(R.HEADLINE_RATES + (0.1,))  # one row per series and rate
+    assert np.allclose(table["degradation_percent"], 50.0) and table["same_n"].all()
+    averages = C.shift_averages(table)
+    assert np.allclose(averages["rmse_m_shift"], 1.5 * averages["rmse_m_paper"])
+    pivot = C.rate_pivot(paper, "mode")  # the page's main table, the report's average
+    from locnet.report import headline_average
+
+    expected = headline_average(paper, ("locnet", "env-focal"), "mode")
+    assert pivot.loc["LocNet (env-focal)", "avg 0.01–0.09 %"] == pytest.approx(expected)
+    assert list(pivot.columns)[-1] == "0.1 %" and pivot.index[-1] == "MSLocNet"
+    fig = FC.shift_figure(table)
+    assert len(fig.data) == 14 and {t.line.dash for t in fig.data} == {"solid", "dash"}
+
+
+def _equal_budget_folder(folder: Path, files: dict[str, str]) -> Path:
+    write_results_folder(folder)
+    meta = json.loads((folder / R.META_FILE).read_text())
+    meta["checkpoints"] = {
+        name: {"path": path, "model": "locnet", "variant": variant,
+               "budget": {"minutes": 10.0, "hardware": "1 x CPU (Z, 1 threads)"}}  # fmt: skip
+        for name, (path, variant) in files.items()
+    }
+    (folder / R.META_FILE).write_text(json.dumps(meta))
+    return folder
+
+
+def test_equal_budget_label_from_the_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    equal = _equal_budget_folder(
+        tmp_path / "eq",
+        {"locnet.pt": ("checkpoints/ablation/locnet.pt", "env-focal"),
+         "locnet-noenv.pt": ("checkpoints/ablation/locnet-noenv.pt", "noenv-focal")},
+    )  # fmt: skip
+    table = C.equal_budget_table(R.load_results(equal), "mode")
+    assert list(table["budget_from"].unique()) == ["checkpoint file"]
+    assert table["cpu_minutes"].tolist() == pytest.approx([11.7, 11.8], abs=0.06)
+    assert table["rmse_m"].notna().all()
+    assert C.equal_budget_label(table) == (
+        "Equal CPU budget (12 CPU-minutes each), not the paper's equal-epoch comparison"
+    )
+    unequal = _equal_budget_folder(
+        tmp_path / "neq",
+        {"locnet.pt": ("checkpoints/locnet.pt", "env-focal"),
+         "gone.pt": ("checkpoints/not-here.pt", "noenv-focal")},
+    )  # fmt: skip
+    table = C.equal_budget_table(R.load_results(unequal), "mode")
+    assert table.set_index("checkpoint")["budget_from"]["checkpoints/not-here.pt"].startswith(
+        "meta.json"
+    )
+    assert C.equal_budget_label(table).startswith("CPU budgets differ (10–301 CPU-minutes)")
+
+
+def test_report_campaign_sections(shifted, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    paper, shift = shifted
+    equal = _equal_budget_folder(
+        tmp_path / "eq", {"locnet.pt": ("checkpoints/ablation/locnet.pt", "env-focal")}
+    )
+    argv = ["report", "--results", str(paper), "--shift", str(shift)]
+    argv += ["--equal-budget", str(equal), "--budget-curve", "checkpoints/locnet.pt"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"### RMSE (m) per sampling rate — `{paper}`")
+    assert f"### Propagation shift: paper-like `{paper}` vs randomised propagation `{shift}`" in out
+    rows = [line for line in out.splitlines() if line.startswith("| LocNet (env-focal) | degr")]
+    assert len(rows) == 1 and rows[0].endswith("(+50 %) |")
+    assert "### Equal CPU budget (12 CPU-minutes each), not the paper's equal-epoch" in out
+    row = "| `checkpoints/locnet.pt` | 4 | `locnet.pt` | 0.98 | 83,856 | 150.5 | 5.02 | 89.3 |"
+    assert row in out
+
+
+def test_report_campaign_before_its_results_exist(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--campaign"]) == 0
+    out = capsys.readouterr().out
+    assert "(`results/testset` does not exist yet; make it with: `python -m locnet evaluate " \
+        "--data data/testset" in out  # fmt: skip
+    assert "`results/equal-budget` does not exist yet" in out
+    assert "(no checkpoints in checkpoints)" in out
+    assert main(["report", "--results", str(tmp_path)]) == 2  # not campaign: still an error
+    assert main(["report"]) == 2 and "--results is required" in capsys.readouterr().err
