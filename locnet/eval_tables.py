@@ -27,6 +27,7 @@ from locnet.results.folders import (
     PER_ENV_COLUMNS,
     POSTERIOR_COLUMNS,
     SAMPLE_COLUMNS,
+    SAMPLES_CSV,  # written instead of samples.parquet without a parquet engine
     SUMMARY_COLUMNS,
 )
 
@@ -137,7 +138,14 @@ def check_output_folder(out: str | os.PathLike, force: bool) -> Path:
 def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = False) -> Path:
     """Write the four result files into `out` (created), each atomically."""
     out = ensure_writable_folder(check_output_folder(out, force))
-    atomic_write(out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False))
+    try:
+        atomic_write(
+            out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False)
+        )
+    except ImportError:  # no parquet engine (the GPU machine has pandas without pyarrow)
+        atomic_write(
+            out / SAMPLES_CSV, lambda p: evaluation.samples.to_csv(p, index=False, compression="gzip")
+        )
     atomic_write(out / "summary.csv", lambda p: evaluation.summary.to_csv(p, index=False))
     atomic_write(
         out / "per_environment.csv", lambda p: evaluation.per_environment.to_csv(p, index=False)

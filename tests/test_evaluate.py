@@ -245,3 +245,24 @@ def test_an_empty_rate_list_is_a_clear_error(tiny_dataset, tmp_path, capsys):
     args = ["evaluate", "--data", str(tiny_dataset), "--models", "centre", "--out", str(tmp_path / "r")]
     assert main(args + ["--rates", ","]) == 2
     assert "--rates" in capsys.readouterr().err
+
+
+def test_without_a_parquet_engine_samples_go_to_csv_gz_and_read_back(tiny_dataset, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from locnet.results import load_results
+
+    def no_engine(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine; tried using: 'pyarrow', 'fastparquet'.")
+
+    out = tmp_path / "res"
+    argv = ["evaluate", "--data", str(tiny_dataset), "--models", "centroid", "--rates", "0.01",
+            "--quiet", "--out", str(out)]  # fmt: skip
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_engine)
+    assert main(argv) == 0
+    assert (out / "samples.csv.gz").is_file() and not (out / "samples.parquet").exists()
+    monkeypatch.undo()
+    assert main([*argv[:-1], str(tmp_path / "ref")]) == 0
+    loaded, reference = load_results(out), load_results(tmp_path / "ref")
+    assert len(loaded.samples) == len(reference.samples) > 0
+    assert loaded.samples["error_m"].tolist() == pytest.approx(reference.samples["error_m"].tolist())

@@ -35,6 +35,7 @@ SUMMARY_FILE, PER_ENV_FILE, SAMPLES_FILE, META_FILE = (
     "samples.parquet",
     "meta.json",
 )
+SAMPLES_CSV = "samples.csv.gz"  # written instead of samples.parquet without a parquet engine
 SERIES_COLUMNS = ("model", "variant", "readout", "rate_percent")  # one series' answer at a rate
 # Columns the calibrated posterior adds (NaN for "point" rows and in folders written before).
 SUMMARY_POSTERIOR_COLUMNS = ("coverage50", "coverage90", "expected_rmse_m", "median_area90_m2")
@@ -225,10 +226,10 @@ def load_results(folder: str | Path, stamp: float | None = None) -> ResultSet:
                 PER_ENV_COLUMNS,
                 folder / PER_ENV_FILE,
             )
-        if (folder / SAMPLES_FILE).is_file():
-            samples = _check_columns(
-                pd.read_parquet(folder / SAMPLES_FILE), SAMPLE_COLUMNS, folder / SAMPLES_FILE
-            )
+        samples_path = _samples_path(folder)
+        if samples_path is not None:
+            read = pd.read_parquet if samples_path.suffix == ".parquet" else pd.read_csv
+            samples = _check_columns(read(samples_path), SAMPLE_COLUMNS, samples_path)
             samples["map"] = samples["map"].astype(str)
         meta = (
             json.loads((folder / META_FILE).read_text()) if (folder / META_FILE).is_file() else {}
@@ -293,3 +294,11 @@ def new_results_folder(
         k += 1
         candidate = Path(root) / f"{prefix}-{stamp}-{k}"
     return candidate
+
+
+def _samples_path(folder: Path) -> Path | None:
+    """samples.parquet, else the samples.csv.gz a machine without pyarrow wrote, else None."""
+    for name in (SAMPLES_FILE, SAMPLES_CSV):
+        if (folder / name).is_file():
+            return folder / name
+    return None
