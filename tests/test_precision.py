@@ -43,3 +43,16 @@ def test_train_bench_cli_rejects_unknown_modes(capsys):
 
     assert main(["bench", "train", "--modes", "fp8"]) == 2
     assert "--modes" in capsys.readouterr().err
+
+
+def test_train_bench_feeds_steps_from_the_stream_and_times_the_stream_alone(tmp_path):
+    import json
+
+    from locnet.cli import main
+
+    result = bench_training("locnet", ("bf16-stream",), batch=1, side=32, steps=1, workers=0)
+    assert result["images_per_s_bf16-stream"] > 0 and result["stream_workers"] == 0
+    out = tmp_path / "train.json"
+    assert main(["bench", "train", "--stream-only", "8", "--workers", "0", "--json", str(out)]) == 0
+    stream = json.loads(out.read_text())["stream"]
+    assert stream["samples_per_s"] > 0 and stream["samples"] == 8
