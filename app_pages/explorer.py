@@ -1,6 +1,7 @@
 """Explorer page: one city, one transmitter, a few sensors -> where does each model look?
 
 Layout only; the logic is in locnet/ui/explorer_case.py, locnet/ui/explorer_results.py,
+locnet/ui/upload.py (the "Upload a case" source: locnet/cases reads the files),
 locnet/app_state.py (clicks) and locnet/viz.py (figures).
 """
 
@@ -10,8 +11,10 @@ from locnet import app_state as S
 from locnet.errors import LocNetError
 from locnet.ui import explorer_case as case_ui
 from locnet.ui import explorer_results as results_ui
+from locnet.ui import upload as upload_ui
 from locnet.ui.binding import bind
 from locnet.ui.sidebar import GENERATE_HINT, current_settings
+from locnet.ui.upload_case import with_latlon
 
 st.title("Explorer")
 st.caption(
@@ -23,20 +26,29 @@ st.caption(
 )
 
 settings = current_settings()
-if settings.dataset is None:
+uploaded = upload_ui.source_picker() == S.SOURCE_UPLOAD
+if settings.dataset is None and not uploaded:
     st.error(
         f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
-        f"sidebar, or {GENERATE_HINT}."
+        f"sidebar, upload your own case, or {GENERATE_HINT}."
     )
     st.stop()
 if settings.device_note:
     st.warning(settings.device_note)
 
 try:
-    map_id, row = case_ui.environment_picker(settings)
+    if uploaded:  # the user's own map and readings (docs/cases.md)
+        case = upload_ui.upload_form()
+        if case is None:
+            st.stop()
+    else:
+        map_id, row = case_ui.environment_picker(settings)
     controls, case_col, first_col = st.columns([1.3, 2, 2], gap="medium")
     with controls:
-        case = case_ui.build_case(settings, map_id)
+        if uploaded:
+            upload_ui.case_summary(case)
+        else:
+            case = case_ui.build_case(settings, map_id)
         choices = results_ui.model_picker(settings)
         readout, tta = results_ui.posterior_controls()
         auto = st.toggle("Run on every change", **bind(S.AUTO_RUN, convert=bool))
@@ -45,10 +57,13 @@ except LocNetError as exc:
     st.error(str(exc))
     st.stop()
 
-title = case_ui.case_title(case, row)
+title = upload_ui.case_title(case) if uploaded else case_ui.case_title(case, row)
 with case_col:
-    case_ui.case_map(case, title)
-    st.caption(case_ui.case_caption(case, row))
+    if uploaded:
+        upload_ui.case_map(case, title, case_ui.CASE_MAP_HEIGHT)
+    else:
+        case_ui.case_map(case, title)
+        st.caption(case_ui.case_caption(case, row))
 
 runs = None
 if not case.sensors_xy:
@@ -76,5 +91,6 @@ if runs:
                 results_ui.show_result(case, run, key=f"result_{start + i + 1}")
     st.subheader("Results")
     weights = {c.label: c.note for c in choices if c.family != "classical"}
-    st.dataframe(results_ui.results_table(runs, weights), hide_index=True, width="stretch")
+    table = with_latlon(results_ui.results_table(runs, weights), runs, case)
+    st.dataframe(table, hide_index=True, width="stretch")
     results_ui.downloads(case, runs, title)

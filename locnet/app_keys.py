@@ -33,6 +33,12 @@ TTA = "explorer_tta"  # test-time augmentation: average the 8 flips/rotations
 SHOW_RADIO = "explorer_show_radio"
 RUNS = "explorer_runs"  # {run_key(case, model, checkpoint, device, TTA): ModelRun}, session only
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
+CASE_SOURCE = "explorer_case_source"  # SOURCE_DATASET or SOURCE_UPLOAD
+UPLOADED = "explorer_uploaded_case"  # the last uploaded case (locnet.cases.UserCase) or None
+
+SOURCE_DATASET = "dataset"
+SOURCE_UPLOAD = "upload a case"
+CASE_SOURCES = (SOURCE_DATASET, SOURCE_UPLOAD)
 
 DEFAULT_DATASET_DIR = "data/demo"
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
@@ -71,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     SHOW_RADIO: True,
     RUNS: None,
     FIGURES: None,
+    CASE_SOURCE: SOURCE_DATASET,
+    UPLOADED: None,
 }
 ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)

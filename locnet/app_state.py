@@ -31,6 +31,8 @@ from locnet.app_clicks import (  # noqa: F401
 from locnet.app_clicks import touch as _touch
 from locnet.app_keys import (  # noqa: F401
     AUTO_RUN,
+    CASE_SOURCE,
+    CASE_SOURCES,
     CHART_NONCE,
     CHECKPOINT_DIR,
     CLICK_MODE,
@@ -62,9 +64,12 @@ from locnet.app_keys import (  # noqa: F401
     SENSORS,
     SENSOR_SOURCE,
     SHOW_RADIO,
+    SOURCE_DATASET,
+    SOURCE_UPLOAD,
     TTA,
     TX_ID,
     TX_XY,
+    UPLOADED,
     State,
 )
 from locnet.constants import N_PIXELS
@@ -230,7 +235,10 @@ def open_case(
 
 
 def case_key(state: State) -> tuple:
-    """Hashable identity of the current case, to reuse results across reruns."""
+    """Hashable identity of the current case, to reuse results across reruns (an uploaded
+    case: a hash of its map, readings and truth)."""
+    if state.get(CASE_SOURCE) == SOURCE_UPLOAD and state.get(UPLOADED) is not None:
+        return ("upload", state[UPLOADED].digest())
     return (
         str(state.get(DATASET_DIR)),
         state.get(MAP_ID),

@@ -16,12 +16,14 @@ from locnet.files import describe_os_error
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("locnet.data.generate", "simulate a dataset in the RadioMapSeer layout"),
+    "testset": ("locnet.data.testset", "simulate the held-out test set and its shifted twin"),
     "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
     "train": ("locnet.train", "train a model"),
     "calibrate": ("locnet.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
     "evaluate": ("locnet.evaluate", "evaluate models on a split across sampling rates"),
     "bench": ("locnet.bench", "benchmark data loading/simulation or models"),
     "report": ("locnet.report", "print the README's result and checkpoint tables from files"),
+    "localize": ("locnet.cases.cli", "localize a transmitter in your own case (map + readings)"),
 }
 
 

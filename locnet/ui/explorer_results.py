@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from locnet import app_state as S
+from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
 from locnet.ui import cache
 from locnet.ui.binding import bind
@@ -31,6 +32,7 @@ from locnet.ui.models import (
 )
 from locnet.ui.sidebar import Settings
 from locnet.viz import case_figure
+from locnet.viz_geo import add_latlon_hover
 from locnet.viz_posterior import posterior_figure
 
 FIGURES_PER_ROW = 3
@@ -147,9 +149,12 @@ def run_models(
 
 def _title(run: ModelRun) -> str:
     """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on."""
-    if run.error_m is None:
+    if run.problem:
         return f"{run.label}: {run.problem}"
-    title = f"{run.label}: error {run.error_m:.1f} m"
+    if run.error_m is None:  # an uploaded case without a truth
+        title = f"{run.label}: ({run.xy[0] * PIXEL_M:.0f}, {run.xy[1] * PIXEL_M:.0f}) m"
+    else:
+        title = f"{run.label}: error {run.error_m:.1f} m"
     if run.expected_error_m is not None:
         tta = " + TTA" if run.tta else ""
         title += f" ({run.readout}{tta}, expected {run.expected_error_m:.0f} m)"
@@ -159,8 +164,9 @@ def _title(run: ModelRun) -> str:
 def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
     """One model's heatmap with buildings, sensors, prediction and truth (axes in metres);
     for a model with a posterior also its 50 % / 90 % regions and mode / mean markers."""
+    georef = getattr(getattr(case, "user", None), "georef", None)  # an uploaded geographic case
     if run.scores is not None and run.regions is not None:
-        return posterior_figure(
+        return add_latlon_hover(posterior_figure(
             case.buildings,
             run.scores,
             regions=run.regions,
@@ -171,8 +177,8 @@ def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
             prediction_xy=run.xy,
             title=_title(run),
             height=height,
-        )
-    return case_figure(
+        ), georef)
+    return add_latlon_hover(case_figure(
         case.buildings,
         sensors_xy=case.sensors_xy,
         truth_xy=case.truth_xy,
@@ -180,7 +186,7 @@ def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
         scores=run.scores,
         title=_title(run),
         height=height,
-    )
+    ), georef)
 
 
 def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT) -> None:

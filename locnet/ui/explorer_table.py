@@ -1,4 +1,4 @@
-"""Explorer, below the figures: the results table and the PNG / CSV downloads of the case.
+"""Explorer, below the figures: the results table and the PNG / CSV / case-zip downloads.
 
 Distances are shown in metres (positions are stored as pixel (x, y)). Re-exported by
 locnet.ui.explorer_results, which the Explorer page calls.
@@ -14,6 +14,7 @@ import streamlit as st
 from locnet.constants import PIXEL_M
 from locnet.ui.export import PredictionPoint, case_csv, case_png
 from locnet.ui.models import Case, ModelRun
+from locnet.ui.upload_case import UPLOAD_MAP_ID, case_zip_of
 
 TABLE_COLUMNS = (
     "model",
@@ -90,9 +91,7 @@ def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
         for r in runs
         if r.xy
     ]
-    stem = f"case_map{case.map_id}_" + (
-        f"tx{case.tx_id}" if case.tx_id is not None else f"tx_{case.truth_xy[0]}_{case.truth_xy[1]}"
-    )
+    stem = case_stem(case)
     buildings, sensors, truth = case.buildings.copy(), list(case.sensors_xy), case.truth_xy
     gains = case.gains_db.tolist()
 
@@ -104,7 +103,11 @@ def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
     def csv() -> bytes:
         return case_csv(sensors_xy=sensors, gains_db=gains, truth_xy=truth, predictions=points)
 
-    c_png, c_csv, _ = st.columns([1, 1, 3])
+    def case_zip() -> bytes:  # the case format (docs/cases.md): re-uploading it gives this case
+        extras = {"case.png": png(), "predictions.csv": csv()}
+        return case_zip_of(case, extras, {"title": title})
+
+    c_png, c_csv, c_zip, _ = st.columns([1, 1, 1.3, 1.7])
     c_png.download_button(
         "Download PNG",
         png,
@@ -121,3 +124,22 @@ def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
         on_click="ignore",
         icon=":material/table:",
     )
+    c_zip.download_button(
+        "Download case (.zip)",
+        case_zip,
+        file_name=f"{stem}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        help="The case format (docs/cases.md): building map, readings in dB, truth, plus "
+        "this picture and the predictions; upload it under 'Upload a case' to reproduce it.",
+    )
+
+
+def case_stem(case: Case) -> str:
+    """File name stem of a case's downloads: map and transmitter, or 'uploaded_case'."""
+    if case.map_id == UPLOAD_MAP_ID:
+        return "uploaded_case"
+    if case.tx_id is not None:
+        return f"case_map{case.map_id}_tx{case.tx_id}"
+    return f"case_map{case.map_id}_tx_{case.truth_xy[0]}_{case.truth_xy[1]}"

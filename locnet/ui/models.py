@@ -52,7 +52,7 @@ class Case:
 
     map_id: int
     tx_id: int | None  # None: a transmitter placed by click, its radio map simulated
-    truth_xy: tuple[int, int]
+    truth_xy: tuple[int, int] | None  # None only for an uploaded case without a truth
     buildings: np.ndarray  # uint8 0/1 (256, 256)
     radio_gray: np.ndarray  # uint8 (256, 256), gain_dB = FLOOR_DB + gray/255 * DB_RANGE
     sensors_xy: list[tuple[int, int]] = field(default_factory=list)
@@ -216,7 +216,10 @@ def _xy_pair(value: Any) -> tuple[float, float]:
     return float(arr[0]), float(arr[1])
 
 
-def _error_m(xy: tuple[float, float], truth_xy: tuple[int, int]) -> float:
+def _error_m(xy: tuple[float, float], truth_xy: tuple[float, float] | None) -> float | None:
+    """Distance to the truth in metres; None for an uploaded case without a truth."""
+    if truth_xy is None:
+        return None
     return float(np.hypot(xy[0] - truth_xy[0], xy[1] - truth_xy[1])) * PIXEL_M
 
 

@@ -1,0 +1,10 @@
+"""Your own city and measurements: the versioned case format (docs/cases.md).
+
+A case is a building map (PNG or GeoJSON footprints) plus sensor readings (CSV in metres
+or lat/lon, dB or dBm) plus optional truth and metadata. `load.build_case` validates and
+grids them into a `UserCase`; `store` reads and writes the case folder / zip (what the
+Explorer downloads); `localize` runs the registry's models on a case (`python -m locnet
+localize`); `geo` and `raster` hold the projections and the footprint rasteriser.
+"""
+
+from locnet.cases.case import FORMAT, CaseError, GeoRef, UserCase  # noqa: F401

@@ -1,0 +1,166 @@
+"""`python -m locnet localize`: localize a transmitter in your own case from the shell.
+
+Input: a case folder/zip (--case) or a building map (--buildings PNG or GeoJSON) with a
+readings CSV (--readings); see docs/cases.md. Output in --out: see locnet.cases.outputs.
+Problems are one-line errors (exit 2); dropped readings are printed as warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from locnet.cases.case import FIT_EXACT, FITS, CaseError
+from locnet.cases.localize import DEFAULT_MODELS
+
+READOUTS = ("auto", "mode", "mean", "median")
+
+
+def _pair(text: str) -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LAT,LON (two numbers)") from None
+    return a, b
+
+
+def _box(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN_X,MIN_Y,MAX_X,MAX_Y")
+    return values
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("the case (docs/cases.md)")
+    source.add_argument("--case", help="a case folder or .zip (case.json, map, readings.csv)")
+    source.add_argument(
+        "--buildings", help="256 x 256 PNG (buildings non-zero) or GeoJSON footprints"
+    )
+    source.add_argument("--readings", help="CSV: x_m,y_m or lat,lon and gain_db or rss_dbm")
+    source.add_argument("--tx-power-dbm", type=float, help="transmit power, needed for rss_dbm")
+    source.add_argument("--center", type=_pair, metavar="LAT,LON", help="centre of the 256 m tile")
+    source.add_argument(
+        "--bbox",
+        type=_box,
+        metavar="MINX,MINY,MAXX,MAXY",
+        help="the tile as a bounding box in the GeoJSON's CRS "
+        "(lon/lat: MINLON,MINLAT,MAXLON,MAXLAT)",
+    )
+    source.add_argument(
+        "--fit",
+        choices=FITS,
+        default=FIT_EXACT,
+        help="a bounding box that is not 256 m square: refuse (exact) or crop/pad at its centre",
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help="comma-separated registry names or checkpoint paths",
+    )
+    parser.add_argument("--checkpoints", default="checkpoints", help="checkpoint folder")
+    parser.add_argument(
+        "--readout",
+        choices=READOUTS,
+        default="auto",
+        help="posterior readout of heatmap models (auto: the calibrated default)",
+    )
+    parser.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument(
+        "--out", required=True, help="folder for estimates.json/csv, regions, case.png"
+    )
+
+
+def load_input(args: argparse.Namespace):
+    """The UserCase named by --case or by --buildings and --readings."""
+    from locnet.cases.load import build_case
+    from locnet.cases.store import read_case
+
+    tile = {"tx_power_dbm": args.tx_power_dbm, "center": args.center, "bbox": args.bbox}
+    if args.case:
+        if args.buildings or args.readings:
+            raise CaseError("give either --case or --buildings with --readings, not both")
+        return read_case(args.case, **tile, fit=args.fit if args.fit != FIT_EXACT else None)
+    if not (args.buildings and args.readings):
+        raise CaseError("give --buildings MAP (PNG or GeoJSON) and --readings CSV, or --case DIR")
+    files = []
+    for flag, name in (("--buildings", args.buildings), ("--readings", args.readings)):
+        path = Path(name)
+        if not path.is_file():
+            raise CaseError(f"{flag} {path} does not exist; give the path of the file")
+        files.append(path.read_bytes())
+    return build_case(
+        files[0],
+        str(args.buildings),
+        files[1],
+        str(args.readings),
+        **tile,
+        fit=args.fit,
+        metadata={"title": Path(args.readings).stem},
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from locnet.cases.localize import localize
+    from locnet.cases.outputs import write_outputs
+    from locnet.files import ensure_writable_folder
+
+    start = time.perf_counter()
+    import locnet.inference  # noqa: F401  (torch: timed apart, a fresh process pays it once)
+
+    imported = time.perf_counter()
+    out = ensure_writable_folder(args.out)
+    case = load_input(args)
+    for warning in case.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    loaded = time.perf_counter()
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise CaseError("--models is empty; name at least one model (e.g. locnet,centroid)")
+    readout = None if args.readout == "auto" else args.readout
+    estimates, timing = localize(
+        case,
+        models,
+        checkpoint_dir=args.checkpoints,
+        device=args.device,
+        readout=readout,
+        tta=args.tta,
+    )
+    timing = {"imports_s": imported - start, "case_s": loaded - imported, **timing}
+    command = "python -m locnet localize " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else [])
+    write_outputs(out, case, estimates, timing, command)
+    timing["total_s"] = time.perf_counter() - start
+    write_outputs_timing(out, timing)
+    for e in estimates:
+        where = f"({e.xy[0]:.1f}, {e.xy[1]:.1f}) m"
+        if e.latlon:
+            where += f" = {e.latlon[0]:.6f}, {e.latlon[1]:.6f}"
+        err = "" if e.error_m is None else f", error {e.error_m:.1f} m"
+        print(f"{e.model} ({e.readout}): {where}{err}, {e.runtime_ms:.1f} ms on {e.device}")
+    steps = ("imports_s", "case_s", "load_s", "predict_s")
+    write_s = timing["total_s"] - sum(timing[k] for k in steps)
+    print(
+        f"{len(case.sensors_xy)} sensors, {len(estimates)} models in {timing['total_s']:.3f} s "
+        f"(imports {timing['imports_s']:.3f} s, case {timing['case_s']:.3f} s, load "
+        f"{timing['load_s']:.3f} s, predict {timing['predict_s']:.3f} s, write {write_s:.3f} s); "
+        f"wrote {out}"
+    )
+    return 0
+
+
+def write_outputs_timing(out: Path, timing: dict[str, float]) -> None:
+    """Add the total (known only after writing) to estimates.json."""
+    import json
+
+    from locnet.files import write_json
+
+    data = json.loads((out / "estimates.json").read_text())
+    data["timing_s"] = {k: round(v, 4) for k, v in timing.items()}
+    write_json(out / "estimates.json", data)

@@ -1,0 +1,98 @@
+"""The Explorer's "Upload a case" source in AppTest: files in, results (with lat/lon) out,
+bad files as st.error, dropped readings as st.warning, never an exception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from locnet import app_state as S
+from locnet.cases.store import case_zip, read_case
+from tests.cases.conftest import HELSINKI_CENTER, csv_bytes, open_map, png_bytes
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "helsinki"
+CENTER = f"{HELSINKI_CENTER[0]}, {HELSINKI_CENTER[1]}"
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _upload(at, map_file, readings=None, *, power=None, center=""):
+    at.file_uploader[0].set_value(map_file)
+    at.file_uploader[1].set_value(readings)
+    at.text_input(key="upload_center").set_value(center)
+    at.number_input(key="upload_tx_power").set_value(power)
+    return at.run()
+
+
+def _file(name: str, data: bytes | None = None, mime: str = "application/octet-stream"):
+    return (name, data if data is not None else (EXAMPLES / name).read_bytes(), mime)
+
+
+def test_geojson_and_latlon_dbm_upload_runs_like_a_dataset_case(make_app):
+    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    assert not at.exception and "Upload a building map" in _texts(at.info)
+    at = _upload(
+        at, _file("buildings.geojson"), _file("readings_latlon_dbm.csv"), power=23.0, center=CENTER
+    )
+    assert not at.exception and not at.error, _texts(at.error)
+    assert "33 sensors" in _texts(at.markdown) and "23 dBm" in _texts(at.markdown)
+    table = at.dataframe[0].value
+    assert {"LocNet", "RSS centroid"} <= set(table["model"])
+    assert table["prediction (lat, lon)"].str.match(r"60\.1\d+, 24\.9\d+").all()
+    assert (table["error (m)"] >= 0).all()
+    assert "Download case (.zip)" in [b.label for b in at.get("download_button")]
+
+
+def test_a_case_zip_upload_and_its_predictions(make_app):
+    zipped = case_zip(read_case(EXAMPLES))
+    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = _upload(at, ("case.zip", zipped, "application/zip"))
+    assert not at.exception and not at.error, _texts(at.error)
+    table = at.dataframe[0].value
+    centroid = table[table["model"] == "RSS centroid"]
+    assert float(centroid["error (m)"].iloc[0]) < 256
+
+
+def test_bad_files_are_st_errors(make_app):
+    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = _upload(
+        at, ("b.png", png_bytes(np.zeros((100, 100))), "image/png"), _file("readings_metres.csv")
+    )
+    assert not at.exception and "b.png is 100 x 100 pixels" in _texts(at.error)
+    at = _upload(at, _file("buildings.png"), ("r.csv", b"x_m,y_m,gain_db\n1,2,\xff\n", "text/csv"))
+    assert not at.exception and "r.csv is not UTF-8 text" in _texts(at.error)
+    at = _upload(at, _file("buildings.geojson"), _file("readings_latlon_dbm.csv"), power=23.0)
+    assert not at.exception and "does not say which 256 m tile" in _texts(at.error)
+    assert len(at.dataframe) == 0
+
+
+def test_dropped_readings_are_warned_and_the_rest_runs(make_app):
+    readings = csv_bytes("x_m,y_m,gain_db\n10,20,-60\n70,110,-70\n300,5,-80\n30,40,-90")
+    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = _upload(
+        at, ("b.png", png_bytes(open_map() * 255), "image/png"), ("r.csv", readings, "text/csv")
+    )
+    assert not at.exception and not at.error
+    warnings = _texts(at.warning)
+    assert "dropped 1 reading(s) on a building (line 3" in warnings
+    assert "dropped 1 reading(s) outside the 256 m x 256 m tile (line 4" in warnings
+    assert "2 sensors" in _texts(at.markdown)
+    assert "prediction (lat, lon)" not in at.dataframe[0].value.columns
+
+
+def test_upload_works_without_a_dataset_and_switching_back_keeps_the_dataset_case(
+    make_app, tmp_path
+):
+    at = make_app(dataset_dir=tmp_path / "none", **{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    assert not at.exception and len(at.error) == 1  # the sidebar's, about the dataset folder
+    assert "No dataset to explore" not in _texts(at.error)
+    at = _upload(at, _file("buildings.png"), _file("readings_metres.csv"))
+    assert not at.exception and len(at.dataframe) == 1
+    at2 = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at2.radio(
+        key=next(k for k in [r.key for r in at2.radio] if k and "case_source" in k)
+    ).set_value(S.SOURCE_DATASET).run()
+    assert not at2.exception and not at2.error and len(at2.dataframe) == 1
