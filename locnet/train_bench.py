@@ -12,8 +12,10 @@ steps after warm-up steps. `--stream-only N` times the stream alone (samples/s).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         results = {"stream": {"samples_per_s": round(rate, 2), "workers": args.workers,
                               "samples": args.stream_only, "cpu_threads": torch.get_num_threads()}}
         if args.json:
-            _write_json(__import__("pathlib").Path(args.json), results)
+            _merge_json(Path(args.json), results)
         return 0
     results = {}
     for name in names:
@@ -175,6 +177,19 @@ def run(args: argparse.Namespace) -> int:
         rates = ", ".join(f"{m} {r[f'images_per_s_{m}']:.2f}" for m in modes)
         print(f"{name}: images/s at batch {args.batch}, {args.side} px: {rates}", flush=True)
     if args.json:
-        _write_json(__import__("pathlib").Path(args.json), results)
+        _merge_json(Path(args.json), results)
         print(f"wrote {args.json}")
     return 0
+
+
+def _merge_json(path: Path, results: dict) -> None:
+    """Merge per model, so modes measured in separate runs (e.g. bf16-stream) add up."""
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        previous = {}
+    merged = {
+        name: {**(previous.get(name) or {}), **entry} if isinstance(previous, dict) else entry
+        for name, entry in results.items()
+    }
+    _write_json(path, merged)
