@@ -24,7 +24,7 @@ from locnet.data.cache import build_cache, default_cache_dir  # noqa: F401  (re-
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset, read_png
 from locnet.data.sampling import (
     add_receiver_noise,
-    crop_origin,
+    crop_case,
     drop_readings,
     encode_input,
     encode_sparse,
@@ -187,14 +187,9 @@ class LocalizationDataset(Dataset):
         tx = self.tx_xy[sample].astype(np.int64)
         origin = np.zeros(2, dtype=np.int64)
         if self.crop is not None and self.crop < MAP_SIZE:
-            origin = crop_origin(tx, self.crop, rng)
-            rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
-            inside = (rows >= 0) & (rows < self.crop) & (cols >= 0) & (cols < self.crop)
-            sensors, gray = rows[inside] * self.crop + cols[inside], gray[inside]
-            buildings = buildings[
-                origin[1] : origin[1] + self.crop, origin[0] : origin[0] + self.crop
-            ]
-            tx = tx - origin
+            buildings, sensors, gray, tx, origin = crop_case(
+                buildings, sensors, gray, tx, self.crop, rng
+            )
         map_id, tx_id = (int(v) for v in self.sample_ids[sample])
         return {
             "input": encode_sparse(buildings, sensors, gray, self.env),

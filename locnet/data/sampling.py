@@ -101,6 +101,23 @@ def crop_origin(tx_xy: np.ndarray, crop: int, rng: np.random.Generator) -> np.nd
     return rng.integers(low, high + 1).astype(np.int64)
 
 
+def crop_case(
+    buildings: np.ndarray,
+    sensors: np.ndarray,
+    gray: np.ndarray,
+    tx_xy: np.ndarray,
+    crop: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A random crop window holding the transmitter: (buildings, sensor flat indices in the
+    window, their gray values, transmitter (x, y) and the window's origin (x, y))."""
+    origin = crop_origin(tx_xy, crop, rng)
+    rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
+    inside = (rows >= 0) & (rows < crop) & (cols >= 0) & (cols < crop)
+    window = buildings[origin[1] : origin[1] + crop, origin[0] : origin[0] + crop]
+    return window, rows[inside] * crop + cols[inside], gray[inside], tx_xy - origin, origin
+
+
 def encode_input(
     radio_gray: np.ndarray, mask: np.ndarray, buildings: np.ndarray, env: bool = True
 ) -> np.ndarray:

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from locnet.constants import MAP_SIZE, RATES_PERCENT, SPLITS
 from locnet.data.sampling import (
-    crop_origin,
+    crop_case,
     encode_sparse,
     n_sensors_for_rate,
     sample_outdoor_indices,
@@ -164,12 +164,7 @@ class SimulatedStream(Dataset):
         gray = case["gray"].reshape(-1)[sensors].astype(np.float32)
         origin = np.zeros(2, dtype=np.int64)
         if cfg.crop is not None and cfg.crop < MAP_SIZE:
-            origin = crop_origin(tx, cfg.crop, rng)
-            rows, cols = sensors // MAP_SIZE - origin[1], sensors % MAP_SIZE - origin[0]
-            inside = (rows >= 0) & (rows < cfg.crop) & (cols >= 0) & (cols < cfg.crop)
-            sensors, gray = rows[inside] * cfg.crop + cols[inside], gray[inside]
-            buildings = buildings[origin[1] : origin[1] + cfg.crop, origin[0] : origin[0] + cfg.crop]
-            tx = tx - origin
+            buildings, sensors, gray, tx, origin = crop_case(buildings, sensors, gray, tx, cfg.crop, rng)
         return {
             "input": encode_sparse(buildings, sensors, gray, cfg.env),
             "tx_xy": torch.from_numpy(tx),
