@@ -1,11 +1,12 @@
 """Validation error of a checkpoint on the validation draw a `train` run with --seed S uses.
 
-    python scripts/validate_checkpoint.py CHECKPOINT [--data data/train400] [--seed 0]
-                                          [--val-samples 128]
+    python scripts/validate_checkpoint.py CHECKPOINT [--data data/train400 | --stream]
+                                          [--seed 0] [--val-samples 128]
 
 Compares checkpoints trained with different seeds on one validation draw: `train` picks
 its validation maps and masks from the seed, so two stages with different seeds report
-errors on different maps. Prints mean / RMSE / median distance in metres.
+errors on different maps. --stream: the fixed validation draw of the simulated stream a
+`train --stream` run without --data validates on. Prints mean / RMSE / median in metres.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from locnet.errors import LocNetError
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
-    parser.add_argument("--data", default="data/train400")
+    parser.add_argument("--data", help="dataset folder (default data/train400)")
+    parser.add_argument("--stream", action="store_true", help="the stream's validation draw")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--val-samples", type=int, default=128)
     args = parser.parse_args()
@@ -34,7 +36,8 @@ def main() -> int:
         options = {k: v for k, v in info.options.items() if k not in ("loss", "env")}
         cfg = train.TrainConfig(
             model=info.model,
-            data=args.data,
+            data=None if args.stream and not args.data else args.data or "data/train400",
+            stream=args.stream,
             loss=info.options.get("loss"),
             env=bool(info.options.get("env", True)),
             options=options,
@@ -54,7 +57,8 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"{args.checkpoint} on the seed-{args.seed} validation draw of {args.data}: "
+        f"{args.checkpoint} on the seed-{args.seed} validation draw of "
+        f"{cfg.data or 'the simulated stream'}: "
         f"mean {metrics['val_mean_m']:.1f} m, RMSE {metrics['val_rmse_m']:.1f} m, "
         f"median {metrics['val_median_m']:.1f} m ({metrics['val_samples']} maps)"
     )
