@@ -200,3 +200,10 @@ def test_report_campaign_before_its_results_exist(tmp_path, capsys, monkeypatch)
     assert "(no checkpoints in checkpoints)" in out
     assert main(["report", "--results", str(tmp_path)]) == 2  # not campaign: still an error
     assert main(["report"]) == 2 and "--results is required" in capsys.readouterr().err
+
+
+def test_cpu_hours_prefer_the_measured_cpu_minutes():
+    from locnet.results.budget import _cpu_hours
+
+    assert _cpu_hours(60.0, "1 x CPU (AMD EPYC, 2 threads)") == 2.0
+    assert _cpu_hours(60.0, "1 x CPU (AMD EPYC, 2 threads)", measured=30.0) == 0.5

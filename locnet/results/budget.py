@@ -4,9 +4,9 @@ Each checkpoint keeps its validation history (one entry per validation: epoch,
 val_rmse_m, val_mean_m, minutes, samples_seen, counted from the start of ITS run) and
 its timings; a run started with `train --init-from` records where it started (file,
 cumulative minutes and samples_seen of that file). Budgets here are cumulative over
-the whole chain of runs, and CPU-hours = minutes x CPUs / 60 with CPUs = processes x
-threads read from the hardware string ('2 x CPU (..., 1 threads)'); GPU runs have no
-CPU-hours (NaN). Parent files that are missing count from their record alone.
+the whole chain of runs. CPU-hours are the run's measured `cpu_minutes` / 60 where it
+recorded them, else minutes x CPUs / 60 with CPUs = processes x threads read from the
+hardware string ('2 x CPU (..., 1 threads)'); GPU runs have no CPU-hours (NaN). Parent files that are missing count from their record alone.
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ def cpus_of(hardware: str | None) -> int | None:
     return int(match.group(1)) * int(match.group(2)) if match else None
 
 
-def _cpu_hours(minutes: float | None, hardware: str | None) -> float:
+def _cpu_hours(minutes: float | None, hardware: str | None, measured: float | None = None) -> float:
+    """Measured CPU minutes / 60 where the run recorded them (train's `cpu_minutes`), else
+    wall minutes x the cores of the hardware string (assumed busy)."""
+    if isinstance(measured, (int, float)):
+        return float(measured) / 60.0
     cpus = cpus_of(hardware)
     if cpus is None or not isinstance(minutes, (int, float)):
         return float("nan")
@@ -82,7 +86,8 @@ def _stage_rows(file: Path, payload: dict, offset: dict) -> list[dict]:
                 "epoch": entry.get("epoch"),
                 "samples_seen": offset["samples_seen"] + float(entry.get("samples_seen", np.nan)),
                 "minutes": offset["minutes"] + minutes,
-                "cpu_hours": offset["cpu_hours"] + _cpu_hours(minutes, hardware),
+                "cpu_hours": offset["cpu_hours"]
+                + _cpu_hours(minutes, hardware, entry.get("cpu_minutes")),
                 "val_rmse_m": float(entry.get("val_rmse_m", np.nan)),
                 "val_mean_m": float(entry.get("val_mean_m", np.nan)),
                 "val_seed": seed,
@@ -110,7 +115,8 @@ def _walk(path: Path) -> tuple[list[dict], dict]:
         offset = {
             "samples_seen": offset["samples_seen"] + float(timings.get("samples_seen") or 0),
             "minutes": offset["minutes"] + own,
-            "cpu_hours": offset["cpu_hours"] + _cpu_hours(own, timings.get("hardware")),
+            "cpu_hours": offset["cpu_hours"]
+            + _cpu_hours(own, timings.get("hardware"), timings.get("cpu_minutes")),
         }
     return rows, offset
 
