@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from locnet import checkpoints as ckpt
@@ -75,6 +76,9 @@ def test_checkpoint_records_the_precision_it_trained_in(tmp_path, tiny_model):
     assert all(t.dtype == torch.float32 for t in payload["state_dict"].values())  # fp32 master
     result = train(_stream_config(tmp_path / "b.pt", epochs=1, bf16="off"))
     assert result["timings"]["precision"] == "fp32"
+    bf16_loss = payload["history"][0]["train_loss"]
+    fp32_loss = torch.load(tmp_path / "b.pt", weights_only=True)["history"][0]["train_loss"]
+    assert bf16_loss == pytest.approx(fp32_loss, rel=0.05)  # same samples, same curve
 
 
 def test_missing_data_without_stream_is_a_clear_error(tmp_path, tiny_model, capsys):
