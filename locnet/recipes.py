@@ -69,6 +69,12 @@ GPU_FLAGS = "--batch-size 64 --val-samples 720 --device cuda"
 # chance level), sigma 16: 70 m; the one-hot runs of the previous session stayed at chance
 # for 75 min. Inference is unchanged (argmax of the heatmap).
 SOFT_TARGET = "--opt target_sigma=16"
+# A campaign stage on the simulated stream: 4,096 fresh full maps per epoch, validation on
+# the fixed 256-case draw of the val environments.
+STREAM_STAGE_FLAGS = (
+    "--stream --epoch-samples 4096 --batch-size 8 --lr 5e-4 --val-samples 256 "
+    "--save-every-minutes 5"
+)
 
 
 @dataclass(frozen=True)
@@ -81,13 +87,16 @@ class Stage:
     flags: str = CPU_FLAGS
     schedule: str = ""  # e.g. "--lr-schedule cosine"
     seed: int = 0  # another seed draws other samples, masks and validation maps
+    on: str = "2cores"  # launcher: 2cores (torchrun) | 1core
+    stream: bool = False  # trained on the simulated stream (no --data)
 
 
 # The shipped default, 2 cores, in stages (`--init-from`; budgets add up): 40 min at a
 # constant lr on 128 px crops; 2 epochs of crops with a cosine decay to 0; then two short
 # cosine fine-tunes on full 256 x 256 maps (the test condition: crops never show the model
-# a map half without the transmitter), the second on other samples (seed 1). The earlier
-# stages are kept in checkpoints/stages/.
+# a map half without the transmitter), the second on other samples (seed 1); then the
+# compute campaign's first stream stage on one core. The earlier stages are kept in
+# checkpoints/stages/ (stage 4 was checkpoints/locnet.pt until stage 5 replaced it).
 LOCNET_STAGES = (
     Stage("checkpoints/stages/locnet-40min.pt", 40),
     Stage("checkpoints/stages/locnet-cosine.pt", 100, 2, schedule="--lr-schedule cosine"),
@@ -99,12 +108,23 @@ LOCNET_STAGES = (
         schedule="--lr-schedule cosine",
     ),
     Stage(
-        "checkpoints/locnet.pt",
+        "checkpoints/stages/locnet-fullmap2.pt",
         27,
         1,
         flags="--batch-size 8 --lr 3e-4 --val-samples 128 --train-samples 5000",
         schedule="--lr-schedule cosine",
         seed=1,
+    ),
+    # The compute campaign (docs/training.md): full maps from the simulated stream, bf16,
+    # one core (beside the equal-budget runs), 80 + 25 minutes in two invocations (--resume).
+    Stage(
+        "checkpoints/locnet.pt",
+        80,
+        3,
+        flags=STREAM_STAGE_FLAGS,
+        schedule="--lr-schedule cosine",
+        on="1core",
+        stream=True,
     ),
 )
 ABLATION_MINUTES = 11  # equal budget per LocNet variant, one core each
@@ -130,6 +150,7 @@ def _train(
     epochs: int = 100,
     flags: str | None = None,
     seed: int = 0,
+    data: str | None = TRAINING_SET,
 ) -> str:
     """on: 2cores (torchrun, one process per core) | 1core | gpu; flags: default per `on`."""
     launcher = {
@@ -142,7 +163,7 @@ def _train(
     parts = [
         f"--model {model}",
         extra,
-        f"--data {TRAINING_SET}",
+        f"--data {data}" if data else "",
         flags,
         f"--epochs {epochs} --seed {seed}",
     ]
@@ -161,9 +182,11 @@ def _stage_command(stage: Stage) -> str:
         extra,
         stage.out,
         stage.minutes,
+        on=stage.on,
         epochs=stage.epochs,
         flags=stage.flags,
         seed=stage.seed,
+        data=None if stage.stream else TRAINING_SET,
     )
 
 
