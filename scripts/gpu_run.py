@@ -23,7 +23,6 @@ imported (no streamlit or plotly: the GPU machine has neither).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shlex
@@ -37,6 +36,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from locnet import checkpoints as ckpt  # noqa: E402  (the training path: no streamlit/plotly)
+
 BASELINES = ("mslocnet", "tldl", "deepmtl", "deeptxfinder")
 CLASSICAL = ("centroid", "strongest")
 RETURNED_CHECKPOINTS = ("locnet", "mslocnet")
@@ -94,7 +97,7 @@ def train_args(model: str, out: Path, minutes: float, recipe: dict, workers: int
 
 def checkpoint_summary(path: Path) -> dict:
     """Budget and validation of a checkpoint, plus its size and sha256."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = ckpt.load_checkpoint(path)
     timings = payload.get("timings", {})
     keep = ("minutes", "samples_seen", "images_per_s", "hardware", "precision", "stopped")
     return {
@@ -102,7 +105,7 @@ def checkpoint_summary(path: Path) -> dict:
         "metrics": payload.get("metrics", {}),
         "history": payload.get("history", []),
         "bytes": path.stat().st_size,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": ckpt.file_sha256(path),
     }
 
 
