@@ -210,6 +210,8 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
         table = C.equal_budget_table(equal, readout)
         st.markdown(f"**{C.equal_budget_label(table)}**")
         st.dataframe(table.drop(columns=["model", "variant"]).round(1), hide_index=True)
+        st.dataframe(C.rate_pivot(equal.summary, readout).round(1))
+        st.markdown(C.winner_line(C.rate_winners(equal.summary, readout)))
         st.caption(equal.source() + ". Budgets from each checkpoint (all `--init-from` runs).")
     st.subheader("4. Validation RMSE vs training budget")
     folder = cache.resolve_path(checkpoint_dir)

@@ -41,8 +41,9 @@ RESUME_SUFFIX = ".last.pt"
 class CheckpointInfo:
     """What a checkpoint holds, read without loading the weights into a model.
 
-    budget: training effort (epochs, minutes, samples_seen, hardware, stopped), summed over
-    the runs it was trained on from (`train --init-from`; `init_from` names the last one).
+    budget: training effort (epochs, minutes, cpu_minutes, samples_seen, hardware, stopped),
+    summed over the runs it was trained on from (`train --init-from`; `init_from` names the
+    last one; cpu_minutes None unless every run measured it).
     metrics: validation distances in metres at the kept epoch.
     """
 
@@ -260,13 +261,15 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
     timings = payload.get("timings") or {}
     budget = {
         key: timings.get(key)
-        for key in ("epochs", "minutes", "samples_seen", "hardware", "stopped")
+        for key in ("epochs", "minutes", "cpu_minutes", "samples_seen", "hardware", "stopped")
     }
     prior = timings.get("init_from")
     if isinstance(prior, dict):  # trained on from another checkpoint: count both runs
-        for key in ("epochs", "minutes", "samples_seen"):
+        for key in ("epochs", "minutes", "cpu_minutes", "samples_seen"):
             if isinstance(budget[key], (int, float)) and isinstance(prior.get(key), (int, float)):
                 budget[key] = budget[key] + prior[key]
+            elif key == "cpu_minutes":  # an earlier run did not measure it: total unknown
+                budget[key] = None
         budget["init_from"] = Path(str(prior.get("file"))).name
         budget["earlier_epochs"] = prior.get("epochs")
     options = dict(payload.get("options") or {})

@@ -98,7 +98,8 @@ def equal_budget_section(folder: Path, readout: str = PAPER_READOUT) -> str:
             f"{row.samples_seen if pd.notna(row.samples_seen) else '–'} | {row.hardware or '–'} | "
             f"{_fmt(row.rmse_m)} | {row.budget_from} |"
         )
-    return "\n".join(lines + ["", "RMSE (m) per rate:", "", _rate_table(res.summary)])
+    winners = C.winner_line(C.rate_winners(res.summary, readout))
+    return "\n".join(lines + ["", "RMSE (m) per rate:", "", _rate_table(res.summary), "", winners])
 
 
 def _rate_table(summary: pd.DataFrame) -> str:

@@ -147,7 +147,7 @@ def initial_weights(cfg: TrainConfig, options: dict, model: nn.Module) -> dict:
     return {
         "file": str(cfg.init_from),
         "sha256": ckpt.file_sha256(cfg.init_from),
-        **{k: info.budget.get(k) for k in ("epochs", "minutes", "samples_seen", "hardware")},
+        **{k: info.budget.get(k) for k in ("epochs", "minutes", "cpu_minutes", "samples_seen", "hardware")},
         "val_mean_m": info.metrics.get("val_mean_m"),
     }
 

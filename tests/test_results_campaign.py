@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -215,3 +216,64 @@ def test_cpu_hours_prefer_the_measured_cpu_minutes():
 
     assert _cpu_hours(60.0, "1 x CPU (AMD EPYC, 2 threads)") == 2.0
     assert _cpu_hours(60.0, "1 x CPU (AMD EPYC, 2 threads)", measured=30.0) == 0.5
+
+
+def _two_model_summary(locnet_rmse, other_rmse, rates=(0.01, 0.05, 0.1)) -> pd.DataFrame:
+    rows = [
+        {"model": model, "variant": variant, "readout": "mode", "rate_percent": rate,
+         "rmse_m": rmse, "n": 10}
+        for model, variant, values in (
+            ("locnet", "env-focal", locnet_rmse), ("mslocnet", "default", other_rmse)
+        )
+        for rate, rmse in zip(rates, values)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_rate_winners_reads_every_rate_not_the_average():
+    # LocNet wins the average by far but loses the middle rate by 1 m
+    summary = _two_model_summary([50.0, 61.0, 30.0], [140.0, 60.0, 130.0])
+    winners = C.rate_winners(summary, "mode")
+    assert list(winners["rate"]) == ["0.01 %", "0.05 %", "0.1 %"]
+    assert list(winners["best"]) == ["LocNet (env-focal)", "MSLocNet", "LocNet (env-focal)"]
+    assert list(winners["margin_m"]) == pytest.approx([90.0, 1.0, 100.0])
+    assert C.winner_line(winners) == (
+        "Lowest RMSE per rate: LocNet (env-focal) at 2 of 3, MSLocNet at 1 of 3 rates."
+    )
+    everywhere = C.rate_winners(_two_model_summary([50.0, 59.0, 30.0], [140.0, 60.0, 130.0]), "mode")
+    assert C.winner_line(everywhere) == "Lowest RMSE per rate: LocNet (env-focal) at 3 of 3 rates."
+    assert C.winner_line(C.rate_winners(summary.iloc[:0], "mode")) == "No rates evaluated."
+
+
+def test_equal_budget_of_a_file_not_here_uses_its_measured_cpu_minutes(tmp_path, monkeypatch):
+    """The large baselines are not committed: their budget comes from meta.json, where the
+    measured CPU time (60 of 90 wall minutes on a shared core) must win over wall x cores."""
+    monkeypatch.chdir(REPO)
+    folder = _equal_budget_folder(
+        tmp_path / "eq", {"big.pt": ("checkpoints/equal-budget/not-committed.pt", "default")}
+    )
+    meta = json.loads((folder / R.META_FILE).read_text())
+    record = meta["checkpoints"]["big.pt"]
+    record["budget"] = {"minutes": 90.0, "cpu_minutes": 60.0, "hardware": "1 x CPU (Z, 1 threads)"}
+    wall_only = {"minutes": 61.0, "hardware": "1 x CPU (Z, 1 threads)"}
+    meta["checkpoints"]["wall.pt"] = dict(record, path="gone.pt", budget=wall_only)
+    (folder / R.META_FILE).write_text(json.dumps(meta))
+    table = C.equal_budget_table(R.load_results(folder), "mode").set_index("checkpoint")
+    assert table.loc["checkpoints/equal-budget/not-committed.pt", "cpu_minutes"] == 60.0
+    assert table.loc["gone.pt", "cpu_minutes"] == 61.0  # no measurement: wall x 1 core
+    assert C.equal_budget_label(table.reset_index()).startswith("Equal CPU budget (60")
+
+
+def test_checkpoint_budget_sums_measured_cpu_minutes_only_when_every_run_has_them(tmp_path):
+    model = create_model("mslocnet")
+    timings = {"minutes": 30.0, "cpu_minutes": 20.0, "samples_seen": 100, "epochs": 1}
+    measured = {"file": "a.pt", "minutes": 90.0, "cpu_minutes": 60.0, "samples_seen": 400, "epochs": 2}
+    unmeasured = {"file": "b.pt", "minutes": 90.0, "samples_seen": 400, "epochs": 2}
+    totals = []
+    for name, prior in (("a", measured), ("b", unmeasured), ("c", None)):
+        path = tmp_path / f"{name}.pt"
+        save_checkpoint(path, "mslocnet", model, timings=dict(timings, init_from=prior))
+        totals.append(checkpoint_info(path).budget)
+    assert (totals[0]["cpu_minutes"], totals[0]["minutes"]) == (80.0, 120.0)
+    assert totals[1]["cpu_minutes"] is None and totals[1]["minutes"] == 120.0
+    assert totals[2]["cpu_minutes"] == 20.0

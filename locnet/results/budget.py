@@ -106,7 +106,9 @@ def _walk(path: Path) -> tuple[list[dict], dict]:
             offset = {
                 "samples_seen": float(payload.get("samples_seen") or 0),
                 "minutes": float(payload.get("minutes") or 0),
-                "cpu_hours": _cpu_hours(payload.get("minutes"), payload.get("hardware")),
+                "cpu_hours": _cpu_hours(
+                    payload.get("minutes"), payload.get("hardware"), payload.get("cpu_minutes")
+                ),
             }
             continue
         rows += [dict(row, stage=stage) for row in _stage_rows(file, payload, offset)]

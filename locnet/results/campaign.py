@@ -81,10 +81,14 @@ def _checkpoint_budget(name: str, record: dict) -> dict:
         budget, source = info.budget, "checkpoint file"
         cpu_minutes = 60 * totals["cpu_hours"]
     else:
-        budget, source = dict(record.get("budget") or {}), "meta.json (file not here)"
-        cpus = cpus_of(budget.get("hardware"))
-        minutes = budget.get("minutes")
-        cpu_minutes = minutes * cpus if cpus and isinstance(minutes, (int, float)) else np.nan
+        recorded = record.get("budget")  # a dict; older folders wrote a phrase
+        budget = dict(recorded) if isinstance(recorded, dict) else {}
+        source = "meta.json (file not here)"
+        cpus, minutes = cpus_of(budget.get("hardware")), budget.get("minutes")
+        cpu_minutes = budget.get("cpu_minutes")  # measured by train (--max-cpu-minutes runs)
+        if not isinstance(cpu_minutes, (int, float)):
+            known = cpus and isinstance(minutes, (int, float))
+            cpu_minutes = minutes * cpus if known else np.nan
     return {
         "checkpoint": str(path),
         "model": record.get("model"),
@@ -134,3 +138,26 @@ def equal_budget_label(table: pd.DataFrame) -> str:
         f"CPU budgets differ ({low:.0f}–{high:.0f} CPU-minutes): not an equal-budget "
         "comparison, nor the paper's equal-epoch one"
     )
+
+
+def rate_winners(summary: pd.DataFrame, readout: str | None) -> pd.DataFrame:
+    """Per rate: the series with the lowest RMSE and its margin (m) over the runner-up; the
+    equal-budget claim "better at every rate" is read from this, not from the average."""
+    pivot = rate_pivot(summary, readout).drop(columns="avg 0.01–0.09 %")
+    rows = []
+    for rate in pivot.columns:
+        ranked = pivot[rate].dropna().sort_values()
+        if ranked.empty:
+            continue
+        margin = ranked.iloc[1] - ranked.iloc[0] if len(ranked) > 1 else np.nan
+        rows.append({"rate": rate, "best": ranked.index[0], "rmse_m": ranked.iloc[0], "margin_m": margin})
+    return pd.DataFrame(rows, columns=["rate", "best", "rmse_m", "margin_m"])
+
+
+def winner_line(winners: pd.DataFrame) -> str:
+    """One sentence: which series is best at how many of the evaluated rates."""
+    if winners.empty:
+        return "No rates evaluated."
+    counts = winners["best"].value_counts()
+    parts = [f"{name} at {n} of {len(winners)}" for name, n in counts.items()]
+    return "Lowest RMSE per rate: " + ", ".join(parts) + " rates."

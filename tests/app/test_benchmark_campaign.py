@@ -59,3 +59,20 @@ def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noq
     assert any("testset` does not exist yet" in i and "--data data/testset " in i for i in infos)
     assert any("testset-shift` does not exist yet" in i for i in infos)
     assert R.SUMMARY_FILE not in "".join(infos)
+
+
+@pytest.mark.slow
+def test_equal_budget_section_names_the_best_model_per_rate(results_root, tiny_dataset, tmp_path):  # noqa: F811
+    import shutil
+
+    from locnet.results import campaign as C
+
+    root = tmp_path / "results"
+    shutil.copytree(results_root / "tiny", root / "tiny")
+    samples = synthetic_samples()
+    write_results_folder(root / "equal-budget", samples, date="2024-01-01T00:00:00")
+    at = page("benchmark", root, tiny_dataset)
+    assert not at.exception, at.exception
+    expected = C.winner_line(C.rate_winners(R.load_results(root / "equal-budget").summary, None))
+    assert expected.startswith("Lowest RMSE per rate: ")
+    assert expected in texts(at)
