@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from locnet import results as R
+from locnet.results import campaign as C
 from tests.app.test_result_pages import page, results_root, texts  # noqa: F401 (fixture)
 from tests.results_data import synthetic_samples, write_results_folder
 
@@ -21,16 +24,20 @@ def values(array) -> list:
     return list(array)
 
 
-@pytest.mark.slow
-def test_campaign_sections(results_root, tiny_dataset, tmp_path):  # noqa: F811
-    import shutil
-
+def campaign_root(results_root: Path, tmp_path: Path, folders: dict) -> Path:
+    """A results root holding the tiny folder and, per name, a folder of these samples."""
     root = tmp_path / "results"
     shutil.copytree(results_root / "tiny", root / "tiny")
+    for name, samples in folders.items():
+        write_results_folder(root / name, samples, date="2024-01-01T00:00:00")
+    return root
+
+
+@pytest.mark.slow
+def test_campaign_sections(results_root, tiny_dataset, tmp_path):  # noqa: F811
     samples = synthetic_samples()
-    write_results_folder(root / "testset", samples, date="2024-01-01T00:00:00")
     worse = samples.assign(error_m=2 * samples["error_m"])
-    write_results_folder(root / "testset-shift", worse, date="2024-01-01T00:00:00")
+    root = campaign_root(results_root, tmp_path, {"testset": samples, "testset-shift": worse})
     at = page("benchmark", root, tiny_dataset)
     assert not at.exception, at.exception
     assert at.selectbox[0].value == "tiny"
@@ -63,14 +70,7 @@ def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noq
 
 @pytest.mark.slow
 def test_equal_budget_section_names_the_best_model_per_rate(results_root, tiny_dataset, tmp_path):  # noqa: F811
-    import shutil
-
-    from locnet.results import campaign as C
-
-    root = tmp_path / "results"
-    shutil.copytree(results_root / "tiny", root / "tiny")
-    samples = synthetic_samples()
-    write_results_folder(root / "equal-budget", samples, date="2024-01-01T00:00:00")
+    root = campaign_root(results_root, tmp_path, {"equal-budget": synthetic_samples()})
     at = page("benchmark", root, tiny_dataset)
     assert not at.exception, at.exception
     expected = C.winner_line(C.rate_winners(R.load_results(root / "equal-budget").summary, None))
