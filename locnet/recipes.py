@@ -88,7 +88,7 @@ class Stage:
     """One `train` run of a multi-stage checkpoint; each starts from the previous one's file."""
 
     out: str
-    minutes: float
+    minutes: float | None  # wall-clock budget (--max-minutes); None: the flags bound it
     epochs: int = 100
     flags: str = CPU_FLAGS
     schedule: str = ""  # e.g. "--lr-schedule cosine"
@@ -101,8 +101,8 @@ class Stage:
 # constant lr on 128 px crops; 2 epochs of crops with a cosine decay to 0; then two short
 # cosine fine-tunes on full 256 x 256 maps (the test condition: crops never show the model
 # a map half without the transmitter), the second on other samples (seed 1); then the
-# compute campaign's first stream stage on one core. The earlier stages are kept in
-# checkpoints/stages/ (stage 4 was checkpoints/locnet.pt until stage 5 replaced it).
+# compute campaign's two stream stages on one core. The earlier stages are kept in
+# checkpoints/stages/ (each was checkpoints/locnet.pt until the next one replaced it).
 LOCNET_STAGES = (
     Stage("checkpoints/stages/locnet-40min.pt", 40),
     Stage("checkpoints/stages/locnet-cosine.pt", 100, 2, schedule="--lr-schedule cosine"),
@@ -124,11 +124,23 @@ LOCNET_STAGES = (
     # The compute campaign (docs/training.md): full maps from the simulated stream, bf16,
     # one core (beside the equal-budget runs), 80 + 25 minutes in two invocations (--resume).
     Stage(
-        "checkpoints/locnet.pt",
+        "checkpoints/stages/locnet-stream1.pt",
         80,
         3,
         flags=STREAM_STAGE_FLAGS,
         schedule="--lr-schedule cosine",
+        on="1core",
+        stream=True,
+    ),
+    # Its second stream stage: other cases (seed 1), 3 full epochs on a CPU-time budget,
+    # resumable (it ran across two sessions); the best epoch (2) is kept.
+    Stage(
+        "checkpoints/locnet.pt",
+        None,
+        3,
+        flags=f"{STREAM_STAGE_FLAGS} --workers 0 --max-cpu-minutes 60 --resume",
+        schedule="--lr-schedule cosine",
+        seed=1,
         on="1core",
         stream=True,
     ),
