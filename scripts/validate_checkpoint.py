@@ -2,11 +2,13 @@
 
     python scripts/validate_checkpoint.py CHECKPOINT [--data data/train400 | --stream]
                                           [--seed 0] [--val-samples 128]
+                                          [--stream-paper-like 0.75]
 
 Compares checkpoints trained with different seeds on one validation draw: `train` picks
 its validation maps and masks from the seed, so two stages with different seeds report
 errors on different maps. --stream: the fixed validation draw of the simulated stream a
-`train --stream` run without --data validates on. Prints mean / RMSE / median in metres.
+`train --stream` run without --data validates on (its propagation mix included:
+--stream-paper-like as that run had it). Prints mean / RMSE / median in metres.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def main() -> int:
     parser.add_argument("--stream", action="store_true", help="the stream's validation draw")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--val-samples", type=int, default=128)
+    parser.add_argument(
+        "--stream-paper-like", type=float, default=train.TrainConfig.stream_paper_like,
+        help="share of paper-like propagation in the stream's draw (as the train run had it)",
+    )  # fmt: skip
     args = parser.parse_args()
     try:
         info = ckpt.checkpoint_info(args.checkpoint)
@@ -43,6 +49,7 @@ def main() -> int:
             options=options,
             seed=args.seed,
             val_samples=args.val_samples,
+            stream_paper_like=args.stream_paper_like,
             batch_size=8,
             device="cpu",
             quiet=True,
