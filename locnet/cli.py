@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
     "train": ("locnet.train", "train a model"),
     "calibrate": ("locnet.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
+    "promote-stage": ("locnet.promote", "ship a finished training stage as the checkpoint it started from"),
     "evaluate": ("locnet.evaluate", "evaluate models on a split across sampling rates"),
     "bench": ("locnet.bench", "benchmark data loading/simulation or models"),
     "report": ("locnet.report", "print the README's result and checkpoint tables from files"),

@@ -81,3 +81,13 @@ def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
         if "target_sigma" in extra:
             expected["target_sigma"] = float(extra["target_sigma"])
         assert info.options == expected
+
+
+def test_each_shipped_stage_records_the_file_of_the_stage_before_it():
+    """The chain `promote-stage` keeps: budgets and the RMSE-vs-budget curve sum along it."""
+    stages = recipes.LOCNET_STAGES
+    for before, stage in zip(stages, stages[1:]):
+        record = ckpt.load_checkpoint(ROOT / stage.out)["timings"]["init_from"]
+        assert record["file"] == before.out, stage.out
+    last_start = ckpt.load_checkpoint(ROOT / stages[-1].out)["timings"]["init_from"]
+    assert last_start["sha256"] == ckpt.file_sha256(ROOT / stages[-2].out)  # promoted, not re-made
