@@ -83,6 +83,12 @@ STREAM_STAGE_FLAGS = (
 )
 
 
+def cpu_budget_flags(cpu_minutes: float) -> str:
+    """A run bounded by its own process's CPU time (docs/training.md, Budgets): --workers 0
+    so the stream's simulation is charged too; resumable across invocations and sessions."""
+    return f"--workers 0 --max-cpu-minutes {cpu_minutes:g} --resume"
+
+
 @dataclass(frozen=True)
 class Stage:
     """One `train` run of a multi-stage checkpoint; each starts from the previous one's file."""
@@ -138,7 +144,7 @@ LOCNET_STAGES = (
         "checkpoints/locnet.pt",
         None,
         3,
-        flags=f"{STREAM_STAGE_FLAGS} --workers 0 --max-cpu-minutes 60 --resume",
+        flags=f"{STREAM_STAGE_FLAGS} {cpu_budget_flags(60)}",
         schedule="--lr-schedule cosine",
         seed=1,
         on="1core",
@@ -152,7 +158,7 @@ ABLATION_MINUTES = 11  # equal budget per LocNet variant, one core each
 EQUAL_BUDGET_CPU_MINUTES = 60
 EQUAL_BUDGET_FLAGS = (
     "--stream --epoch-samples 2048 --batch-size 8 --lr 1e-3 --val-samples 128 "
-    f"--max-cpu-minutes {EQUAL_BUDGET_CPU_MINUTES} --workers 0 --save-every-minutes 5 --resume"
+    f"--save-every-minutes 5 {cpu_budget_flags(EQUAL_BUDGET_CPU_MINUTES)}"
 )
 
 
