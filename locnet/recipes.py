@@ -75,12 +75,16 @@ GPU_FLAGS = "--batch-size 64 --val-samples 720 --device cuda"
 # chance level), sigma 16: 70 m; the one-hot runs of the previous session stayed at chance
 # for 75 min. Inference is unchanged (argmax of the heatmap).
 SOFT_TARGET = "--opt target_sigma=16"
-# A campaign stage on the simulated stream: 4,096 fresh full maps per epoch, validation on
-# the fixed 256-case draw of the val environments.
-STREAM_STAGE_FLAGS = (
-    "--stream --epoch-samples 4096 --batch-size 8 --lr 5e-4 --val-samples 256 "
-    "--save-every-minutes 5"
-)
+
+
+def stream_stage_flags(epoch_samples: int = 4096) -> str:
+    """A campaign stage on the simulated stream: fresh full maps each epoch, validation on
+    the fixed 256-case draw of the val environments."""
+    return (
+        f"--stream --epoch-samples {epoch_samples} --batch-size 8 --lr 5e-4 --val-samples 256 "
+        "--save-every-minutes 5"
+    )
+
 
 
 def cpu_budget_flags(cpu_minutes: float) -> str:
@@ -107,7 +111,7 @@ class Stage:
 # constant lr on 128 px crops; 2 epochs of crops with a cosine decay to 0; then two short
 # cosine fine-tunes on full 256 x 256 maps (the test condition: crops never show the model
 # a map half without the transmitter), the second on other samples (seed 1); then the
-# compute campaign's two stream stages on one core. The earlier stages are kept in
+# compute campaign's three stream stages on one core. The earlier stages are kept in
 # checkpoints/stages/ (each was checkpoints/locnet.pt until the next one replaced it).
 LOCNET_STAGES = (
     Stage("checkpoints/stages/locnet-40min.pt", 40),
@@ -133,7 +137,7 @@ LOCNET_STAGES = (
         "checkpoints/stages/locnet-stream1.pt",
         80,
         3,
-        flags=STREAM_STAGE_FLAGS,
+        flags=stream_stage_flags(),
         schedule="--lr-schedule cosine",
         on="1core",
         stream=True,
@@ -141,12 +145,24 @@ LOCNET_STAGES = (
     # Its second stream stage: other cases (seed 1), 3 full epochs on a CPU-time budget,
     # resumable (it ran across two sessions); the best epoch (2) is kept.
     Stage(
-        "checkpoints/locnet.pt",
+        "checkpoints/stages/locnet-stream2.pt",
         None,
         3,
-        flags=f"{STREAM_STAGE_FLAGS} {cpu_budget_flags(60)}",
+        flags=f"{stream_stage_flags()} {cpu_budget_flags(60)}",
         schedule="--lr-schedule cosine",
         seed=1,
+        on="1core",
+        stream=True,
+    ),
+    # The third: other cases again (seed 3), 3 shorter epochs (3,072) so that the cosine
+    # ends inside one session; the best epoch (1) is kept. Shipped with `promote-stage`.
+    Stage(
+        "checkpoints/locnet.pt",
+        95,
+        3,
+        flags=f"{stream_stage_flags(3072)} {cpu_budget_flags(70)}",
+        schedule="--lr-schedule cosine",
+        seed=3,
         on="1core",
         stream=True,
     ),

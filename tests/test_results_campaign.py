@@ -41,20 +41,21 @@ def test_cpus_of(hardware, cpus):
     assert cpus_of(hardware) == cpus
 
 
-def test_shipped_locnet_budget_is_cumulative_over_its_six_stages(monkeypatch):
+def test_shipped_locnet_budget_is_cumulative_over_its_seven_stages(monkeypatch):
     monkeypatch.chdir(REPO)  # the stages' recorded paths are relative to the project
     table = budget_history(LOCNET_PT)
     assert list(table["file"]) == [
         "locnet-40min.pt", "locnet-40min.pt", "locnet-cosine.pt", "locnet-cosine.pt",
         "locnet-fullmap.pt", "locnet-fullmap2.pt", "locnet-stream1.pt", "locnet-stream1.pt",
-        "locnet-stream1.pt", "locnet.pt", "locnet.pt", "locnet.pt",
+        "locnet-stream1.pt", "locnet-stream2.pt", "locnet-stream2.pt", "locnet-stream2.pt",
+        "locnet.pt", "locnet.pt", "locnet.pt",
     ]  # fmt: skip
-    assert list(table["stage"]) == [1, 1, 2, 2, 3, 4, 5, 5, 5, 6, 6, 6]
+    assert list(table["stage"]) == [1, 1, 2, 2, 3, 4, 5, 5, 5, 6, 6, 6, 7, 7, 7]
     assert np.all(np.diff(table["samples_seen"]) > 0) and np.all(np.diff(table["minutes"]) > 0)
     budget = checkpoint_info(LOCNET_PT).budget  # the file's own cumulative total
-    assert table["samples_seen"].iloc[-1] == budget["samples_seen"] == 106056
+    assert table["samples_seen"].iloc[-1] == budget["samples_seen"] == 115272
     assert table["minutes"].iloc[-1] == pytest.approx(budget["minutes"], abs=0.01)
-    # stages 1-4 ran on 2 x CPU with 1 thread: CPU-hours = minutes x 2 / 60; stages 5 and 6
+    # stages 1-4 ran on 2 x CPU with 1 thread: CPU-hours = minutes x 2 / 60; stages 5-7
     # recorded their measured CPU minutes (one thread, sharing the cores): fewer than wall
     early = table[table["stage"] <= 4]
     assert np.allclose(early["cpu_hours"], early["minutes"] * 2 / 60)
@@ -63,7 +64,7 @@ def test_shipped_locnet_budget_is_cumulative_over_its_six_stages(monkeypatch):
     assert (stream["cpu_hours"] - early["cpu_hours"].iloc[-1]).iloc[-1] < (
         stream["minutes"] - early["minutes"].iloc[-1]
     ).iloc[-1] / 60
-    assert list(table["val_seed"]) == [0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1]
+    assert list(table["val_seed"]) == [0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 3, 3, 3]
     assert table["val_rmse_m"].iloc[4] == pytest.approx(74.759, abs=1e-3)  # stage 3
     assert total_budget(LOCNET_PT)["cpu_hours"] == pytest.approx(table["cpu_hours"].iloc[-1])
 
@@ -72,11 +73,11 @@ def test_missing_parent_counts_from_its_record(tmp_path, monkeypatch):
     shutil.copy(LOCNET_PT, tmp_path / "locnet.pt")
     monkeypatch.chdir(tmp_path)  # the stage files are not found from here
     table = budget_history(tmp_path / "locnet.pt")
-    assert len(table) == 3 and set(table["stage"]) == {2}  # stage 6's validations only
-    assert table["samples_seen"].iloc[0] == 93768 + 4096  # the parent's recorded total first
-    assert table["samples_seen"].iloc[-1] == 106056
-    # the parent's record has no measured CPU minutes: its 231 minutes on 1 x CPU count
-    assert table["cpu_hours"].iloc[0] == pytest.approx((231.336 + 14.636) / 60, abs=1e-3)
+    assert len(table) == 3 and set(table["stage"]) == {2}  # stage 7's validations only
+    assert table["samples_seen"].iloc[0] == 106056 + 3072  # the parent's recorded total first
+    assert table["samples_seen"].iloc[-1] == 115272
+    # the parent's record has no measured CPU minutes: its 383 minutes on 1 x CPU count
+    assert table["cpu_hours"].iloc[0] == pytest.approx((382.777 + 19.419) / 60, abs=1e-3)
 
 
 def _save(path: Path, timings: dict, history: list[dict]) -> Path:
@@ -179,7 +180,7 @@ def test_equal_budget_label_from_the_checkpoints(tmp_path, monkeypatch):
     assert table.set_index("checkpoint")["budget_from"]["checkpoints/not-here.pt"].startswith(
         "meta.json"
     )
-    assert C.equal_budget_label(table).startswith("CPU budgets differ (10–385 CPU-minutes)")
+    assert C.equal_budget_label(table).startswith("CPU budgets differ (10–443 CPU-minutes)")
 
 
 def test_report_campaign_sections(shifted, tmp_path, capsys, monkeypatch):
