@@ -86,7 +86,6 @@ def stream_stage_flags(epoch_samples: int = 4096) -> str:
     )
 
 
-
 def cpu_budget_flags(cpu_minutes: float) -> str:
     """A run bounded by its own process's CPU time (docs/training.md, Budgets): --workers 0
     so the stream's simulation is charged too; resumable across invocations and sessions."""
