@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from locnet.ui.sidebar import render_sidebar
+from locnet.app.sidebar import render_sidebar
 
 HERE = Path(__file__).resolve().parent
 PAGES = (  # (file, title, icon); the first one is the default page

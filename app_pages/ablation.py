@@ -4,38 +4,49 @@ from __future__ import annotations
 
 import streamlit as st
 
-from locnet import report_figures as F
-from locnet import results as R
-from locnet.ui import cache
-from locnet.ui.results_picker import pick_readout, pick_results
-from locnet.ui.sidebar import current_settings
+from locnet.app import cache
+from locnet.app.results_picker import pick_readout, pick_results
+from locnet.app.sidebar import current_settings
+from locnet.evaluate.folders import evaluate_command, holds_series, results_root
+from locnet.report import figures as F
+from locnet.report.ranking import loss_comparison, relative_improvement, select_series
+from locnet.report.readouts import readout_note, select_readout
+from locnet.report.series import (
+    ENV_VARIANT,
+    LOCNET,
+    LOSS_VARIANTS,
+    METRICS,
+    NOENV_VARIANT,
+    PAPER_LABEL,
+    paper_reference,
+)
 
 
 def environment_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
     st.subheader("With vs without the environment map")
-    pair = R.select_series(summary, [(R.LOCNET, R.ENV_VARIANT), (R.LOCNET, R.NOENV_VARIANT)])
-    imp = R.relative_improvement(
-        summary, (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT), metric
+    pair = select_series(summary, [(LOCNET, ENV_VARIANT), (LOCNET, NOENV_VARIANT)])
+    imp = relative_improvement(
+        summary, (LOCNET, NOENV_VARIANT), (LOCNET, ENV_VARIANT), metric
     )
     if imp.empty:
         st.info(
-            f"These results lack LocNet `{R.ENV_VARIANT}` or `{R.NOENV_VARIANT}` at a shared rate. Train "
+            f"These results lack LocNet `{ENV_VARIANT}` or `{NOENV_VARIANT}` at a shared rate. Train "
             f"the second with `python -m locnet train --model locnet --no-env --data {dataset_dir}` and "
-            f"evaluate both: `{R.evaluate_command(dataset_dir)}`"
+            f"evaluate both: `{evaluate_command(dataset_dir)}`"
         )
         return
     avg = imp.iloc[-1]
-    paper_imp = R.relative_improvement(
-        R.paper_reference(), (R.LOCNET, R.NOENV_VARIANT), (R.LOCNET, R.ENV_VARIANT)
+    paper_imp = relative_improvement(
+        paper_reference(), (LOCNET, NOENV_VARIANT), (LOCNET, ENV_VARIANT)
     )
     a, b, c = st.columns(3)
-    a.metric(f"average {R.METRICS[metric]} with the map", f"{avg['improved']:.1f} m")
-    b.metric(f"average {R.METRICS[metric]} without", f"{avg['baseline']:.1f} m")
+    a.metric(f"average {METRICS[metric]} with the map", f"{avg['improved']:.1f} m")
+    b.metric(f"average {METRICS[metric]} without", f"{avg['baseline']:.1f} m")
     c.metric(
         "relative improvement",
         f"{avg['improvement_percent']:+.1f} %",
         help=f"(without - with) / without, averaged over {len(imp) - 1} rates; paper at 0.01 % and "
-        f"0.09 %: {paper_imp['improvement_percent'].iloc[-1]:+.0f} % ({R.PAPER_LABEL}, approx.)",
+        f"0.09 %: {paper_imp['improvement_percent'].iloc[-1]:+.0f} % ({PAPER_LABEL}, approx.)",
     )
     left, right = st.columns(2)
     left.plotly_chart(
@@ -48,13 +59,13 @@ def environment_section(summary, metric: str, paper, dataset_dir: str, readout: 
 
 def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
     st.subheader("Losses")
-    losses = R.select_series(summary, [(R.LOCNET, v) for v in R.LOSS_VARIANTS])
-    table = R.loss_comparison(summary, metric)
+    losses = select_series(summary, [(LOCNET, v) for v in LOSS_VARIANTS])
+    table = loss_comparison(summary, metric)
     if len(table) < 2:
         st.info(
             f"These results hold no LocNet loss variants besides focal. Train them with `python -m locnet "
             f"train --model locnet --loss bbce --data {dataset_dir}` (and `--loss ft`, `--loss mse`), then "
-            f"evaluate: `{R.evaluate_command(dataset_dir)}`"
+            f"evaluate: `{evaluate_command(dataset_dir)}`"
         )
         return
     st.plotly_chart(
@@ -64,7 +75,7 @@ def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | N
     )
     shown = table.rename(
         columns={
-            metric: f"average {R.METRICS[metric]} (m)",
+            metric: f"average {METRICS[metric]} (m)",
             "focal_better_percent": "focal loss better by (%)",
         }
     )
@@ -75,31 +86,31 @@ settings = current_settings()
 st.title("Ablation")
 st.caption(
     "LocNet with and without the environment map, and trained with focal, balanced BCE, "
-    f"focal Tversky and MSE losses (paper Fig. 4); dashed: {R.PAPER_LABEL}, approximate."
+    f"focal Tversky and MSE losses (paper Fig. 4); dashed: {PAPER_LABEL}, approximate."
 )
-results_root = cache.resolve_path(R.results_root(st.session_state))
-ABLATION_SERIES = [(R.LOCNET, R.ENV_VARIANT), (R.LOCNET, R.NOENV_VARIANT)]
+results_root = cache.resolve_path(results_root(st.session_state))
+ABLATION_SERIES = [(LOCNET, ENV_VARIANT), (LOCNET, NOENV_VARIANT)]
 picked, _ = pick_results(
     results_root,
     settings.dataset_dir,
-    prefer=lambda folder: R.holds_series(folder, ABLATION_SERIES),
+    prefer=lambda folder: holds_series(folder, ABLATION_SERIES),
 )
 if picked is not None:
-    if not (picked.summary["model"] == R.LOCNET).any():
+    if not (picked.summary["model"] == LOCNET).any():
         st.info(
             f"`{picked.folder}` holds no LocNet results; produce them with: "
-            f"`{R.evaluate_command(settings.dataset_dir, picked.folder)}`"
+            f"`{evaluate_command(settings.dataset_dir, picked.folder)}`"
         )
         st.stop()
     left, right = st.columns(2)
-    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    metric = left.selectbox("Metric", list(METRICS), format_func=METRICS.get)
     readout = pick_readout(picked.summary, picked.meta, right)
-    summary = R.select_readout(picked.summary, readout)
+    summary = select_readout(picked.summary, readout)
     reference = (
-        R.paper_reference()
-        if st.toggle(f"Show the paper's values ({R.PAPER_LABEL})", True)
+        paper_reference()
+        if st.toggle(f"Show the paper's values ({PAPER_LABEL})", True)
         else None
     )
     environment_section(summary, metric, reference, settings.dataset_dir, readout)
     loss_section(summary, metric, reference, settings.dataset_dir, readout)
-    st.caption(picked.source() + ". " + R.readout_note(readout))
+    st.caption(picked.source() + ". " + readout_note(readout))

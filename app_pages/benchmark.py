@@ -7,50 +7,83 @@ from pathlib import Path
 
 import streamlit as st
 
-from locnet import recipes
-from locnet import report_figures as F
-from locnet import report_figures_campaign as FC
-from locnet import results as R
+from lab import recipes
+from locnet.app import cache
+from locnet.app.results_picker import pick_readout, pick_results
+from locnet.app.sidebar import Settings, current_settings
 from locnet.errors import LocNetError
-from locnet.results import campaign as C
-from locnet.ui import cache
-from locnet.ui.results_picker import pick_readout, pick_results
-from locnet.ui.sidebar import Settings, current_settings
+from locnet.evaluate.folders import (
+    FOLDER_KEY,
+    SAMPLES_FILE,
+    SUMMARY_FILE,
+    ResultsError,
+    ResultSet,
+    evaluate_command,
+    load_results,
+    new_results_folder,
+    newest_file_mtime,
+    results_root,
+)
+from locnet.report import campaign as C
+from locnet.report import campaign_figures as FC
+from locnet.report import figures as F
+from locnet.report.lookups import model_parameters
+from locnet.report.ranking import average_over_rates, select_series
+from locnet.report.readouts import (
+    DEFAULT_READOUT,
+    READOUT_HELP,
+    RELIABILITY_TOLERANCE,
+    calibration_summary,
+    coverage_table,
+    readout_note,
+    readout_rmse,
+    select_readout,
+)
+from locnet.report.reliability import reliability_figure
+from locnet.report.series import (
+    DEFAULT_VARIANT,
+    ENV_VARIANT,
+    METRICS,
+    PAPER_LABEL,
+    paper_reference,
+    series_label,
+    series_options,
+)
 
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
-model_parameters = st.cache_data(show_spinner="Counting parameters…")(R.model_parameters)
+model_parameters = st.cache_data(show_spinner="Counting parameters…")(model_parameters)
 
 
 @st.cache_data(show_spinner="Reading the checkpoints' training histories…", max_entries=8)
 def budget_curves(folder: str, stamp: float):
     """Validation RMSE vs budget of every checkpoint in `folder` (`stamp`: cache key)."""
-    from locnet.results.budget import budget_curves as curves
+    from locnet.report.budget import budget_curves as curves
 
     return curves([folder])
 
 
-def show(res: R.ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
+def show(res: ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
     """The paper's figures for one readout; returns that readout and the chosen series."""
     left, mid, right = st.columns([1, 1, 3])
-    metric = left.selectbox("Metric", list(R.METRICS), format_func=R.METRICS.get)
+    metric = left.selectbox("Metric", list(METRICS), format_func=METRICS.get)
     readout = pick_readout(res.summary, res.meta, mid)
-    summary = R.select_readout(res.summary, readout)
-    labels = R.series_options(summary)
-    main = [lab for lab, (_, v) in labels.items() if v in (R.DEFAULT_VARIANT, R.ENV_VARIANT)]
+    summary = select_readout(res.summary, readout)
+    labels = series_options(summary)
+    main = [lab for lab, (_, v) in labels.items() if v in (DEFAULT_VARIANT, ENV_VARIANT)]
     chosen = right.multiselect("Models", list(labels), default=main or list(labels))
-    show_paper = st.toggle(f"Show the paper's values ({R.PAPER_LABEL}; RMSE only)", value=True)
+    show_paper = st.toggle(f"Show the paper's values ({PAPER_LABEL}; RMSE only)", value=True)
     keys = [labels[c] for c in chosen]
-    shown = R.select_series(summary, keys)
+    shown = select_series(summary, keys)
     if shown.empty:
         st.info("Choose at least one model.")
         return readout, keys
-    paper = R.paper_reference() if show_paper else None
-    source = res.source() + ". " + R.readout_note(readout)
+    paper = paper_reference() if show_paper else None
+    source = res.source() + ". " + readout_note(readout)
     st.plotly_chart(F.metric_vs_rate_figure(shown, metric, paper, readout=readout))
     st.caption(source)
 
-    averages = R.average_over_rates(shown, metric)
+    averages = average_over_rates(shown, metric)
     averages["parameters"] = averages["model"].map(
         model_parameters(sorted(averages["model"].unique()))
     )
@@ -59,53 +92,53 @@ def show(res: R.ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
     note = "; parameters counted from the model registry (default options)"
     if len(skipped):
         note += "; not drawn (no parameters): " + ", ".join(
-            map(R.series_label, skipped["model"], skipped["variant"])
+            map(series_label, skipped["model"], skipped["variant"])
         )
-    st.caption(res.source() + note + ". " + R.readout_note(readout))
+    st.caption(res.source() + note + ". " + readout_note(readout))
 
     st.subheader(
-        f"{R.METRICS[metric]} (m) per sampling rate" + (f", readout {readout}" if readout else "")
+        f"{METRICS[metric]} (m) per sampling rate" + (f", readout {readout}" if readout else "")
     )
-    table = shown.assign(series=list(map(R.series_label, shown["model"], shown["variant"])))
+    table = shown.assign(series=list(map(series_label, shown["model"], shown["variant"])))
     pivot = table.pivot_table(index="series", columns="rate_percent", values=metric)
     pivot.columns = [f"{c:g} %" for c in pivot.columns]
     pivot.insert(0, "average", pivot.mean(axis=1))
     st.dataframe(pivot.sort_values("average").round(1))
-    with st.expander(f"All rows of {R.SUMMARY_FILE} (every readout)"):
+    with st.expander(f"All rows of {SUMMARY_FILE} (every readout)"):
         st.dataframe(res.summary, hide_index=True)
     st.caption(source)
     return readout, keys
 
 
-def readouts_section(res: R.ResultSet) -> None:
+def readouts_section(res: ResultSet) -> None:
     """Each heatmap model's RMSE under every readout, over the paper's rates."""
-    table = R.readout_rmse(res.summary)
+    table = readout_rmse(res.summary)
     if table.empty:
         return
     st.subheader("RMSE (m) by heatmap readout, averaged over 0.01–0.09 %")
     st.dataframe(table.round(1))
-    note = R.READOUT_HELP
-    if list(table.columns) == [R.DEFAULT_READOUT]:
+    note = READOUT_HELP
+    if list(table.columns) == [DEFAULT_READOUT]:
         note += (
             ". This folder was evaluated before the mean and median readouts existed; "
-            f"re-evaluate for them: `{R.evaluate_command(out=res.folder)}`"
+            f"re-evaluate for them: `{evaluate_command(out=res.folder)}`"
         )
     st.caption(note)
 
 
-def calibration_section(res: R.ResultSet, readout: str | None, keys: list) -> None:
+def calibration_section(res: ResultSet, readout: str | None, keys: list) -> None:
     """Reliability plot and coverage table of the chosen heatmap models' credible regions."""
     st.subheader("Are the posteriors calibrated?")
-    samples = None if res.samples is None else R.select_series(res.samples, keys)
+    samples = None if res.samples is None else select_series(res.samples, keys)
     if samples is None or samples["credible_level"].isna().all():
         st.info(
             "No credible levels for the chosen models (point answers only, or a folder evaluated "
-            f"before calibrated posteriors). Re-evaluate: `{R.evaluate_command(out=res.folder)}`"
+            f"before calibrated posteriors). Re-evaluate: `{evaluate_command(out=res.folder)}`"
         )
         return
-    chosen = R.select_readout(samples, readout)
-    st.plotly_chart(F.reliability_figure(R.coverage_table(chosen)))
-    table = R.calibration_summary(chosen, res.meta)
+    chosen = select_readout(samples, readout)
+    st.plotly_chart(reliability_figure(coverage_table(chosen)))
+    table = calibration_summary(chosen, res.meta)
     st.dataframe(
         table.drop(columns=["model", "variant"]),
         hide_index=True,
@@ -116,7 +149,7 @@ def calibration_section(res: R.ResultSet, readout: str | None, keys: list) -> No
             "expected_rmse_m": st.column_config.NumberColumn("expected RMSE (m)", format="%.1f"),
             "max_gap": st.column_config.NumberColumn("largest gap", format="percent"),
             "within": st.column_config.CheckboxColumn(
-                f"within ±{100 * R.RELIABILITY_TOLERANCE:g} points"
+                f"within ±{100 * RELIABILITY_TOLERANCE:g} points"
             ),
         },
     )
@@ -124,7 +157,7 @@ def calibration_section(res: R.ResultSet, readout: str | None, keys: list) -> No
         f"Coverage: share of test samples whose true transmitter lies in the region holding "
         f"a given share of the posterior, over all rates; on the diagonal the regions mean "
         f"what they say. Coverage is a property of the posterior, the same for every readout; "
-        f"RMSE and expected RMSE are of readout {readout}. {res.source(R.SAMPLES_FILE)}"
+        f"RMSE and expected RMSE are of readout {readout}. {res.source(SAMPLES_FILE)}"
     )
 
 
@@ -139,11 +172,12 @@ def rerun_section(root, settings: Settings) -> None:
         pairs = st.slider("(map, transmitter) pairs", *RERUN_PAIRS)
         if not st.button("Run evaluation", type="primary"):
             return
-        from locnet.evaluate import evaluate, write_results
+        from locnet.evaluate.run import evaluate
+        from locnet.evaluate.tables import write_results
 
-        out = R.new_results_folder(root)
+        out = new_results_folder(root)
         bar = st.progress(0.0, text="Loading models…")
-        command = R.evaluate_command(
+        command = evaluate_command(
             settings.dataset_dir,
             out,
             settings.checkpoint_dir,
@@ -167,20 +201,20 @@ def rerun_section(root, settings: Settings) -> None:
         except LocNetError as exc:
             st.error(str(exc))
             return
-        st.session_state[R.FOLDER_KEY] = out.name
+        st.session_state[FOLDER_KEY] = out.name
         st.rerun()
 
 
-def campaign_results(root: Path, out: str, command: str) -> R.ResultSet | None:
-    """A campaign results folder under `root` (named as in locnet.recipes); an info line
+def campaign_results(root: Path, out: str, command: str) -> ResultSet | None:
+    """A campaign results folder under `root` (named as in lab.recipes); an info line
     with the command that makes it while it does not exist."""
     folder = root / Path(out).name
     if not folder.is_dir():
         st.info(C.missing_note(folder, command.replace(out, str(folder))))
         return None
     try:
-        return R.load_results(folder, R.newest_file_mtime(folder))
-    except R.ResultsError as exc:
+        return load_results(folder, newest_file_mtime(folder))
+    except ResultsError as exc:
         st.error(str(exc))
         return None
 
@@ -194,7 +228,7 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
     main = campaign_results(root, recipes.TEST_SET_RESULTS, recipes.TEST_SET_EVAL_COMMAND)
     if main is not None:
         st.dataframe(C.rate_pivot(main.summary, readout).round(1))
-        st.caption(main.source() + ". " + R.readout_note(readout))
+        st.caption(main.source() + ". " + readout_note(readout))
     st.subheader("2. Propagation shift: paper-like vs randomised propagation")
     shift = campaign_results(
         root, recipes.TEST_SET_SHIFT_RESULTS, recipes.TEST_SET_SHIFT_EVAL_COMMAND
@@ -215,7 +249,7 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
         st.caption(equal.source() + ". Budgets from each checkpoint (all `--init-from` runs).")
     st.subheader("4. Validation RMSE vs training budget")
     folder = cache.resolve_path(checkpoint_dir)
-    curves = budget_curves(str(folder), R.newest_file_mtime(folder)) if folder.is_dir() else None
+    curves = budget_curves(str(folder), newest_file_mtime(folder)) if folder.is_dir() else None
     if curves is None or curves.empty:
         st.info(f"No checkpoints in `{checkpoint_dir}`.")
         return
@@ -232,11 +266,11 @@ settings = current_settings()
 st.title("Benchmark")
 st.caption(
     "Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
-    f"(paper Fig. 3); dashed: {R.PAPER_LABEL}, approximate values read off the paper's figures."
+    f"(paper Fig. 3); dashed: {PAPER_LABEL}, approximate values read off the paper's figures."
 )
-results_root = cache.resolve_path(R.results_root(st.session_state))
+results_root = cache.resolve_path(results_root(st.session_state))
 picked, _ = pick_results(results_root, settings.dataset_dir)
-chosen_readout = R.DEFAULT_READOUT
+chosen_readout = DEFAULT_READOUT
 if picked is not None:
     chosen_readout, chosen_series = show(picked)
     readouts_section(picked)

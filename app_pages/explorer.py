@@ -1,20 +1,21 @@
 """Explorer page: one city, one transmitter, a few sensors -> where does each model look?
 
-Layout only; the logic is in locnet/ui/explorer_case.py, locnet/ui/explorer_results.py,
-locnet/ui/upload.py (the "Upload a case" source: locnet/cases reads the files),
-locnet/app_state.py (clicks) and locnet/viz.py (figures).
+Layout only; the logic is in locnet/app/explorer_case.py, locnet/app/explorer_results.py,
+locnet/app/upload.py (the "Upload a case" source: locnet/cases reads the files),
+locnet/app/state.py (clicks) and locnet/viz/maps.py (figures).
 """
 
 import streamlit as st
 
-from locnet import app_state as S
+from locnet.app import explorer_case as case_ui
+from locnet.app import explorer_results as results_ui
+from locnet.app import upload as upload_ui
+from locnet.app.binding import bind
+from locnet.app.explorer_table import downloads, results_table
+from locnet.app.keys import AUTO_RUN, SOURCE_UPLOAD
+from locnet.app.sidebar import GENERATE_HINT, current_settings
+from locnet.app.upload_case import with_latlon
 from locnet.errors import LocNetError
-from locnet.ui import explorer_case as case_ui
-from locnet.ui import explorer_results as results_ui
-from locnet.ui import upload as upload_ui
-from locnet.ui.binding import bind
-from locnet.ui.sidebar import GENERATE_HINT, current_settings
-from locnet.ui.upload_case import with_latlon
 
 st.title("Explorer")
 st.caption(
@@ -26,7 +27,7 @@ st.caption(
 )
 
 settings = current_settings()
-uploaded = upload_ui.source_picker() == S.SOURCE_UPLOAD
+uploaded = upload_ui.source_picker() == SOURCE_UPLOAD
 if settings.dataset is None and not uploaded:
     st.error(
         f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
@@ -51,7 +52,7 @@ try:
             case = case_ui.build_case(settings, map_id)
         choices = results_ui.model_picker(settings)
         readout, tta = results_ui.posterior_controls()
-        auto = st.toggle("Run on every change", **bind(S.AUTO_RUN, convert=bool))
+        auto = st.toggle("Run on every change", **bind(AUTO_RUN, convert=bool))
         run_now = st.button("Run", type="primary", width="stretch", disabled=not choices)
 except LocNetError as exc:
     st.error(str(exc))
@@ -91,6 +92,6 @@ if runs:
                 results_ui.show_result(case, run, key=f"result_{start + i + 1}")
     st.subheader("Results")
     weights = {c.label: c.note for c in choices if c.family != "classical"}
-    table = with_latlon(results_ui.results_table(runs, weights), runs, case)
+    table = with_latlon(results_table(runs, weights), runs, case)
     st.dataframe(table, hide_index=True, width="stretch")
-    results_ui.downloads(case, runs, title)
+    downloads(case, runs, title)

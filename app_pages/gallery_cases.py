@@ -6,11 +6,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from locnet import app_state, viz
-from locnet import results as R
-from locnet.ui import cache
-from locnet.ui.results_picker import pick_readout, pick_results
-from locnet.ui.sidebar import current_settings
+from locnet.app import cache
+from locnet.app import state as app_state
+from locnet.app.results_picker import pick_readout, pick_results
+from locnet.app.sidebar import current_settings
+from locnet.evaluate.folders import SAMPLES_FILE, evaluate_command, results_root
+from locnet.posterior.distribution import POINT_READOUT
+from locnet.report.lookups import case_sensors, dataset_map_id
+from locnet.report.ranking import CASE_VIEWS, pick_cases, same_case, select_series
+from locnet.report.readouts import (
+    LUCKY_MAX_ERROR_M,
+    LUCKY_MIN_RADIUS_M,
+    radius90_m,
+    readout_note,
+    select_readout,
+)
+from locnet.report.series import series_options
+from locnet.viz import maps as viz
 
 ALL_RATES = "all rates"
 NO_COMPARISON = "(none)"
@@ -20,8 +32,8 @@ POSTERIOR_VIEWS = ("confidently wrong", "lucky")  # views that need a posterior
 VIEW_HELP = (
     "best / worst: smallest / largest error. confidently wrong: the truth lies outside the "
     "90 % credible region (largest error first). lucky: error at most "
-    f"{R.LUCKY_MAX_ERROR_M:g} m although the 90 % region is as large as a disc of radius "
-    f"{R.LUCKY_MIN_RADIUS_M:g} m or more (largest region first). all: in map order."
+    f"{LUCKY_MAX_ERROR_M:g} m although the 90 % region is as large as a disc of radius "
+    f"{LUCKY_MIN_RADIUS_M:g} m or more (largest region first). all: in map order."
 )
 
 
@@ -30,11 +42,11 @@ def sensors_of(
     dataset_dir: str, stamp: int, case: dict, meta: dict
 ) -> list[tuple[int, int]] | None:
     """Sensor pixels of a case (mask file or the evaluation's seeded draw); None if unknown."""
-    return R.case_sensors(cache.load_dataset(dataset_dir), case, meta)
+    return case_sensors(cache.load_dataset(dataset_dir), case, meta)
 
 
 def _readout_of(row: pd.Series) -> str:
-    return "" if row["readout"] == R.POINT_READOUT else f" ({row['readout']})"
+    return "" if row["readout"] == POINT_READOUT else f" ({row['readout']})"
 
 
 def posterior_text(row: pd.Series) -> str:
@@ -52,7 +64,7 @@ def posterior_text(row: pd.Series) -> str:
 def case_map(row: pd.Series, label: str, dataset_dir: str, sensors) -> None:
     st.plotly_chart(
         viz.case_figure(
-            cache.buildings(dataset_dir, R.dataset_map_id(row["map"])),
+            cache.buildings(dataset_dir, dataset_map_id(row["map"])),
             sensors_xy=sensors or (),
             truth_xy=(row["true_x"], row["true_y"]),
             prediction_xy=(row["pred_x"], row["pred_y"]),
@@ -105,7 +117,7 @@ def show_case(
             app_state.open_case(
                 st.session_state,
                 dataset_dir=dataset_dir,
-                map_id=R.dataset_map_id(row["map"]),
+                map_id=dataset_map_id(row["map"]),
                 tx_id=int(row["tx"]),
                 sensors_xy=sensors,
             )
@@ -119,7 +131,7 @@ st.caption(
     "confidently wrong, and those where the answer was right by luck. Sensors green, "
     "prediction yellow, true transmitter red, orange where they coincide."
 )
-results_root = cache.resolve_path(R.results_root(st.session_state))
+results_root = cache.resolve_path(results_root(st.session_state))
 picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
@@ -129,8 +141,8 @@ picked, problem = pick_results(
 if picked is not None:
     a, b, c, d = st.columns([2, 1, 1, 2])
     readout = pick_readout(picked.samples, picked.meta, c)
-    samples = R.select_readout(picked.samples, readout)
-    labels = R.series_options(samples)
+    samples = select_readout(picked.samples, readout)
+    labels = series_options(samples)
     label = a.selectbox("Model", list(labels))
     rate = b.selectbox(
         "Sampling rate (%)",
@@ -139,20 +151,20 @@ if picked is not None:
     )
     cities = d.multiselect("Cities (none = all)", sorted(samples["city"].astype(str).unique()))
     e, f, g = st.columns([3, 1, 2])
-    view = e.radio("Show", R.CASE_VIEWS, horizontal=True, help=VIEW_HELP)
+    view = e.radio("Show", CASE_VIEWS, horizontal=True, help=VIEW_HELP)
     k = f.slider("Cases", 1, 12, 4)
     compare = g.selectbox("Compare with", [NO_COMPARISON, *[lab for lab in labels if lab != label]])
-    cases = R.pick_cases(
+    cases = pick_cases(
         samples, *labels[label], view, None if rate == ALL_RATES else rate, cities, k
     )
-    cases = cases.assign(radius90_m=R.radius90_m(cases))
-    series = R.select_series(samples, [labels[label]])
+    cases = cases.assign(radius90_m=radius90_m(cases))
+    series = select_series(samples, [labels[label]])
     if view in POSTERIOR_VIEWS and series["credible_level"].isna().all():
         st.info(
             f"{label} gives a point answer without a posterior: nothing to be {view} about."
-            if (series["readout"] == R.POINT_READOUT).all()
+            if (series["readout"] == POINT_READOUT).all()
             else f"`{picked.folder}` holds no credible levels of {label} (evaluated before "
-            f"calibrated posteriors); re-evaluate: `{R.evaluate_command(out=picked.folder)}`"
+            f"calibrated posteriors); re-evaluate: `{evaluate_command(out=picked.folder)}`"
         )
     elif cases.empty:
         st.info("No samples match these filters.")
@@ -165,8 +177,8 @@ if picked is not None:
             other = (
                 None
                 if compare == NO_COMPARISON
-                else (compare, R.same_case(samples, row, *labels[compare]))
+                else (compare, same_case(samples, row, *labels[compare]))
             )
             with column:
                 show_case(i, row, label, other, dataset_dir, picked.meta)
-    st.caption(picked.source(R.SAMPLES_FILE) + ". " + R.readout_note(readout))
+    st.caption(picked.source(SAMPLES_FILE) + ". " + readout_note(readout))

@@ -5,11 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from locnet import report_figures as F
-from locnet import results as R
-from locnet.ui import cache
-from locnet.ui.results_picker import pick_readout, pick_results
-from locnet.ui.sidebar import current_settings
+from locnet.app import cache
+from locnet.app.results_picker import pick_readout, pick_results
+from locnet.app.sidebar import current_settings
+from locnet.evaluate.folders import PER_ENV_FILE, results_root
+from locnet.report import figures as F
+from locnet.report.lookups import dataset_map_id, environment_statistics_table
+from locnet.report.ranking import rank_environments
+from locnet.report.readouts import readout_note, select_readout
+from locnet.report.series import series_options
 
 THUMB_PX = 128  # thumbnail side (pixels) of a 256 m map
 GRID_COLUMNS = 3
@@ -25,8 +29,8 @@ STAT_AXES = {
 def statistics(dataset_dir: str, stamp: int, maps: tuple[str, ...]) -> pd.DataFrame:
     """Building density, open area and blocks of each result map found in the dataset."""
     known = {str(m) for m in cache.load_dataset(dataset_dir).maps}
-    return R.environment_statistics_table(
-        {m: cache.buildings(dataset_dir, R.dataset_map_id(m)) for m in maps if m in known}
+    return environment_statistics_table(
+        {m: cache.buildings(dataset_dir, dataset_map_id(m)) for m in maps if m in known}
     )
 
 
@@ -39,7 +43,7 @@ def grid(rows: pd.DataFrame, dataset_dir: str | None) -> None:
             text = f"**{row.city}** · map {row.map} · RMSE **{row.rmse_m:.1f} m** (n={row.n:.0f})"
             if pd.notna(getattr(row, "building_density", None)):
                 text += f"  \ndensity {row.building_density:.0%} · {row.n_blocks:.0f} blocks"
-                col.image(cache.thumbnail(dataset_dir, R.dataset_map_id(row.map), THUMB_PX))
+                col.image(cache.thumbnail(dataset_dir, dataset_map_id(row.map), THUMB_PX))
             col.markdown(text)
 
 
@@ -49,7 +53,7 @@ st.caption(
     "RMSE per test environment for one model and sampling rate: the easiest and hardest cities "
     "(paper Fig. 2), with building statistics."
 )
-results_root = cache.resolve_path(R.results_root(st.session_state))
+results_root = cache.resolve_path(results_root(st.session_state))
 picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
@@ -59,8 +63,8 @@ picked, problem = pick_results(
 if picked is not None:
     a, b, c, d = st.columns([2, 1, 2, 1])
     readout = pick_readout(picked.per_environment, picked.meta, c)
-    per_env = R.select_readout(picked.per_environment, readout)
-    labels = R.series_options(per_env)
+    per_env = select_readout(picked.per_environment, readout)
+    labels = series_options(per_env)
     model, variant = labels[a.selectbox("Model", list(labels))]
     rate = b.selectbox(
         "Sampling rate (%)",
@@ -68,7 +72,7 @@ if picked is not None:
         format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
     )
     k = d.slider("Environments per side", 1, 12, 6)
-    ranked = R.rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
+    ranked = rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     if dataset_dir:
         stamp = cache.folder_mtimes_ns(cache.resolve_path(dataset_dir))
@@ -86,7 +90,7 @@ if picked is not None:
     with worst:
         st.subheader(f"Worst {n_worst} of {len(ranked)}")
         grid(ranked.iloc[::-1].head(n_worst), dataset_dir)
-    st.caption(picked.source(R.PER_ENV_FILE) + ". " + R.readout_note(readout))
+    st.caption(picked.source(PER_ENV_FILE) + ". " + readout_note(readout))
     if "building_density" in ranked and ranked["building_density"].notna().any():
         axis = st.radio("Statistic", list(STAT_AXES), format_func=STAT_AXES.get, horizontal=True)
         st.plotly_chart(F.environment_scatter(ranked.dropna(subset=[axis]), model, variant, axis))

@@ -18,12 +18,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("locnet.data.generate", "simulate a dataset in the RadioMapSeer layout"),
     "testset": ("locnet.data.testset", "simulate the held-out test set and its shifted twin"),
     "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
-    "train": ("locnet.train", "train a model"),
-    "calibrate": ("locnet.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
-    "promote-stage": ("locnet.promote", "ship a finished training stage as the checkpoint it started from"),
-    "evaluate": ("locnet.evaluate", "evaluate models on a split across sampling rates"),
-    "bench": ("locnet.bench", "benchmark data loading/simulation or models"),
-    "report": ("locnet.report", "print the README's result and checkpoint tables from files"),
+    "train": ("locnet.train.loop", "train a model"),
+    "calibrate": ("locnet.posterior.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
+    "promote-stage": ("lab.promote", "ship a finished training stage as the checkpoint it started from"),
+    "evaluate": ("locnet.evaluate.run", "evaluate models on a split across sampling rates"),
+    "bench": ("locnet.bench.cli", "benchmark data loading/simulation or models"),
+    "report": ("locnet.report.tables", "print the README's result and checkpoint tables from files"),
     "localize": ("locnet.cases.cli", "localize a transmitter in your own case (map + readings)"),
 }
 

@@ -19,16 +19,16 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from locnet import checkpoints as ckpt
-from locnet import posterior as P
-from locnet.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
+from lab.recipes import how_to_get
 from locnet.constants import PIXEL_M
+from locnet.data.maps import check_map
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
-from locnet.maps import check_map
+from locnet.models import checkpoints as ckpt
 from locnet.models.base import LocalizationModel
 from locnet.models.registry import available_models, create_model, model_info
-from locnet.recipes import how_to_get
+from locnet.posterior import distribution as P
+from locnet.posterior.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
 
 PEAK_MIN_DISTANCE_PX = 5  # top-k candidates are at least this far apart (pixels, Chebyshev)
 CANDIDATE_POOL = 8  # local maxima examined per requested candidate before spacing them out

@@ -38,7 +38,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from locnet import checkpoints as ckpt  # noqa: E402  (the training path: no streamlit/plotly)
+from locnet.models import checkpoints as ckpt  # noqa: E402  (the training path: no streamlit/plotly)
 
 BASELINES = ("mslocnet", "tldl", "deepmtl", "deeptxfinder")
 CLASSICAL = ("centroid", "strongest")

@@ -33,10 +33,10 @@ from locnet.cases.case import FORMAT, GeoRef
 from locnet.cases.raster import vectorise
 from locnet.cases.store import buildings_png
 from locnet.data.cities import DEFAULT_FOLDER, find_environment
+from locnet.data.maps import mask_to_sensors
 from locnet.data.propagation import PAPER_LIKE, simulate_db
 from locnet.data.sampling import sample_mask, sample_transmitters
 from locnet.files import atomic_write
-from locnet.maps import mask_to_sensors
 
 ENV_ID = "osm-helsinki-01"
 TX_POWER_DBM = 23.0  # RadioMapSeer's transmitter power

@@ -5,7 +5,7 @@
 
 Goals (docs): LocNet click -> heatmap <= 150 ms of model time on 2 CPU cores; page rerun
 after a click <= 400 ms with LocNet's 50 % / 90 % credible regions drawn. A "click" here
-adds one sensor through locnet.app_state (what the map's click handler does), so every
+adds one sensor through locnet.app.state (what the map's click handler does), so every
 rerun runs LocNet again on a new case. Also timed: model time with test-time
 augmentation (8 passes), and a rerun after a readout change (no model runs). Prints
 median and 90th percentile; nothing is asserted (timings depend on the machine's load,
@@ -29,7 +29,17 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np
 
-from locnet import app_state as S
+from locnet.app.clicks import add_sensor
+from locnet.app.keys import (
+    CHECKPOINT_DIR,
+    DATASET_DIR,
+    DEFAULT_RATE_PERCENT,
+    MAP_ID,
+    MODELS,
+    READOUT,
+    READOUT_AUTO,
+    READOUT_CHOICES,
+)
 from locnet.errors import LocNetError
 
 GOAL_MODEL_MS = 150.0
@@ -43,7 +53,7 @@ def summary(values_ms: list[float]) -> str:
 
 def checkpoint_folder(folder: Path) -> tuple[Path, str]:
     """The folder if it holds a LocNet checkpoint, else a temp one with random weights."""
-    from locnet.checkpoints import list_checkpoints, save_checkpoint
+    from locnet.models.checkpoints import list_checkpoints, save_checkpoint
     from locnet.models.registry import create_model
 
     if any(c.model == "locnet" for c in list_checkpoints(folder)):
@@ -71,7 +81,7 @@ def measure_predict(dataset: Path, checkpoints: Path, repeats: int) -> list[floa
     map_id, tx_id = (ds.samples_in("test") or ds.samples)[0]
     buildings, gray = ds.buildings(map_id), ds.radio_map(map_id, tx_id)
     rng = np.random.default_rng(0)
-    mask = sample_mask(buildings, S.DEFAULT_RATE_PERCENT, rng)
+    mask = sample_mask(buildings, DEFAULT_RATE_PERCENT, rng)
     model = load_model(str(checkpoints / "locnet.pt"), checkpoints, "cpu")
     predict(model, buildings, mask=mask, radio_gray=gray)  # warm-up, as the app's loader does
     times, cpu = [], []
@@ -82,7 +92,7 @@ def measure_predict(dataset: Path, checkpoints: Path, repeats: int) -> list[floa
         times.append(predict(model, buildings, mask=mask, radio_gray=gray).runtime_ms)
         cpu.append((time.process_time() - start) * 1000)
     print(
-        f"LocNet predict, {n_sensors_for_rate(S.DEFAULT_RATE_PERCENT)}+ sensors, model time: {summary(times)}"
+        f"LocNet predict, {n_sensors_for_rate(DEFAULT_RATE_PERCENT)}+ sensors, model time: {summary(times)}"
     )
     print(
         f"  CPU time of the same calls (all threads; ~ wall x threads when the machine is idle): "
@@ -107,9 +117,9 @@ def measure_reruns(
     logging.disable(logging.WARNING)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state[S.DATASET_DIR] = str(dataset)
-    at.session_state[S.CHECKPOINT_DIR] = str(checkpoints)
-    at.session_state[S.MODELS] = ["LocNet"]
+    at.session_state[DATASET_DIR] = str(dataset)
+    at.session_state[CHECKPOINT_DIR] = str(checkpoints)
+    at.session_state[MODELS] = ["LocNet"]
     start = time.perf_counter()
     at.run()
     print(
@@ -121,22 +131,22 @@ def measure_reruns(
         )
     from locnet.data.radiomapseer import open_dataset
 
-    buildings = open_dataset(dataset).buildings(at.session_state[S.MAP_ID])
+    buildings = open_dataset(dataset).buildings(at.session_state[MAP_ID])
     after_click, unchanged, readout_change = [], [], []
-    readouts = [r for r in S.READOUT_CHOICES if r != S.READOUT_AUTO]
+    readouts = [r for r in READOUT_CHOICES if r != READOUT_AUTO]
     for i, (x, y) in enumerate(clicks(buildings, repeats, np.random.default_rng(1))):
-        S.add_sensor(at.session_state, buildings, x, y)
+        add_sensor(at.session_state, buildings, x, y)
         start = time.perf_counter()
         at.run()
         after_click.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         at.run()
         unchanged.append((time.perf_counter() - start) * 1000)
-        at.session_state[S.READOUT] = readouts[i % len(readouts)]
+        at.session_state[READOUT] = readouts[i % len(readouts)]
         start = time.perf_counter()
         at.run()
         readout_change.append((time.perf_counter() - start) * 1000)
-        at.session_state[S.READOUT] = S.READOUT_AUTO
+        at.session_state[READOUT] = READOUT_AUTO
     assert not at.exception and len(at.dataframe) == 1, "the rerun did not produce results"
     spec = at.get("plotly_chart")[1].proto.spec
     assert '"contour"' in spec, "LocNet's figure has no credible regions"

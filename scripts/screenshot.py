@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from locnet.errors import LocNetError
-from locnet.ui import serve
+from tests.browser import serve
 
 RENDER_TIMEOUT_MS = 180_000
 # page -> (URL path, CSS selector that shows the page has drawn its content)

@@ -20,9 +20,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from locnet import checkpoints as ckpt
-from locnet import train
 from locnet.errors import LocNetError
+from locnet.models import checkpoints as ckpt
+from locnet.train.config import TrainConfig
+from locnet.train.dist import Dist
+from locnet.train.setup import (
+    VAL_SEED_OFFSET,
+    build_datasets,
+    model_options,
+    subset_indices,
+    validate,
+)
 
 
 def main() -> int:
@@ -33,14 +41,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--val-samples", type=int, default=128)
     parser.add_argument(
-        "--stream-paper-like", type=float, default=train.TrainConfig.stream_paper_like,
+        "--stream-paper-like", type=float, default=TrainConfig.stream_paper_like,
         help="share of paper-like propagation in the stream's draw (as the train run had it)",
     )  # fmt: skip
     args = parser.parse_args()
     try:
         info = ckpt.checkpoint_info(args.checkpoint)
         options = {k: v for k, v in info.options.items() if k not in ("loss", "env")}
-        cfg = train.TrainConfig(
+        cfg = TrainConfig(
             model=info.model,
             data=None if args.stream and not args.data else args.data or "data/train400",
             stream=args.stream,
@@ -54,12 +62,12 @@ def main() -> int:
             device="cpu",
             quiet=True,
         )
-        _, val_set, _ = train.build_datasets(cfg, train.model_options(cfg))
-        indices = train.subset_indices(
-            len(val_set), cfg.val_samples, cfg.seed + train.VAL_SEED_OFFSET
+        _, val_set, _ = build_datasets(cfg, model_options(cfg))
+        indices = subset_indices(
+            len(val_set), cfg.val_samples, cfg.seed + VAL_SEED_OFFSET
         )
         model = ckpt.load_weights(args.checkpoint, info.model)
-        metrics = train.validate(model, val_set, indices, cfg, train.Dist("cpu"))
+        metrics = validate(model, val_set, indices, cfg, Dist("cpu"))
     except LocNetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

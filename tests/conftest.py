@@ -35,7 +35,8 @@ def _isolated_locnet_cache(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a small authors'-layout dataset with train, val and test maps (read-only)."""
-    from locnet.data.generate import GenerateConfig, generate_dataset
+    from locnet.data.generate import generate_dataset
+    from locnet.data.generate_plan import GenerateConfig
 
     root = tmp_path_factory.mktemp("tiny") / "dataset"
     config = GenerateConfig(
@@ -55,7 +56,8 @@ def tiny_dataset_original_layout(
     tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The same maps in the original RadioMapSeer layout (png/..., gain/DPM; no masks)."""
-    from locnet.data.radiomapseer import DatasetWriter, open_dataset
+    from locnet.data.radiomapseer import open_dataset
+    from locnet.data.writer import DatasetWriter
 
     source = open_dataset(tiny_dataset)
     root = tmp_path_factory.mktemp("tiny-original") / "RadioMapSeer"

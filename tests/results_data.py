@@ -8,14 +8,24 @@ results, report, page and browser tests share it.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from locnet import results as R
 from locnet.constants import RATES_PERCENT
+from locnet.evaluate.folders import (
+    META_FILE,
+    PER_ENV_COLUMNS,
+    PER_ENV_FILE,
+    POSTERIOR_COLUMNS,
+    SAMPLE_COLUMNS,
+    SAMPLES_FILE,
+    SUMMARY_COLUMNS,
+    SUMMARY_FILE,
+    SUMMARY_POSTERIOR_COLUMNS,
+)
+from locnet.report.readouts import legacy_readout
 
 MODELS = [
     ("locnet", "env-focal"),
@@ -43,8 +53,8 @@ def with_readouts(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     (mean 10 %, median 5 % closer than the mode) with random posterior columns, the
     others' as `point` rows with NaN posterior columns."""
     rng = np.random.default_rng(seed)
-    heat = samples["model"].map(R.legacy_readout) == "mode"
-    point = samples[~heat].assign(readout="point", **{c: np.nan for c in R.POSTERIOR_COLUMNS})
+    heat = samples["model"].map(legacy_readout) == "mode"
+    point = samples[~heat].assign(readout="point", **{c: np.nan for c in POSTERIOR_COLUMNS})
     base = samples[heat]
     level = rng.uniform(0, 1, len(base))
     radius = rng.uniform(5, 120, len(base))  # of the 90 % region (m)
@@ -68,7 +78,7 @@ def with_readouts(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 **posterior,
             )
         )
-    return pd.concat(parts, ignore_index=True)[list(R.SAMPLE_COLUMNS)]
+    return pd.concat(parts, ignore_index=True)[list(SAMPLE_COLUMNS)]
 
 
 def synthetic_samples(
@@ -161,15 +171,15 @@ def write_results_folder(
     samples = synthetic_samples() if samples is None else samples
     new = "readout" in samples.columns
     keys = ["model", "variant"] + (["readout"] if new else []) + ["rate_percent"]
-    columns = [c for c in R.SUMMARY_COLUMNS if new or c not in R.SUMMARY_POSTERIOR_COLUMNS]
+    columns = [c for c in SUMMARY_COLUMNS if new or c not in SUMMARY_POSTERIOR_COLUMNS]
     columns = [c for c in columns if new or c != "readout"]
     folder.mkdir(parents=True, exist_ok=True)
-    aggregate(samples, keys)[columns].to_csv(folder / R.SUMMARY_FILE, index=False)
-    per_env = [c for c in R.PER_ENV_COLUMNS if new or c != "readout"]
+    aggregate(samples, keys)[columns].to_csv(folder / SUMMARY_FILE, index=False)
+    per_env = [c for c in PER_ENV_COLUMNS if new or c != "readout"]
     aggregate(samples, keys + ["map", "env_id", "city"])[per_env].to_csv(
-        folder / R.PER_ENV_FILE, index=False
+        folder / PER_ENV_FILE, index=False
     )
-    samples.to_parquet(folder / R.SAMPLES_FILE, index=False)
+    samples.to_parquet(folder / SAMPLES_FILE, index=False)
     meta = {
         "dataset": {"path": dataset_path, "fingerprint": fingerprint},
         "split": "test",
@@ -189,11 +199,11 @@ def write_results_folder(
     }
     if new:
         meta.update(readouts=sorted(set(samples["readout"]) - {"point"}), tta=False)
-    (folder / R.META_FILE).write_text(json.dumps(meta))
+    (folder / META_FILE).write_text(json.dumps(meta))
     return folder
 
 
 def old_schema(samples: pd.DataFrame) -> pd.DataFrame:
     """samples.parquet as written before readouts: the mode / point rows, 14 columns."""
     rows = samples[samples["readout"].isin(["mode", "point"])]
-    return rows.drop(columns=["readout", *R.POSTERIOR_COLUMNS]).reset_index(drop=True)
+    return rows.drop(columns=["readout", *POSTERIOR_COLUMNS]).reset_index(drop=True)

@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 
 from locnet import config_cli
-from locnet import evaluate as E
+from locnet.constants import MASKS_PER_TX
 from locnet.errors import LocNetError
-from locnet.train_config import parse_options, unparse_options
+from locnet.evaluate import run as E
+from locnet.train.config import parse_options, unparse_options
 
 
 def _parser(configure) -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def test_evaluate_parser_exposes_every_config_field_with_its_default():
         assert f.name in dests and f.metadata["help"], f.name
     args = parser.parse_args(["--data", "d", "--out", "o"])
     assert config_cli.from_args(E.EvaluateConfig, args) == E.EvaluateConfig(data="d", out="o")
-    assert args.masks_per_tx == E.MASKS_PER_TX and args.limit is None and not args.tta
+    assert args.masks_per_tx == MASKS_PER_TX and args.limit is None and not args.tta
 
 
 def test_evaluate_records_the_command_that_parses_back_without_quiet():

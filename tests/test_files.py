@@ -9,12 +9,12 @@ import os
 import pytest
 import torch
 
-from locnet import checkpoints as ckpt
 from locnet import files
 from locnet.cli import main
 from locnet.errors import LocNetError
+from locnet.models import checkpoints as ckpt
 from locnet.models import registry
-from tests.test_checkpoints import tiny_model  # noqa: F401  (fixture)
+from tests.models.test_checkpoints import tiny_model  # noqa: F401  (fixture)
 
 
 def test_atomic_write_replaces_whole_or_leaves_the_old_file(tmp_path):
@@ -54,7 +54,7 @@ def test_stale_temps_are_removed(tmp_path):
 
 
 def test_evaluate_into_an_unwritable_place_fails_before_the_work(tiny_dataset, tmp_path, monkeypatch, capsys):
-    import locnet.evaluate as evaluate_module
+    import locnet.evaluate.run as evaluate_module
 
     called = []
     monkeypatch.setattr(evaluate_module, "evaluate", lambda *a, **k: called.append(1))

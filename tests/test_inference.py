@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from locnet import checkpoints as ckpt
 from locnet.constants import FLOOR_DB, MAP_SIZE
 from locnet.errors import LocNetError
 from locnet.inference import InferenceResult, load_model, pick_device, predict, top_peaks
+from locnet.models import checkpoints as ckpt
 from locnet.models import registry
-from tests.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
+from tests.models.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -17,13 +17,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 
-from locnet.cases.case import (
-    FIT_CROP_OR_PAD,
-    TILE_M,
-    TILE_TOLERANCE_M,
-    CaseError,
-    GeoRef,
-)
+from locnet.cases.case import FIT_CROP_OR_PAD, TILE_M, TILE_TOLERANCE_M, CaseError, GeoRef
 
 WGS84 = "EPSG:4326"
 METRE_UNITS = ("metre", "meter", "m")

@@ -79,7 +79,7 @@ def write_outputs(
     command: str = "",
 ) -> list[Path]:
     """Write every output file into `out` (which must exist and be writable)."""
-    from locnet.ui.export import PredictionPoint, case_png
+    from locnet.viz.export import PredictionPoint, case_png
 
     out = Path(out)
     rows = [estimate_row(e) for e in estimates]

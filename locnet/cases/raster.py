@@ -17,7 +17,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from skimage.draw import polygon as fill_polygon
 
 from locnet.constants import MAP_SIZE, PIXEL_M
-from locnet.maps import MAP_SHAPE
+from locnet.data.maps import MAP_SHAPE
 
 
 def _ring_pixels(ring) -> np.ndarray:

@@ -22,17 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
-from locnet.data.generate_plan import (  # noqa: F401  (re-exported: callers import them from here)
-    PROCEDURAL_SEED_STRIDE,
-    PROCEDURAL_SHARE,
+from locnet.data.generate_plan import (
     GenerateConfig,
     MapTask,
     is_finished,
     mask_plan,
     plan,
 )
-from locnet.data.radiomapseer import DatasetWriter
 from locnet.data.sampling import sample_mask, sample_transmitters
+from locnet.data.writer import DatasetWriter
 from locnet.errors import LocNetError
 from locnet.files import atomic_write, ensure_writable_folder, remove_stale_temps
 

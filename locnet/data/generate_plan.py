@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
-from locnet.data.radiomapseer import DatasetWriter
 from locnet.data.sampling import n_sensors_for_rate
 from locnet.data.splits import split_of
+from locnet.data.writer import DatasetWriter
 from locnet.errors import LocNetError
 
 PROCEDURAL_SHARE = {"train": 0.8, "val": 0.1, "test": 0.1}

@@ -21,8 +21,8 @@ from scipy import ndimage
 
 from locnet.constants import FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
 from locnet.data.dominant_path import MapGeometry, path_loss_db, prepare_map
+from locnet.data.maps import check_map, db_to_gray
 from locnet.errors import LocNetError
-from locnet.maps import check_map, db_to_gray
 
 
 @dataclass(frozen=True)

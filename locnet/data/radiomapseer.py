@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from locnet.constants import MAP_SIZE, SPLITS
-from locnet.data.layout import (  # noqa: F401  (re-exported: callers import them from here)
+from locnet.data.layout import (
     LAYOUT_DIRS,
     MAP_RE,
     MASK_RE,
@@ -36,11 +36,11 @@ from locnet.data.layout import (  # noqa: F401  (re-exported: callers import the
     detect_layout,
     scan_files,
 )
+from locnet.data.maps import indices_to_mask
 from locnet.data.png import check_size, png_size, read_png, write_png_atomic  # noqa: F401
 from locnet.data.sampling import rate_for_sensors, same_rate
 from locnet.data.writer import DatasetWriter  # noqa: F401  (re-exported)
 from locnet.errors import DatasetError
-from locnet.maps import indices_to_mask
 
 
 class RadioMapDataset:

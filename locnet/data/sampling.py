@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from locnet.constants import MAP_SIZE, N_PIXELS, RATES_PERCENT
+from locnet.data.maps import GRAY_PER_DB, check_map, db_to_gray_value, indices_to_mask
 from locnet.errors import LocNetError
-from locnet.maps import GRAY_PER_DB, check_map, db_to_gray_value, indices_to_mask
 
 
 def n_sensors_for_rate(rate_percent: float) -> int:

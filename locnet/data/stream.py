@@ -89,7 +89,7 @@ def _real_tiles(split: str) -> list:
 
 def _procedural_buildings(split: str, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     """A procedural city of the split: seeds are drawn until one hashes into it."""
-    from locnet.data.cities import procedural_city
+    from locnet.data.procedural import procedural_city
     from locnet.data.splits import split_of
 
     for _ in range(1000):

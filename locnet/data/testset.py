@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT
-from locnet.data.generate import GenerateConfig, generate_dataset
+from locnet.data.generate import generate_dataset
+from locnet.data.generate_plan import GenerateConfig
 from locnet.data.layout import LAYOUT_DIRS, METADATA_FILE, SPLIT_DIRS
 from locnet.errors import LocNetError
 

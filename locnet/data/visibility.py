@@ -15,8 +15,8 @@ atan2(dy, dx) in radians. Maps are flattened row-major.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np

@@ -10,10 +10,10 @@ import pandas as pd
 
 from locnet.constants import MAP_SIZE
 from locnet.data.layout import LAYOUT_DIRS, METADATA_FILE, SPLIT_DIRS, check_split
+from locnet.data.maps import check_map
 from locnet.data.png import write_png_atomic
 from locnet.errors import DatasetError
 from locnet.files import atomic_write
-from locnet.maps import check_map
 
 
 class DatasetWriter:

@@ -19,7 +19,7 @@ class Prediction:
     scores: (B, 256, 256) map where higher means more likely (a probability
     heatmap for heatmap models), or None for pure coordinate regressors.
     logits: (B, 256, 256) the heatmap before the model's own squashing (LocNet's
-    sigmoid), which locnet.posterior turns into a calibrated probability; None for
+    sigmoid), which locnet.posterior.distribution turns into a calibrated probability; None for
     models without a heatmap (classical baselines, coordinate regressors).
     """
 

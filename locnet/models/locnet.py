@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from locnet.losses import get_loss
 from locnet.models.base import (
     LocalizationModel,
     Prediction,
@@ -23,6 +22,7 @@ from locnet.models.base import (
     check_input,
     gaussian_target,
 )
+from locnet.models.losses import get_loss
 from locnet.models.registry import register
 
 LEAKY_SLOPE = 0.3  # LeakyReLU negative slope after every normalisation

@@ -1,7 +1,7 @@
 """Fixtures for AppTest runs of the app: a checkpoint folder and a ready-to-run AppTest.
 
 Until trained checkpoints are committed, the LocNet checkpoint here holds random
-weights (saved with locnet.checkpoints.save_checkpoint), which is enough to check that
+weights (saved with locnet.models.checkpoints.save_checkpoint), which is enough to check that
 the page loads it, runs it and reports an error in metres.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from locnet import app_state as S
+from locnet.app.keys import CHECKPOINT_DIR, DATASET_DIR
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT_S = 120  # first run imports torch, opens the dataset and warms the model up
@@ -23,7 +23,7 @@ def app_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint folder holding locnet.pt with random weights (seed 0)."""
     import torch
 
-    from locnet.checkpoints import save_checkpoint
+    from locnet.models.checkpoints import save_checkpoint
     from locnet.models.registry import create_model
 
     folder = tmp_path_factory.mktemp("checkpoints")
@@ -46,8 +46,8 @@ def make_app(tiny_dataset: Path, app_checkpoints: Path):
         **state,
     ) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.session_state[S.DATASET_DIR] = str(dataset_dir)
-        at.session_state[S.CHECKPOINT_DIR] = str(checkpoint_dir)
+        at.session_state[DATASET_DIR] = str(dataset_dir)
+        at.session_state[CHECKPOINT_DIR] = str(checkpoint_dir)
         for key, value in state.items():
             at.session_state[key] = value
         return at

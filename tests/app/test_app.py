@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from locnet import app_state as S
-from locnet.ui import sidebar
+from locnet.app import sidebar
+from locnet.app.keys import DATASET_DIR, DEVICE_PREF
 
 
 def _texts(elements) -> str:
@@ -55,7 +55,7 @@ def test_typing_a_folder_in_the_sidebar_updates_the_lasting_state(make_app, tmp_
     at = make_app().run()
     at.sidebar.text_input[0].set_value(str(tmp_path / "elsewhere")).run()
     assert not at.exception
-    assert at.session_state[S.DATASET_DIR] == str(tmp_path / "elsewhere")
+    assert at.session_state[DATASET_DIR] == str(tmp_path / "elsewhere")
     # AppTest (streamlit 1.67) drops sidebar elements after the first run of an
     # st.navigation app, so the page's own message is what this rerun can check.
     assert "elsewhere" in _texts(at.error)
@@ -69,7 +69,7 @@ def test_missing_checkpoint_folder_is_a_warning_not_an_error(make_app, tmp_path:
 
 def test_cuda_chosen_but_absent_falls_back_to_cpu(make_app, monkeypatch):
     monkeypatch.setattr(sidebar, "cuda_available", lambda: False)
-    at = make_app(**{S.DEVICE_PREF: "cuda"}).run()
+    at = make_app(**{DEVICE_PREF: "cuda"}).run()
     assert not at.exception
     assert "running on CPU" in _texts(at.sidebar.warning)
     assert "Running on **cpu**" in _texts(at.sidebar.caption)

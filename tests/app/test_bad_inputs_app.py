@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from locnet import checkpoints as ckpt
+from locnet.models import checkpoints as ckpt
 from locnet.models.registry import create_model
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from locnet import results as R
-from locnet.results import campaign as C
+from locnet.evaluate.folders import SUMMARY_FILE, load_results
+from locnet.report import campaign as C
 from tests.app.test_result_pages import page, results_root, texts  # noqa: F401 (fixture)
 from tests.results_data import synthetic_samples, write_results_folder
 
@@ -65,7 +65,7 @@ def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noq
     infos = [i.value for i in at.info]
     assert any("testset` does not exist yet" in i and "--data data/testset " in i for i in infos)
     assert any("testset-shift` does not exist yet" in i for i in infos)
-    assert R.SUMMARY_FILE not in "".join(infos)
+    assert SUMMARY_FILE not in "".join(infos)
 
 
 @pytest.mark.slow
@@ -73,6 +73,6 @@ def test_equal_budget_section_names_the_best_model_per_rate(results_root, tiny_d
     root = campaign_root(results_root, tmp_path, {"equal-budget": synthetic_samples()})
     at = page("benchmark", root, tiny_dataset)
     assert not at.exception, at.exception
-    expected = C.winner_line(C.rate_winners(R.load_results(root / "equal-budget").summary, None))
+    expected = C.winner_line(C.rate_winners(load_results(root / "equal-budget").summary, None))
     assert expected.startswith("Lowest RMSE per rate: ")
     assert expected in texts(at)

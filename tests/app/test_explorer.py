@@ -1,6 +1,6 @@
 """The Explorer page in AppTest: default case, sampling, clicks (via session state),
 open_case from other pages, bad checkpoints, zero sensors, the posterior (readout, TTA,
-credible regions, table columns); and locnet.ui.models.with_readout."""
+credible regions, table columns); and locnet.app.models.with_readout."""
 
 from __future__ import annotations
 
@@ -11,10 +11,23 @@ import numpy as np
 import pytest
 import torch
 
-from locnet import app_state as S
+from locnet.app import state as S
+from locnet.app.keys import (
+    DEFAULT_RATE_PERCENT,
+    MAP_ID,
+    RATE,
+    READOUT,
+    RUNS,
+    SEED,
+    SENSOR_SOURCE,
+    SENSORS,
+    TTA,
+    TX_ID,
+    TX_XY,
+)
+from locnet.app.models import POINT, ModelRun, with_readout
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import n_sensors_for_rate
-from locnet.ui.models import POINT, ModelRun, with_readout
 
 POSTERIOR_COLUMNS = ("readout", "expected error (m)", "90 % radius (m)", "calibration")
 
@@ -50,21 +63,21 @@ def test_default_case_runs_locnet_and_reports_an_error_in_metres(make_app):
 
 def test_rate_slider_changes_the_sensor_count(make_app):
     at = make_app().run()
-    assert _sensor_count(at) == n_sensors_for_rate(S.DEFAULT_RATE_PERCENT)
+    assert _sensor_count(at) == n_sensors_for_rate(DEFAULT_RATE_PERCENT)
     at.slider[0].set_value(0.1).run()
     assert not at.exception
     assert _sensor_count(at) == n_sensors_for_rate(0.1)
-    assert at.session_state[S.RATE] == pytest.approx(0.1)
+    assert at.session_state[RATE] == pytest.approx(0.1)
     at.slider[0].set_value(0.01).run()
     assert _sensor_count(at) == n_sensors_for_rate(0.01)
 
 
 def test_resample_and_clear_buttons(make_app):
     at = make_app().run()
-    before = list(at.session_state[S.SENSORS])
+    before = list(at.session_state[SENSORS])
     next(b for b in at.button if b.label == "Resample").click().run()
-    after = list(at.session_state[S.SENSORS])
-    assert after != before and len(after) == len(before) and at.session_state[S.SEED] == 1
+    after = list(at.session_state[SENSORS])
+    assert after != before and len(after) == len(before) and at.session_state[SEED] == 1
     next(b for b in at.button if b.label == "Clear all").click().run()
     assert not at.exception and _sensor_count(at) == 0
     assert "No sensors" in _texts(at.warning)
@@ -76,7 +89,7 @@ def test_manual_sensors_stand_for_clicks(make_app, tiny_dataset: Path):
     map_id = ds.maps[0]
     outdoor = np.argwhere(ds.buildings(map_id) == 0)[::500][:3]
     sensors = [(int(x), int(y)) for y, x in outdoor]
-    at = make_app(**{S.MAP_ID: map_id, S.SENSORS: sensors, S.SENSOR_SOURCE: "manual"}).run()
+    at = make_app(**{MAP_ID: map_id, SENSORS: sensors, SENSOR_SOURCE: "manual"}).run()
     assert not at.exception
     assert _sensor_count(at) == 3 and "edited by clicks" in _texts(at.markdown)
     assert "LocNet" in set(_results(at)["model"])
@@ -86,9 +99,9 @@ def test_placed_transmitter_is_simulated_live(make_app, tiny_dataset: Path):
     ds = open_dataset(tiny_dataset)
     map_id = ds.maps[0]
     y, x = np.argwhere(ds.buildings(map_id) == 0)[1000]
-    at = make_app(**{S.MAP_ID: map_id, S.TX_ID: None, S.TX_XY: (int(x), int(y))}).run()
+    at = make_app(**{MAP_ID: map_id, TX_ID: None, TX_XY: (int(x), int(y))}).run()
     assert not at.exception and not at.error
-    assert at.selectbox(key="_w_" + S.TX_ID).value == "placed by click"
+    assert at.selectbox(key="_w_" + TX_ID).value == "placed by click"
     assert f"placed transmitter at ({x}, {y}) m" in str(at.get("plotly_chart")[0].proto.spec)
 
 
@@ -101,13 +114,13 @@ def test_open_case_from_another_page_is_honoured(make_app, tiny_dataset: Path):
     S.open_case(state, dataset_dir=tiny_dataset, map_id=map_id, tx_id=tx_id, sensors_xy=sensors)
     at = make_app(**state).run()
     assert not at.exception and not at.error
-    assert at.session_state[S.MAP_ID] == map_id and at.session_state[S.TX_ID] == tx_id
-    assert list(at.session_state[S.SENSORS]) == sensors
+    assert at.session_state[MAP_ID] == map_id and at.session_state[TX_ID] == tx_id
+    assert list(at.session_state[SENSORS]) == sensors
     assert _sensor_count(at) == len(sensors) and "opened case" in _texts(at.markdown)
 
 
 def test_checkpoint_of_another_shape_is_an_error_not_a_traceback(make_app, tmp_path: Path):
-    from locnet.checkpoints import atomic_torch_save, build_checkpoint
+    from locnet.models.checkpoints import atomic_torch_save, build_checkpoint
     from locnet.models.registry import create_model
 
     payload = build_checkpoint("locnet", create_model("locnet"))
@@ -177,14 +190,14 @@ def test_table_has_readout_uncertainty_and_calibration_columns(make_app):
 def test_readout_selector_changes_the_answer_without_running_again(make_app):
     at = make_app().run()
     before = _row(at, "LocNet")
-    runs = dict(at.session_state[S.RUNS])
-    at.selectbox(key="_w_" + S.READOUT).set_value("mean").run()
-    assert not at.exception and at.session_state[S.READOUT] == "mean"
+    runs = dict(at.session_state[RUNS])
+    at.selectbox(key="_w_" + READOUT).set_value("mean").run()
+    assert not at.exception and at.session_state[READOUT] == "mean"
     after = _row(at, "LocNet")
     assert after["readout"] == "mean" and after["prediction (m)"] != before["prediction (m)"]
     assert after["expected error (m)"] <= before["expected error (m)"]  # the mean minimises it
     assert after["runtime (ms)"] == before["runtime (ms)"]  # the same run, read out again
-    assert dict(at.session_state[S.RUNS]) == runs  # no model ran
+    assert dict(at.session_state[RUNS]) == runs  # no model ran
     names = [t.get("name") for t in _figure(at, "LocNet:")["data"]]
     assert "prediction (mean)" in names
     assert _row(at, "RSS centroid")["readout"] == POINT
@@ -193,17 +206,17 @@ def test_readout_selector_changes_the_answer_without_running_again(make_app):
 def test_tta_toggle_reruns_only_the_heatmap_models(make_app):
     at = make_app().run()
     plain = _row(at, "LocNet")
-    centroid_runs = {k: v for k, v in at.session_state[S.RUNS].items() if k[1] == "RSS centroid"}
-    at.toggle(key="_w_" + S.TTA).set_value(True).run()
-    assert not at.exception and not at.error and at.session_state[S.TTA] is True
+    centroid_runs = {k: v for k, v in at.session_state[RUNS].items() if k[1] == "RSS centroid"}
+    at.toggle(key="_w_" + TTA).set_value(True).run()
+    assert not at.exception and not at.error and at.session_state[TTA] is True
     table = _results(at)
     with_tta = _row(at, "LocNet")
     assert bool(with_tta["TTA"]) and not table.loc[table["model"] == "RSS centroid", "TTA"].any()
     assert with_tta["runtime (ms)"] > plain["runtime (ms)"]  # eight forward passes
     assert "TTA" in _figure(at, "LocNet:")["layout"]["title"]["text"]
-    after = {k: v for k, v in at.session_state[S.RUNS].items() if k[1] == "RSS centroid"}
+    after = {k: v for k, v in at.session_state[RUNS].items() if k[1] == "RSS centroid"}
     assert after.keys() == centroid_runs.keys()  # the classical model did not run again
-    at.toggle(key="_w_" + S.TTA).set_value(False).run()
+    at.toggle(key="_w_" + TTA).set_value(False).run()
     assert _row(at, "LocNet")["runtime (ms)"] == plain["runtime (ms)"]  # remembered
 
 

@@ -14,8 +14,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from locnet import app_state
-from locnet import results as R
+from locnet.app.keys import CHECKPOINT_DIR, DATASET_DIR, MAP_ID, SENSOR_SOURCE, SENSORS
+from locnet.evaluate.folders import (
+    PER_ENV_FILE,
+    ROOT_KEY,
+    SAMPLES_FILE,
+    SUMMARY_FILE,
+    list_result_folders,
+    load_results,
+)
+from locnet.report.readouts import LUCKY_MAX_ERROR_M, LUCKY_MIN_RADIUS_M, readout_label
 from tests.results_data import SCALE_M, with_readouts, write_results_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,8 +85,8 @@ def results_root(tiny_dataset, tmp_path_factory) -> Path:
 
 def page(name: str, results_root: Path | str, dataset: Path | str) -> AppTest:
     at = AppTest.from_file(str(REPO / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT_S)
-    at.session_state[R.ROOT_KEY] = str(results_root)
-    at.session_state[app_state.DATASET_DIR] = str(dataset)
+    at.session_state[ROOT_KEY] = str(results_root)
+    at.session_state[DATASET_DIR] = str(dataset)
     return at.run()
 
 
@@ -124,8 +132,8 @@ def test_missing_results_show_the_command(name, tmp_path, tiny_dataset):
 def test_broken_results_are_an_error_not_a_traceback(name, results_root, tmp_path, tiny_dataset):
     broken = tmp_path / "results"
     shutil.copytree(results_root / "tiny", broken / "tiny")
-    summary = pd.read_csv(broken / "tiny" / R.SUMMARY_FILE).drop(columns=["median_m"])
-    summary.to_csv(broken / "tiny" / R.SUMMARY_FILE, index=False)
+    summary = pd.read_csv(broken / "tiny" / SUMMARY_FILE).drop(columns=["median_m"])
+    summary.to_csv(broken / "tiny" / SUMMARY_FILE, index=False)
     at = page(name, broken, tiny_dataset)
     assert not at.exception
     assert "median_m" in at.error[0].value and "python -m locnet evaluate" in at.error[0].value
@@ -134,7 +142,7 @@ def test_broken_results_are_an_error_not_a_traceback(name, results_root, tmp_pat
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "table"),
-    [("gallery_cases", R.SAMPLES_FILE), ("gallery_environments", R.PER_ENV_FILE)],
+    [("gallery_cases", SAMPLES_FILE), ("gallery_environments", PER_ENV_FILE)],
 )
 def test_gallery_without_its_table_names_the_file_and_command(
     name, table, results_root, tmp_path, tiny_dataset
@@ -151,7 +159,7 @@ def test_gallery_without_its_table_names_the_file_and_command(
 def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
     other = tmp_path / "results"
     shutil.copytree(results_root / "tiny", other / "tiny")
-    samples = pd.read_parquet(other / "tiny" / R.SAMPLES_FILE).assign(city="Atlantis")
+    samples = pd.read_parquet(other / "tiny" / SAMPLES_FILE).assign(city="Atlantis")
     write_results_folder(
         other / "tiny", samples, fingerprint="0" * 16, dataset_path="data/elsewhere"
     )
@@ -180,7 +188,7 @@ def test_benchmark_filters_change_the_plot(results_root, tiny_dataset):
 def test_benchmark_readouts_and_reliability(results_root, tiny_dataset):
     at = page("benchmark", results_root, tiny_dataset)
     readout = widget(at, "selectbox", "Heatmap readout")
-    assert readout.options == [R.readout_label(r) for r in ("mode", "mean", "median")]
+    assert readout.options == [readout_label(r) for r in ("mode", "mean", "median")]
     assert readout.value == "mean"  # the LocNet checkpoint's calibrated default (meta.json)
     assert "(heatmap readout: mean)" in at.get("plotly_chart")[0].proto.spec
     by_readout = next(d.value for d in at.dataframe if "median" in d.value.columns)
@@ -200,12 +208,12 @@ def test_old_results_folder_shows_the_mode(results_root, tiny_dataset, tmp_path)
     from tests.results_data import old_schema
 
     root = tmp_path / "results"
-    samples = old_schema(pd.read_parquet(results_root / "tiny" / R.SAMPLES_FILE))
+    samples = old_schema(pd.read_parquet(results_root / "tiny" / SAMPLES_FILE))
     write_results_folder(root / "old", samples, calibration=None, dataset_path=str(tiny_dataset))
     for name in PAGES:
         at = page(name, root, tiny_dataset)
         assert not at.exception and not at.error, [e.value for e in at.error]
-        assert widget(at, "selectbox", "Heatmap readout").options == [R.readout_label("mode")]
+        assert widget(at, "selectbox", "Heatmap readout").options == [readout_label("mode")]
     at = page("benchmark", root, tiny_dataset)
     assert "no credible levels" in texts(at).lower() and "re-evaluate" in texts(at).lower()
     at = page("gallery_cases", root, tiny_dataset)
@@ -254,7 +262,7 @@ def test_case_gallery_filters_and_compares(results_root, tiny_dataset):
 
 @pytest.mark.slow
 def test_open_in_explorer_hands_the_case_over(make_app, results_root, tiny_dataset):
-    at = make_app(**{R.ROOT_KEY: str(results_root)}).run()
+    at = make_app(**{ROOT_KEY: str(results_root)}).run()
     at.switch_page("app_pages/gallery_cases.py").run()
     assert not at.exception and at.title[0].value == "Cases"
     header = next(m.value for m in at.markdown if m.value.startswith("**#1"))
@@ -262,31 +270,31 @@ def test_open_in_explorer_hands_the_case_over(make_app, results_root, tiny_datas
     at.button(key="open-case-0").click().run()
     assert not at.exception
     assert at.title[0].value == "Explorer"
-    assert at.session_state[app_state.SENSOR_SOURCE] == "case"
-    assert len(at.session_state[app_state.SENSORS]) == n_sensors
-    assert f"map {at.session_state[app_state.MAP_ID]} ·" in header
+    assert at.session_state[SENSOR_SOURCE] == "case"
+    assert len(at.session_state[SENSORS]) == n_sensors
+    assert f"map {at.session_state[MAP_ID]} ·" in header
 
 
 @pytest.mark.slow
 def test_rerun_writes_a_new_folder(results_root, tiny_dataset, tmp_path):
     root = tmp_path / "results"
     shutil.copytree(results_root / "tiny", root / "tiny")
-    before = (root / "tiny" / R.SUMMARY_FILE).read_bytes()
+    before = (root / "tiny" / SUMMARY_FILE).read_bytes()
     at = AppTest.from_file(str(REPO / "app_pages" / "benchmark.py"), default_timeout=TIMEOUT_S * 3)
-    at.session_state[R.ROOT_KEY] = str(root)
-    at.session_state[app_state.DATASET_DIR] = str(tiny_dataset)
-    at.session_state[app_state.CHECKPOINT_DIR] = str(
+    at.session_state[ROOT_KEY] = str(root)
+    at.session_state[DATASET_DIR] = str(tiny_dataset)
+    at.session_state[CHECKPOINT_DIR] = str(
         tmp_path / "no-checkpoints"
     )  # classical models only
     at.run()
     at.slider[0].set_value(1)
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    new = [p for p in R.list_result_folders(root) if p.name != "tiny"]
+    new = [p for p in list_result_folders(root) if p.name != "tiny"]
     assert len(new) == 1 and new[0].name.startswith("rerun-")
     assert at.selectbox[0].value == new[0].name  # the page now shows the new results
-    assert (root / "tiny" / R.SUMMARY_FILE).read_bytes() == before  # nothing overwritten
-    res = R.load_results(new[0])
+    assert (root / "tiny" / SUMMARY_FILE).read_bytes() == before  # nothing overwritten
+    res = load_results(new[0])
     assert set(res.summary["model"]) >= {"centre", "centroid"}
     assert "--limit 1" in res.meta["command"]
 
@@ -310,7 +318,7 @@ def test_case_gallery_confidently_wrong_and_lucky(results_root, tiny_dataset):
     for line in lucky:
         error = float(line.split("error **")[1].split(" m")[0])
         radius = float(line.split("region radius ")[1].split(" m")[0])
-        assert error <= R.LUCKY_MAX_ERROR_M and radius >= R.LUCKY_MIN_RADIUS_M - 0.5
+        assert error <= LUCKY_MAX_ERROR_M and radius >= LUCKY_MIN_RADIUS_M - 0.5
     widget(at, "selectbox", "Model").set_value("RSS centroid").run()
     assert not answers(at) and "without a posterior" in texts(at)
     at.radio[0].set_value("all").run()

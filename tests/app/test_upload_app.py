@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from locnet import app_state as S
+from locnet.app.keys import CASE_SOURCE, SOURCE_DATASET, SOURCE_UPLOAD
 from locnet.cases.store import case_zip, read_case
 from tests.cases.conftest import HELSINKI_CENTER, csv_bytes, open_map, png_bytes
 
@@ -32,7 +32,7 @@ def _file(name: str, data: bytes | None = None, mime: str = "application/octet-s
 
 
 def test_geojson_and_latlon_dbm_upload_runs_like_a_dataset_case(make_app):
-    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     assert not at.exception and "Upload a building map" in _texts(at.info)
     at = _upload(
         at, _file("buildings.geojson"), _file("readings_latlon_dbm.csv"), power=23.0, center=CENTER
@@ -48,7 +48,7 @@ def test_geojson_and_latlon_dbm_upload_runs_like_a_dataset_case(make_app):
 
 def test_a_case_zip_upload_and_its_predictions(make_app):
     zipped = case_zip(read_case(EXAMPLES))
-    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at = _upload(at, ("case.zip", zipped, "application/zip"))
     assert not at.exception and not at.error, _texts(at.error)
     table = at.dataframe[0].value
@@ -57,7 +57,7 @@ def test_a_case_zip_upload_and_its_predictions(make_app):
 
 
 def test_bad_files_are_st_errors(make_app):
-    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at = _upload(
         at, ("b.png", png_bytes(np.zeros((100, 100))), "image/png"), _file("readings_metres.csv")
     )
@@ -71,7 +71,7 @@ def test_bad_files_are_st_errors(make_app):
 
 def test_dropped_readings_are_warned_and_the_rest_runs(make_app):
     readings = csv_bytes("x_m,y_m,gain_db\n10,20,-60\n70,110,-70\n300,5,-80\n30,40,-90")
-    at = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at = _upload(
         at, ("b.png", png_bytes(open_map() * 255), "image/png"), ("r.csv", readings, "text/csv")
     )
@@ -86,13 +86,13 @@ def test_dropped_readings_are_warned_and_the_rest_runs(make_app):
 def test_upload_works_without_a_dataset_and_switching_back_keeps_the_dataset_case(
     make_app, tmp_path
 ):
-    at = make_app(dataset_dir=tmp_path / "none", **{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at = make_app(dataset_dir=tmp_path / "none", **{CASE_SOURCE: SOURCE_UPLOAD}).run()
     assert not at.exception and len(at.error) == 1  # the sidebar's, about the dataset folder
     assert "No dataset to explore" not in _texts(at.error)
     at = _upload(at, _file("buildings.png"), _file("readings_metres.csv"))
     assert not at.exception and len(at.dataframe) == 1
-    at2 = make_app(**{S.CASE_SOURCE: S.SOURCE_UPLOAD}).run()
+    at2 = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at2.radio(
         key=next(k for k in [r.key for r in at2.radio] if k and "case_source" in k)
-    ).set_value(S.SOURCE_DATASET).run()
+    ).set_value(SOURCE_DATASET).run()
     assert not at2.exception and not at2.error and len(at2.dataframe) == 1

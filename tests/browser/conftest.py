@@ -3,7 +3,7 @@
 One server per test session on a free port, in its own process group (killed as a group
 afterwards), pointed at the tiny test dataset and a checkpoint folder holding a
 random-weight LocNet. Each test gets a fresh Chromium context, i.e. its own app session.
-Helpers live in locnet/ui/serve.py (shared with scripts/screenshot.py).
+Helpers live in tests/browser/serve.py (shared with scripts/screenshot.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from locnet.errors import LocNetError
-from locnet.ui import serve
+from tests.browser import serve
 
 VIEWPORT = {"width": 1600, "height": 1100}
 
@@ -24,7 +24,7 @@ def browser_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint folder with locnet.pt holding random weights (seed 0)."""
     import torch
 
-    from locnet.checkpoints import save_checkpoint
+    from locnet.models.checkpoints import save_checkpoint
     from locnet.models.registry import create_model
 
     folder = tmp_path_factory.mktemp("browser-checkpoints")

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from locnet import app_state as S
+from locnet.app import state as S
+from locnet.app.keys import MAP_ID, SENSORS
 from locnet.constants import MAP_SIZE, PIXEL_M
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import sample_mask
@@ -33,10 +34,10 @@ def default_case(dataset: Path) -> tuple[np.ndarray, list[tuple[int, int]], tupl
     tx_id = min(t for m, t in ds.samples if m == map_id)
     state: dict = {}
     S.init_state(state)
-    state[S.MAP_ID] = map_id
+    state[MAP_ID] = map_id
     buildings = ds.buildings(map_id)
     S.ensure_sensors(state, buildings, sample_mask)
-    return buildings, state[S.SENSORS], ds.transmitter(map_id, tx_id)
+    return buildings, state[SENSORS], ds.transmitter(map_id, tx_id)
 
 
 def open_pixel(buildings: np.ndarray, avoid: list[tuple[int, int]]) -> tuple[int, int]:

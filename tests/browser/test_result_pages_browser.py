@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from locnet import results as R
-from locnet.ui import serve
+from locnet.evaluate.folders import ROOT_ENV
+from locnet.report.series import PAPER_LABEL
 from tests.app.test_result_pages import samples_for_dataset
+from tests.browser import serve
 from tests.results_data import write_results_folder
 
 pytestmark = pytest.mark.browser
 
 RENDER_TIMEOUT_MS = 120_000  # cold start imports torch and opens the dataset
 PAGES = {  # url path -> (title, text that must appear once the page has drawn)
-    "benchmark": ("Benchmark", R.PAPER_LABEL),
+    "benchmark": ("Benchmark", PAPER_LABEL),
     "ablation": ("Ablation", "relative improvement"),
     "gallery_environments": ("Environments", "Worst"),
     "gallery_cases": ("Cases", "Open in Explorer"),
@@ -44,7 +45,7 @@ def results_app(
     )
     log = tmp_path_factory.mktemp("streamlit-results") / "server.log"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(R.ROOT_ENV, str(root))
+        mp.setenv(ROOT_ENV, str(root))
         url, proc = serve.start_app(tiny_dataset, browser_checkpoints, log)
     try:
         serve.wait_healthy(url, proc, log)

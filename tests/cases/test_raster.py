@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 
 from locnet.cases import geo
+from locnet.cases.case import GeoRef
 from locnet.cases.footprints import footprints_to_map
 from locnet.cases.raster import rasterise, vectorise
 from locnet.data.cities import find_environment, load_real_tiles
@@ -39,7 +40,7 @@ def _geojson(env_id: str, target: str, **members) -> bytes:
 
     with (DEFAULT_FOLDER / "index.csv").open() as handle:
         row = next(r for r in csv.DictReader(handle) if r["env_id"] == env_id)
-    georef = geo.GeoRef(row["crs"], float(row["origin_x_m"]), float(row["origin_y_m"]))
+    georef = GeoRef(row["crs"], float(row["origin_x_m"]), float(row["origin_y_m"]))
 
     def to_target(xy):
         return np.stack(

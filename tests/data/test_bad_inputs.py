@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from locnet.cli import main
-from locnet.data.radiomapseer import open_dataset, read_png
+from locnet.data.png import read_png
+from locnet.data.radiomapseer import open_dataset
 from locnet.errors import DatasetError, LocNetError
 from locnet.inference import predict
 from locnet.models.registry import create_model
@@ -47,7 +48,7 @@ def test_non_integer_map_ids_in_cities_csv_are_named(tiny_dataset, tmp_path):
 
 
 def test_a_cache_inside_the_dataset_is_refused_without_creating_it(tiny_dataset, tmp_path, monkeypatch):
-    from locnet.data.dataset import build_cache
+    from locnet.data.cache import build_cache
 
     copy = tmp_path / "ds"
     shutil.copytree(tiny_dataset, copy)

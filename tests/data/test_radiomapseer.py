@@ -9,8 +9,11 @@ import pytest
 from PIL import Image
 
 from locnet.constants import MAP_SIZE
-from locnet.data.radiomapseer import DatasetWriter, MaskRef, open_dataset, png_size
+from locnet.data.layout import MaskRef
+from locnet.data.png import png_size
+from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import sample_mask, sample_transmitters
+from locnet.data.writer import DatasetWriter
 from locnet.errors import DatasetError
 
 SPLIT_OF = {0: "train", 1: "train", 2: "val", 3: "test"}

@@ -13,8 +13,8 @@ import pytest
 from locnet.cli import main
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT
 from locnet.data.cities import load_real_tiles
-from locnet.data.generate import GenerateConfig, _settings
-from locnet.data.generate_plan import plan
+from locnet.data.generate import _settings
+from locnet.data.generate_plan import GenerateConfig, plan
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.splits import split_of
 from locnet.data.testset import make_testset, same_sensors

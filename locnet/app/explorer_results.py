@@ -1,0 +1,206 @@
+"""Explorer, second half: pick models, readout and TTA, run them on the case, show heatmaps
+(with each posterior's credible regions); the table and downloads are in explorer_table
+(re-exported here).
+
+Results are remembered per session (app_state.RUNS) by case, model, device and TTA
+setting, so a rerun that changes nothing costs no inference, a readout change costs none
+either (a result holds every readout) and sessions never share results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import streamlit as st
+
+from locnet.app import cache
+from locnet.app import state as S
+from locnet.app.binding import bind
+from locnet.app.explorer_table import TABLE_COLUMNS, downloads, results_table  # noqa: F401
+from locnet.app.keys import MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
+from locnet.app.models import (
+    POINT,
+    Case,
+    ModelChoice,
+    ModelRun,
+    default_selection,
+    model_choices,
+    run_choice,
+    with_readout,
+)
+from locnet.app.sidebar import Settings
+from locnet.constants import PIXEL_M
+from locnet.errors import LocNetError
+from locnet.viz.geo import add_latlon_hover
+from locnet.viz.maps import case_figure
+from locnet.viz.posterior import posterior_figure
+
+FIGURES_PER_ROW = 3
+RESULT_HEIGHT = 440  # rows of three below the case map
+FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
+READOUT_LABELS = {
+    READOUT_AUTO: "auto: calibrated default",
+    "mode": "mode (argmax, the paper's)",
+    "mean": "mean (least squared error)",
+    "median": "median (least distance)",
+}
+TTA_LABEL = "TTA (8 flips, 8x slower)"
+TTA_HELP = (
+    "Test-time augmentation: average the heatmap models over the 8 flips/rotations of the "
+    "map, 8x slower. Spurious far blobs that move with the rotation fade; classical "
+    "models ignore it."
+)
+
+
+def model_picker(settings: Settings) -> list[ModelChoice]:
+    """Multiselect of runnable models; unavailable ones listed with the command that trains them."""
+    state = st.session_state
+    choices = model_choices(cache.checkpoints(settings.checkpoint_dir), settings.checkpoint_dir)
+    available = [c for c in choices if c.available]
+    labels = [c.label for c in available]
+    if state[MODELS] is None:
+        state[MODELS] = default_selection(choices)
+    state[MODELS] = [label for label in state[MODELS] if label in labels]
+    st.multiselect(
+        "Models", labels, placeholder="choose models to run", **bind(MODELS, convert=list)
+    )
+    missing = [c for c in choices if not c.available]
+    if missing:
+        with st.expander(f"{len(missing)} model(s) unavailable: no checkpoint"):
+            for c in missing:
+                st.markdown(f"**{c.label}**: {c.note}")
+    by_label = {c.label: c for c in available}
+    return [by_label[label] for label in state[MODELS]]
+
+
+def posterior_controls() -> tuple[str | None, bool]:
+    """Readout and TTA of the heatmap models; returns (readout or None for auto, tta)."""
+    state = st.session_state
+    if state[READOUT] not in READOUT_CHOICES:  # e.g. a value from an older app version
+        state[READOUT] = READOUT_AUTO
+    st.selectbox(
+        "Readout of the heatmap models",
+        READOUT_CHOICES,
+        format_func=READOUT_LABELS.get,
+        help="Which point of the calibrated posterior is the answer: its most probable "
+        "pixel (mode), its mean or its spatial median. Auto uses the one each model's "
+        "calibration found best on validation data (mode when uncalibrated). Classical "
+        "models give one point and ignore it.",
+        **bind(READOUT),
+    )
+    st.toggle(TTA_LABEL, help=TTA_HELP, **bind(TTA, convert=bool))
+    return S.requested_readout(state), bool(state[TTA])
+
+
+def _checkpoint_file_mtime_ns(choice: ModelChoice) -> int:
+    """mtime (ns) of the model's checkpoint file (0 if none): a rewritten file reruns it."""
+    path = Path(choice.spec)
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
+def _run_one(case: Case, choice: ModelChoice, settings: Settings, tta: bool) -> ModelRun:
+    """Run one model; a failure becomes a ModelRun with `problem` (the page goes on)."""
+    try:
+        loaded = cache.model(choice.spec, settings.checkpoint_dir, settings.device)
+        return run_choice(loaded, choice, case, tta=tta)
+    except LocNetError as exc:
+        return ModelRun(choice.label, problem=str(exc))
+    except (RuntimeError, OSError, MemoryError) as exc:  # torch/IO failure: report, keep the page
+        return ModelRun(
+            choice.label,
+            problem=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            "try the CPU device or another checkpoint",
+        )
+
+
+def run_models(
+    case: Case,
+    choices: Sequence[ModelChoice],
+    settings: Settings,
+    *,
+    compute: bool,
+    readout: str | None = None,
+    tta: bool = False,
+) -> list[ModelRun] | None:
+    """Runs for the case, from the session memo or (if `compute`) by running the models,
+    each answered by `readout` (None: the model's calibrated default).
+
+    Returns None when some result is missing and computing was not asked for.
+    """
+    state = st.session_state
+    runs = []
+    for choice in choices:
+        base = (
+            S.case_key(state),
+            choice.label,
+            choice.spec,
+            _checkpoint_file_mtime_ns(choice),
+            settings.device,
+        )
+        run = S.find_run(state, base, tta)
+        if run is None:
+            if not compute:
+                return None
+            run = _run_one(case, choice, settings, tta)
+            S.remember_run(state, S.run_key(base, None if run.readout == POINT else tta), run)
+        runs.append(with_readout(run, readout, case.truth_xy))
+    return runs
+
+
+def _title(run: ModelRun) -> str:
+    """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on."""
+    if run.problem:
+        return f"{run.label}: {run.problem}"
+    if run.error_m is None:  # an uploaded case without a truth
+        title = f"{run.label}: ({run.xy[0] * PIXEL_M:.0f}, {run.xy[1] * PIXEL_M:.0f}) m"
+    else:
+        title = f"{run.label}: error {run.error_m:.1f} m"
+    if run.expected_error_m is not None:
+        tta = " + TTA" if run.tta else ""
+        title += f" ({run.readout}{tta}, expected {run.expected_error_m:.0f} m)"
+    return title
+
+
+def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
+    """One model's heatmap with buildings, sensors, prediction and truth (axes in metres);
+    for a model with a posterior also its 50 % / 90 % regions and mode / mean markers."""
+    georef = getattr(getattr(case, "user", None), "georef", None)  # an uploaded geographic case
+    if run.scores is not None and run.regions is not None:
+        return add_latlon_hover(posterior_figure(
+            case.buildings,
+            run.scores,
+            regions=run.regions,
+            readouts=run.readouts,
+            readout=run.readout,
+            sensors_xy=case.sensors_xy,
+            truth_xy=case.truth_xy,
+            prediction_xy=run.xy,
+            title=_title(run),
+            height=height,
+        ), georef)
+    return add_latlon_hover(case_figure(
+        case.buildings,
+        sensors_xy=case.sensors_xy,
+        truth_xy=case.truth_xy,
+        prediction_xy=run.xy,
+        scores=run.scores,
+        title=_title(run),
+        height=height,
+    ), georef)
+
+
+def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT) -> None:
+    """Draw a run's figure, reused from the last rerun while its case, model, readout and
+    result are the same (token: the heatmap array, shared by every readout of a result)."""
+    if run.problem:
+        st.error(f"{run.label}: {run.problem}")
+        return
+    fig = S.reuse_figure(
+        st.session_state,
+        key,
+        (S.case_key(st.session_state), height, run.label, run.readout, run.tta),
+        lambda: result_figure(case, run, height),
+        token=run if run.scores is None else run.scores,
+    )
+    st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})

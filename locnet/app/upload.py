@@ -1,0 +1,191 @@
+"""Explorer, "Upload a case": the source switch, the upload form and the uploaded case's map.
+
+The files are parsed by locnet.cases (cached on their bytes); a CaseError is shown as
+st.error, dropped readings as st.warning. The parsed case lives in the plain session key
+app_state.UPLOADED, so it survives a visit to another page (file widgets do not). The
+case then runs exactly like a dataset case (locnet.app.upload_case.UploadedCase).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from locnet.app import state as S
+from locnet.app.binding import bind
+from locnet.app.keys import CASE_SOURCE, CASE_SOURCES, SOURCE_DATASET, SOURCE_UPLOAD, UPLOADED
+from locnet.app.upload_case import UploadedCase, explorer_case
+from locnet.cases.case import FIT_CROP_OR_PAD, FIT_EXACT, CaseError, UserCase
+from locnet.constants import PIXEL_M
+from locnet.viz.geo import add_latlon_hover
+from locnet.viz.maps import case_figure
+
+SOURCE_LABELS = {SOURCE_DATASET: "Dataset", SOURCE_UPLOAD: "Upload a case"}
+MAP_TYPES = ["png", "geojson", "json", "zip"]
+VALUE_TEXT = {"gain_db": "path gain (dB)", "rss_dbm": "received power (dBm)"}
+POSITION_TEXT = {"metres": "map metres (x_m, y_m)", "latlon": "lat/lon (WGS 84)"}
+
+
+def source_picker() -> str:
+    """Dataset or upload; returns S.SOURCE_DATASET or S.SOURCE_UPLOAD."""
+    st.radio(
+        "Case from",
+        CASE_SOURCES,
+        format_func=SOURCE_LABELS.get,
+        horizontal=True,
+        **bind(CASE_SOURCE),
+    )
+    return st.session_state[CASE_SOURCE]
+
+
+def parse_center(text: str) -> tuple[float, float] | None:
+    """'60.1778, 24.9490' -> (lat, lon); '' -> None; anything else a CaseError."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        lat, lon = (float(v) for v in text.replace(";", ",").split(","))
+    except ValueError:
+        raise CaseError(f"tile centre {text!r} is not 'lat, lon' (two numbers)") from None
+    return lat, lon
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parse_upload(
+    map_name: str,
+    map_bytes: bytes,
+    readings_name: str | None,
+    readings_bytes: bytes | None,
+    tx_power_dbm,
+    center,
+    fit: str,
+) -> UserCase:
+    """The UserCase of the uploaded files (a case zip, or a map plus a readings CSV)."""
+    from locnet.cases.load import build_case
+    from locnet.cases.store import case_from_files, zip_members
+
+    if map_name.lower().endswith(".zip"):
+        files = zip_members(map_bytes, map_name)
+        return case_from_files(
+            files,
+            map_name,
+            tx_power_dbm=tx_power_dbm,
+            center=center,
+            fit=fit if fit != FIT_EXACT else None,
+        )
+    if readings_bytes is None:
+        raise CaseError("upload the readings CSV too (or a case .zip holding both)")
+    return build_case(
+        map_bytes,
+        map_name,
+        readings_bytes,
+        readings_name,
+        tx_power_dbm=tx_power_dbm,
+        center=center,
+        fit=fit,
+        metadata={"title": f"{map_name} + {readings_name}"},
+    )
+
+
+def upload_form() -> UploadedCase | None:
+    """The upload widgets; the uploaded case (kept in the session) or None yet."""
+    state = st.session_state
+    c_map, c_readings = st.columns(2)
+    map_file = c_map.file_uploader(
+        "Building map: 256 x 256 PNG, GeoJSON footprints, or a case .zip",
+        type=MAP_TYPES,
+        key="upload_map",
+        help="PNG: buildings non-zero, 1 m/pixel. GeoJSON: polygons in "
+        "lon/lat or a metric CRS, with a bbox member or the tile centre below. A .zip is "
+        "what 'Download case' gives.",
+    )
+    readings = c_readings.file_uploader(
+        "Readings (CSV)",
+        type=["csv"],
+        key="upload_readings",
+        help="Header x_m,y_m or lat,lon, and gain_db or rss_dbm; optional "
+        "truth_x_m,truth_y_m or truth_lat,truth_lon (docs/cases.md).",
+    )
+    c_power, c_centre, c_fit = st.columns([1, 1.4, 1])
+    power = c_power.number_input(
+        "Transmit power (dBm), for rss_dbm", value=None, step=1.0, key="upload_tx_power"
+    )
+    centre = c_centre.text_input(
+        "Tile centre 'lat, lon' (GeoJSON without bbox, lat/lon readings on a PNG)",
+        key="upload_center",
+    )
+    crop = c_fit.checkbox("Crop or pad a bounding box that is not 256 m", key="upload_fit")
+    if map_file is not None:
+        try:
+            state[UPLOADED] = parse_upload(
+                map_file.name,
+                map_file.getvalue(),
+                None if readings is None else readings.name,
+                None if readings is None else readings.getvalue(),
+                power,
+                parse_center(centre),
+                FIT_CROP_OR_PAD if crop else FIT_EXACT,
+            )
+        except CaseError as exc:
+            state[UPLOADED] = None
+            st.error(str(exc))
+            return None
+    elif state.get(UPLOADED) is not None:
+        st.info("Showing the case uploaded earlier; upload files to replace it.")
+    if state.get(UPLOADED) is None:
+        if map_file is None:
+            st.info(
+                "Upload a building map and readings, or a case .zip (examples/helsinki "
+                "holds samples; docs/cases.md the format)."
+            )
+        return None
+    return explorer_case(state[UPLOADED])
+
+
+def case_summary(case: UploadedCase) -> None:
+    """Sensors, units and where the tile is; every warning of the validation."""
+    user = case.user
+    meta = user.metadata
+    units = (
+        f"{POSITION_TEXT.get(meta.get('positions'), 'map metres')}, "
+        f"{VALUE_TEXT.get(meta.get('value'), 'path gain (dB)')}"
+    )
+    if user.tx_power_dbm is not None:
+        units += f" at {user.tx_power_dbm:g} dBm transmit power"
+    st.markdown(f"**{len(case.sensors_xy)} sensors** uploaded · {units}")
+    if user.georef is not None:
+        st.caption(
+            f"Tile in {user.georef.crs}, west edge {user.georef.x_west:.1f} m, "
+            f"north edge {user.georef.y_north:.1f} m"
+        )
+    for warning in user.warnings:
+        st.warning(warning)
+
+
+def case_title(case: UploadedCase) -> str:
+    title = str(case.user.metadata.get("title") or "uploaded case")
+    if case.truth_xy is not None:
+        title += (
+            f" · truth at ({case.truth_xy[0] * PIXEL_M:.0f}, {case.truth_xy[1] * PIXEL_M:.0f}) m"
+        )
+    return title
+
+
+def case_map(case: UploadedCase, title: str, height: int) -> None:
+    """The uploaded case's map (not clickable: its sensors come with their readings)."""
+    fig = S.reuse_figure(
+        st.session_state,
+        "case_map",
+        (S.case_key(st.session_state), title),
+        lambda: add_latlon_hover(
+            case_figure(
+                case.buildings,
+                sensors_xy=case.sensors_xy,
+                truth_xy=case.truth_xy,
+                gains_db=case.gains_db,
+                title=title,
+                height=height,
+            ),
+            case.user.georef,
+        ),
+    )
+    st.plotly_chart(fig, key="upload_case_map", width="stretch", config={"displaylogo": False})

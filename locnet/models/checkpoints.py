@@ -1,0 +1,317 @@
+"""Checkpoint files: save atomically, load safely, list cheaply (docs/architecture.md).
+
+A checkpoint is a `torch.save` of plain types only, so `torch.load(weights_only=True)`
+can read it without executing code, and `map_location` lets GPU-trained weights load on
+a CPU-only machine. `load_weights` also accepts a bare state_dict (the authors'
+`Pretrained_LocNet.pt` is one) when told which model it holds.
+
+Naming in a checkpoint folder: `{model}.pt` for a model's default variant,
+`{model}-{tag}.pt` for others (`locnet-noenv.pt`, `locnet-bbce.pt`); `*.last.pt` are
+resume files written during training and are not listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from locnet.errors import CheckpointError, LocNetError
+from locnet.files import atomic_write
+from locnet.models.base import LocalizationModel
+from locnet.models.registry import available_models, variant_id, variant_label
+from locnet.models.state_dicts import (
+    build_with_state,
+    is_bare_state_dict,
+)
+from locnet.train.reproducibility import params_digest, rng_state, set_rng_state  # noqa: F401
+
+FORMAT = "locnet-checkpoint/1"
+RESUME_SUFFIX = ".last.pt"
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint holds, read without loading the weights into a model.
+
+    budget: training effort (epochs, minutes, cpu_minutes, samples_seen, hardware, stopped),
+    summed over the runs it was trained on from (`train --init-from`; `init_from` names the
+    last one; cpu_minutes None unless every run measured it).
+    metrics: validation distances in metres at the kept epoch.
+    """
+
+    path: Path
+    model: str
+    options: dict = field(default_factory=dict)
+    variant: str = "default"
+    metrics: dict = field(default_factory=dict)
+    budget: dict = field(default_factory=dict)
+    data_fingerprint: str | None = None
+    epoch: int | None = None
+    calibration: dict | None = None  # locnet.posterior.calibration.Calibration.to_dict(), if calibrated
+
+
+def variant_name(model: str, options: Mapping[str, Any] | None) -> str:
+    """Variant label from the registry: locnet -> 'env-focal' / 'noenv-bbce' ...; a model
+    without registered variant options -> 'default'."""
+    return variant_label(model, options)
+
+
+def default_filename(model: str, options: Mapping[str, Any] | None) -> str:
+    """File name in checkpoints/: 'locnet.pt' for the default, 'locnet-noenv-bbce.pt' etc."""
+    return variant_id(model, options) + ".pt"
+
+
+def resume_path(out: str | os.PathLike) -> Path:
+    """The resume file beside a checkpoint: checkpoints/locnet.pt -> checkpoints/locnet.last.pt."""
+    out = Path(out)
+    stem = out.name[: -len(".pt")] if out.name.endswith(".pt") else out.name
+    return out.with_name(stem + RESUME_SUFFIX)
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+    """torch.save to a temp file in the same folder, then os.replace: never a half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def build_checkpoint(model_name: str, model: LocalizationModel, **fields: Any) -> dict:
+    """Checkpoint dict in the documented format; `fields` fill train_config, metrics, etc."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "model": model_name,
+        "options": dict(getattr(model, "options", {}) or {}),
+        "state_dict": state,
+        "train_config": {},
+        "data_fingerprint": None,
+        "epoch": None,
+        "metrics": {},
+        "history": [],
+        "timings": {},
+    }
+    payload.update(fields)
+    return payload
+
+
+def save_checkpoint(
+    path: str | os.PathLike, model_name: str, model: LocalizationModel, **fields: Any
+) -> Path:
+    """Write a checkpoint atomically and return its path."""
+    atomic_torch_save(build_checkpoint(model_name, model, **fields), path)
+    return Path(path)
+
+
+def read_file(path: str | os.PathLike, *, map_location: Any = "cpu", mmap: bool = False) -> Any:
+    """torch.load with weights_only=True, turning every failure into a CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"checkpoint {path} not found; train one with `python -m locnet train "
+            f"--out {path}` or pass the path of an existing .pt file"
+        )
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" in str(exc):
+            raise CheckpointError(
+                f"checkpoint {path} contains Python objects other than tensors and plain "
+                "types, so it is not loaded (unsafe); re-save its state_dict with torch.save"
+            ) from exc
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or not a PyTorch file (unreadable "
+            "pickle); re-download or retrain it"
+        ) from exc
+    except Exception as exc:  # garbage bytes make the unpickler raise anything
+        # (IndexError, TypeError, struct.error, ...): every one means the same to the user.
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); re-download or retrain it"
+        ) from exc
+
+
+def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict:
+    """Read one of our checkpoint files (not a bare state_dict) as its dict."""
+    payload = read_file(path, map_location=map_location)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
+            "a bare state_dict can be loaded with load_weights(path, name)"
+        )
+    return payload
+
+
+def check_payload(path: str | os.PathLike, payload: Any) -> dict:
+    """Our checkpoint dict with the fields every reader relies on, or CheckpointError
+    naming the file (a file that unpickles but lost its model name, weights or options)."""
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint (no format '{FORMAT}'); "
+            "a bare state_dict is loaded by naming its model, e.g. locnet=PATH"
+        )
+    model = payload.get("model")
+    if not isinstance(model, str) or model not in available_models():
+        raise CheckpointError(
+            f"checkpoint {path} names no known model ({model!r}); it is damaged or from "
+            "another program: retrain it or remove it from the folder"
+        )
+    state = payload.get("state_dict")
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise CheckpointError(
+            f"checkpoint {path} has no weights (its 'state_dict' is missing or not tensors); "
+            "retrain it or remove it from the folder"
+        )
+    for key in ("options", "timings", "metrics", "calibration"):
+        if payload.get(key) is not None and not isinstance(payload[key], Mapping):
+            raise CheckpointError(
+                f"checkpoint {path} is damaged: its '{key}' is a {type(payload[key]).__name__}, "
+                "not a dict; retrain it or remove it from the folder"
+            )
+    return payload
+
+
+def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
+    """Why each *.pt file in `folder` that list_checkpoints skips cannot be used."""
+    problems = []
+    for path in sorted(Path(folder).glob("*.pt")):
+        if path.name.endswith(RESUME_SUFFIX):
+            continue
+        try:
+            checkpoint_info(path)
+        except LocNetError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def load_weights(
+    path: str | os.PathLike,
+    name: str | None = None,
+    *,
+    device: str | torch.device = "cpu",
+    options: Mapping[str, Any] | None = None,
+) -> LocalizationModel:
+    """Build model `name` and load the weights in `path` (ours or a bare state_dict), eval mode.
+
+    For our files `name` may be None (taken from the file) and must match if given; the
+    model is built with the options stored in the file. A bare state_dict needs `name`
+    and is built with `options` (default: the model's defaults).
+    """
+    path = Path(path)
+    payload = read_file(path)
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        stored = check_payload(path, payload)["model"]
+        if name is not None and stored != name:
+            raise CheckpointError(
+                f"checkpoint {path} holds a '{stored}' model, not '{name}'; "
+                f"load it as '{stored}' or pick a '{name}' checkpoint"
+            )
+        name, build_options, state = (
+            stored,
+            dict(payload.get("options") or {}),
+            payload["state_dict"],
+        )
+        calibration = payload.get("calibration")
+        if options:
+            build_options.update(options)
+    elif is_bare_state_dict(payload):
+        if name is None:
+            raise CheckpointError(
+                f"{path} is a bare state_dict without a model name; say which model it holds "
+                f"(one of: {', '.join(available_models())})"
+            )
+        build_options, state, calibration = dict(options or {}), payload, None
+    else:
+        raise CheckpointError(
+            f"{path} is neither a LocNet Explorer checkpoint nor a state_dict "
+            f"(found {type(payload).__name__}); pass a file written by `python -m locnet train`"
+        )
+    model = build_with_state(path, name, build_options, state)
+    model.calibration = calibration if isinstance(calibration, dict) else None
+    return model.to(device).eval()
+
+
+def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -> None:
+    """Rewrite one of our checkpoints with `calibration` added (atomically: a crash leaves
+    the old file). Its sha256 changes; the weights do not."""
+    path = Path(path)
+    payload = read_file(path)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise CheckpointError(
+            f"{path} is not a LocNet Explorer checkpoint; only files written by "
+            "`python -m locnet train` can hold a calibration"
+        )
+    payload["calibration"] = dict(calibration)
+    atomic_torch_save(payload, path)
+
+
+def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
+    """Metadata of one of our checkpoints; tensors are memory-mapped, not read."""
+    path = Path(path)
+    payload = check_payload(path, read_file(path, mmap=True))
+    timings = payload.get("timings") or {}
+    budget = {
+        key: timings.get(key)
+        for key in ("epochs", "minutes", "cpu_minutes", "samples_seen", "hardware", "stopped")
+    }
+    prior = timings.get("init_from")
+    if isinstance(prior, dict):  # trained on from another checkpoint: count both runs
+        for key in ("epochs", "minutes", "cpu_minutes", "samples_seen"):
+            if isinstance(budget[key], (int, float)) and isinstance(prior.get(key), (int, float)):
+                budget[key] = budget[key] + prior[key]
+            elif key == "cpu_minutes":  # an earlier run did not measure it: total unknown
+                budget[key] = None
+        budget["init_from"] = Path(str(prior.get("file"))).name
+        budget["earlier_epochs"] = prior.get("epochs")
+    options = dict(payload.get("options") or {})
+    return CheckpointInfo(
+        path=path,
+        model=payload["model"],
+        options=options,
+        variant=variant_name(payload["model"], options),
+        metrics=dict(payload.get("metrics") or {}),
+        budget=budget,
+        data_fingerprint=payload.get("data_fingerprint"),
+        epoch=payload.get("epoch"),
+        calibration=payload.get("calibration") if isinstance(payload.get("calibration"), dict) else None,
+    )
+
+
+def list_checkpoints(folder: str | os.PathLike) -> list[CheckpointInfo]:
+    """Every readable checkpoint in `folder` (sorted by name); resume files and bare
+    state_dicts are skipped. A missing folder is an empty list, not an error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    infos = []
+    for path in sorted(folder.glob("*.pt")):
+        if path.name.endswith(RESUME_SUFFIX):
+            continue
+        try:
+            infos.append(checkpoint_info(path))
+        except LocNetError:
+            continue
+    return infos
+
+
+def resolve_checkpoint(spec: str, checkpoint_dir: str | os.PathLike) -> Path:
+    """'locnet-noenv' -> checkpoint_dir/locnet-noenv.pt; a path (has '/' or ends in .pt) as is."""
+    if spec.endswith(".pt") or os.sep in spec or "/" in spec:
+        return Path(spec)
+    return Path(checkpoint_dir) / f"{spec}.pt"
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file (recorded in evaluation metadata)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,224 @@
+"""Plotly figures of the Benchmark, Ablation and Gallery pages (the paper's Figs. 2-4)
+and the reliability plot of the calibrated posteriors.
+
+Inputs are the tables of `locnet.results`; errors are in metres, sampling rates in
+percent of all pixels. Every model keeps one colour on every page (`series_color`);
+the paper's reference values are drawn dashed / hollow and named PAPER_LABEL.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# Colours and layout live in report_style, the reliability plot in report_figures_posterior;
+# re-exported here so pages keep writing `F.series_color`, `F.reliability_figure`.
+from locnet.report.reliability import reliability_figure  # noqa: F401
+from locnet.report.series import (
+    DEFAULT_VARIANT,
+    DISPLAY_NAMES,
+    ENV_VARIANT,
+    LOCNET,
+    METRICS,
+    PAPER_AVERAGE_RMSE_M,
+    PAPER_LABEL,
+    PAPER_PARAMETERS,
+    series_label,
+)
+from locnet.report.style import MODEL_COLORS, series_color
+from locnet.report.style import report_layout as _layout
+
+
+def metric_vs_rate_figure(
+    summary: pd.DataFrame,
+    metric: str = "rmse_m",
+    paper: pd.DataFrame | None = None,
+    title: str | None = None,
+    readout: str | None = None,
+) -> go.Figure:
+    """Error (m) vs sampling rate (%) per (model, variant): the paper's Fig. 3a / 4.
+
+    `summary` holds one readout per series (results.select_readout); `readout` names the
+    heatmap models' one in the title. `paper` (results.paper_reference(), RMSE only) adds
+    dashed lines for the series present in `summary`; it is skipped for other metrics,
+    which the paper does not report.
+    """
+    fig = go.Figure()
+    keys = summary[["model", "variant"]].drop_duplicates().itertuples(index=False)
+    for model, variant in keys:
+        rows = summary[(summary["model"] == model) & (summary["variant"] == variant)]
+        rows = rows.sort_values("rate_percent")
+        label = series_label(model, variant)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["rate_percent"],
+                y=rows[metric],
+                mode="lines+markers",
+                name=label,
+                legendgroup=label,
+                line=dict(color=series_color(model, variant), width=2),
+                customdata=rows[["n"]],
+                hovertemplate=(
+                    f"{label}<br>rate %{{x}} %<br>{METRICS[metric]} "
+                    "%{y:.1f} m<br>n = %{customdata[0]}<extra></extra>"
+                ),
+            )
+        )
+        if paper is not None and metric == "rmse_m":
+            ref = paper[(paper["model"] == model) & (paper["variant"] == variant)].sort_values(
+                "rate_percent"
+            )
+            if not ref.empty:
+                fig.add_trace(
+                    go.Scatter(
+                        x=ref["rate_percent"],
+                        y=ref["rmse_m"],
+                        mode="lines+markers",
+                        name=f"{label}: {PAPER_LABEL}",
+                        legendgroup=label,
+                        line=dict(color=series_color(model, variant), dash="dash", width=1.5),
+                        marker=dict(symbol="circle-open", size=7),
+                        hovertemplate=f"{label}, {PAPER_LABEL} (approx.)<br>rate %{{x}} %<br>RMSE %{{y}} m"
+                        "<extra></extra>",
+                    )
+                )
+    title = title or f"{METRICS[metric]} vs sampling rate"
+    return _layout(
+        fig,
+        title + (f" (heatmap readout: {readout})" if readout else ""),
+        xaxis=dict(title="sampling rate (% of pixels)", tickformat=".2f"),
+        yaxis=dict(title=f"{METRICS[metric]} (m)", rangemode="tozero"),
+    )
+
+
+def size_vs_error_figure(
+    averages: pd.DataFrame, metric: str = "rmse_m", show_paper: bool = True
+) -> go.Figure:
+    """Parameters (log axis) vs error averaged over rates (m): the paper's Fig. 3b.
+
+    `averages` = results.average_over_rates(...) plus a `parameters` column; rows without
+    parameters (classical baselines) cannot sit on a log axis and are left out.
+    """
+    fig = go.Figure()
+    rows = averages[averages["parameters"].fillna(0) > 0]
+    for row in rows.itertuples(index=False):
+        label = series_label(row.model, row.variant)
+        color = series_color(row.model, row.variant)
+        fig.add_trace(
+            go.Scatter(
+                x=[row.parameters],
+                y=[getattr(row, metric)],
+                mode="markers+text",
+                name=label,
+                legendgroup=label,
+                text=[label],
+                textposition="top center",
+                marker=dict(color=color, size=13),
+                hovertemplate=f"{label}<br>%{{x:,}} parameters<br>average {METRICS[metric]} %{{y:.1f}} m<extra></extra>",
+            )
+        )
+        paper_y = PAPER_AVERAGE_RMSE_M.get(row.model)
+        if (
+            show_paper
+            and metric == "rmse_m"
+            and paper_y is not None
+            and row.variant in (DEFAULT_VARIANT, ENV_VARIANT)
+        ):
+            paper_x = PAPER_PARAMETERS[row.model]
+            fig.add_trace(
+                go.Scatter(
+                    x=[paper_x, row.parameters],
+                    y=[paper_y, getattr(row, metric)],
+                    mode="lines+markers",
+                    name=f"{DISPLAY_NAMES.get(row.model, row.model)}: {PAPER_LABEL}",
+                    legendgroup=label,
+                    line=dict(color=color, dash="dash", width=1),
+                    marker=dict(symbol=["diamond-open", "circle"], size=[12, 0], color=color),
+                    hovertemplate=f"{label}, {PAPER_LABEL} (approx.)<br>%{{x:,}} parameters<br>"
+                    "average RMSE %{y} m<extra></extra>",
+                )
+            )
+    return _layout(
+        fig,
+        f"Model size vs average {METRICS[metric]}",
+        xaxis=dict(title="parameters (log scale)", type="log"),
+        yaxis=dict(title=f"average {METRICS[metric]} over rates (m)", rangemode="tozero"),
+    )
+
+
+def improvement_figure(improvement: pd.DataFrame, title: str) -> go.Figure:
+    """Bars of results.relative_improvement(...): % lower error per rate and on average."""
+    labels = [("average" if np.isnan(r) else f"{r:g} %") for r in improvement["rate_percent"]]
+    colors = [
+        "#444444" if np.isnan(r) else MODEL_COLORS[LOCNET] for r in improvement["rate_percent"]
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=improvement["improvement_percent"],
+            marker_color=colors,
+            text=[f"{v:+.1f} %" for v in improvement["improvement_percent"]],
+            textposition="outside",
+            customdata=improvement[["baseline", "improved"]],
+            hovertemplate="%{x}<br>%{customdata[0]:.1f} m -> %{customdata[1]:.1f} m<br>%{y:+.1f} %<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        title,
+        xaxis=dict(title="sampling rate", type="category"),
+        yaxis=dict(title="relative improvement (%)", zeroline=True),
+    )
+
+
+def environment_scatter(
+    table: pd.DataFrame, model: str, variant: str, x: str = "building_density"
+) -> go.Figure:
+    """Per-environment RMSE (m) vs an environment statistic, with a least-squares trend line.
+
+    `table` = results.rank_environments(...) merged with results.environment_statistics_table(...).
+    """
+    label = series_label(model, variant)
+    xs = table[x] * (100 if x == "building_density" else 1)
+    x_title = {
+        "building_density": "building density (% of pixels)",
+        "open_area_m2": "open area (m²)",
+        "n_blocks": "number of building blocks",
+    }.get(x, x)
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=table["rmse_m"],
+            mode="markers",
+            name=label,
+            marker=dict(color=series_color(model, variant), size=9),
+            customdata=table[["city", "map", "n"]],
+            hovertemplate="%{customdata[0]} (map %{customdata[1]})<br>"
+            + x_title
+            + " %{x:.3g}<br>RMSE %{y:.1f} m<br>n = %{customdata[2]}<extra></extra>",
+        )
+    )
+    title = f"{label}: RMSE per environment vs {x_title}"
+    if len(table) >= 3 and np.ptp(xs) > 0:
+        slope, intercept = np.polyfit(xs, table["rmse_m"], 1)
+        r = np.corrcoef(xs, table["rmse_m"])[0, 1]
+        line_x = np.array([xs.min(), xs.max()])
+        fig.add_trace(
+            go.Scatter(
+                x=line_x,
+                y=slope * line_x + intercept,
+                mode="lines",
+                name="trend",
+                line=dict(color="#444444", dash="dot"),
+                hoverinfo="skip",
+            )
+        )
+        title += f" (Pearson r = {r:.2f})"
+    return _layout(
+        fig,
+        title,
+        xaxis=dict(title=x_title),
+        yaxis=dict(title="RMSE (m)", rangemode="tozero"),
+        showlegend=False,
+    )

@@ -1,0 +1,184 @@
+"""Downloads of the current case: a PNG drawn with Pillow and a CSV of every point.
+
+No plotly/kaleido here: Pillow draws the building map scaled up with the same marker
+colours as the app (sensors green, predictions yellow, truth red, orange on the truth),
+which is fast and needs no browser. Positions are pixel (x, y); the CSV gives metres,
+and for each prediction the readout it is (mode / mean / median, or point for models
+without a posterior), its expected error and the 90 % region's equivalent radius.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
+
+from locnet.constants import (
+    MAP_SIZE,
+    OVERLAP_COLOR,
+    PIXEL_M,
+    PREDICTION_COLOR,
+    SENSOR_COLOR,
+    TRUTH_COLOR,
+)
+from locnet.viz.maps import BUILDING_COLOR, OUTDOOR_COLOR
+from locnet.viz.markers import coincide
+
+PNG_SCALE = 3  # output pixels per map pixel: a 768 x 768 picture
+LEGEND_PX = 28  # height of one legend line under the map
+CSV_COLUMNS = (
+    "kind",
+    "model",
+    "x_m",
+    "y_m",
+    "gain_db",
+    "error_m",
+    "readout",
+    "expected_error_m",
+    "radius_90_m",
+    "tta",
+    "calibration",
+    "runtime_ms",
+    "device",
+)
+
+
+@dataclass(frozen=True)
+class PredictionPoint:
+    """One model's answer for the export: label, pixel (x, y), error in metres or None;
+    the readout it is, sqrt(E[d^2]) and the 90 % radius in metres (None without posterior)."""
+
+    model: str
+    xy: tuple[float, float]
+    error_m: float | None = None
+    runtime_ms: float | None = None
+    device: str | None = None
+    readout: str | None = None
+    expected_error_m: float | None = None
+    radius_90_m: float | None = None
+    calibration: str = ""
+    tta: bool = False
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def building_rgb(buildings: np.ndarray) -> np.ndarray:
+    """RGB uint8 (256, 256, 3) picture: outdoor white, buildings slate gray."""
+    palette = np.array([_hex_rgb(OUTDOOR_COLOR), _hex_rgb(BUILDING_COLOR)], dtype=np.uint8)
+    return palette[(np.asarray(buildings) > 0).astype(np.intp)]
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):
+        return ImageFont.load_default()
+
+
+def _dot(
+    draw: ImageDraw.ImageDraw, xy: Sequence[float], radius: float, fill: str, shape: str = "circle"
+) -> None:
+    cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in xy)
+    box = [cx - radius, cy - radius, cx + radius, cy + radius]
+    if shape == "diamond":
+        draw.polygon(
+            [(cx, cy - radius), (cx + radius, cy), (cx, cy + radius), (cx - radius, cy)],
+            fill=fill,
+            outline="#000000",
+        )
+    else:
+        draw.ellipse(box, fill=fill, outline="#000000", width=1)
+
+
+def case_png(
+    buildings: np.ndarray,
+    *,
+    sensors_xy: Sequence[Sequence[float]],
+    truth_xy: Sequence[float] | None,
+    predictions: Sequence[PredictionPoint] = (),
+    title: str = "",
+) -> bytes:
+    """PNG bytes: the map at PNG_SCALE x, markers, model labels, and a legend below."""
+    side = MAP_SIZE * PNG_SCALE
+    n_lines = 2 + len(predictions)
+    canvas = Image.new("RGB", (side, side + LEGEND_PX * n_lines), "#ffffff")
+    base = Image.fromarray(building_rgb(buildings)).resize((side, side), Image.Resampling.NEAREST)
+    canvas.paste(base, (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    font = _font(16)
+    for xy in sensors_xy:
+        _dot(draw, xy, 4, SENSOR_COLOR)
+    if truth_xy is not None:
+        _dot(draw, truth_xy, 8, TRUTH_COLOR)
+    for point in predictions:
+        color = OVERLAP_COLOR if coincide(point.xy, truth_xy) else PREDICTION_COLOR
+        _dot(draw, point.xy, 7, color, shape="diamond")
+        cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in point.xy)
+        draw.text(
+            (cx + 9, cy - 9),
+            point.model,
+            fill="#000000",
+            font=font,
+            stroke_width=2,
+            stroke_fill="#ffffff",
+        )
+    y = side + 4
+    draw.text((8, y), title or "LocNet Explorer case", fill="#000000", font=font)
+    y += LEGEND_PX
+    legend = f"sensors: {len(sensors_xy)} (green)   truth: red   prediction: yellow (orange = on the truth)"
+    draw.text((8, y), legend, fill="#000000", font=font)
+    for point in predictions:
+        y += LEGEND_PX
+        err = "n/a" if point.error_m is None else f"{point.error_m:.1f} m"
+        how = f" ({point.readout})" if point.readout else ""
+        text = f"{point.model}{how}: ({point.xy[0]:.0f}, {point.xy[1]:.0f}) m, error {err}"
+        draw.text((8, y), text, fill="#000000", font=font)
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def case_table(
+    *,
+    sensors_xy: Sequence[Sequence[float]],
+    gains_db: Sequence[float] | None,
+    truth_xy: Sequence[float] | None,
+    predictions: Sequence[PredictionPoint] = (),
+) -> pd.DataFrame:
+    """Every point of the case, one row each: sensors (with dB), truth, predictions."""
+    rows = []
+    gains = list(gains_db) if gains_db is not None else [None] * len(sensors_xy)
+    for (x, y), gain in zip(sensors_xy, gains):
+        rows.append({"kind": "sensor", "x_m": x * PIXEL_M, "y_m": y * PIXEL_M, "gain_db": gain})
+    if truth_xy is not None:
+        rows.append({"kind": "truth", "x_m": truth_xy[0] * PIXEL_M, "y_m": truth_xy[1] * PIXEL_M})
+    for p in predictions:
+        rows.append(
+            {
+                "kind": "prediction",
+                "model": p.model,
+                "x_m": p.xy[0] * PIXEL_M,
+                "y_m": p.xy[1] * PIXEL_M,
+                "error_m": p.error_m,
+                "readout": p.readout,
+                "expected_error_m": p.expected_error_m,
+                "radius_90_m": p.radius_90_m,
+                "tta": p.tta,
+                "calibration": p.calibration,
+                "runtime_ms": p.runtime_ms,
+                "device": p.device,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+def case_csv(**kwargs) -> bytes:
+    """UTF-8 CSV bytes of case_table(**kwargs), metres and dB rounded to 0.01."""
+    return case_table(**kwargs).round(2).to_csv(index=False).encode("utf-8")

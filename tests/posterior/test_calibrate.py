@@ -1,0 +1,134 @@
+"""`python -m locnet calibrate` and the calibration a checkpoint carries into inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from locnet.cli import main
+from locnet.data.radiomapseer import open_dataset
+from locnet.inference import predict
+from locnet.models import checkpoints as ckpt
+from locnet.models import registry
+from locnet.posterior import distribution as P
+from locnet.posterior.calibration import UNCALIBRATED, Calibration, answer_batch, calibration_of
+from tests.models.test_checkpoints import tiny_model  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path, tiny_model):
+    torch.manual_seed(0)
+    model = registry.create_model(tiny_model, width=3)
+    return ckpt.save_checkpoint(tmp_path / "tiny.pt", tiny_model, model, epoch=1)
+
+
+def test_calibrate_fits_on_validation_and_stores_it_in_the_checkpoint(
+    tiny_dataset, tiny_checkpoint, capsys
+):
+    before = ckpt.load_weights(tiny_checkpoint)
+    assert calibration_of(before) == UNCALIBRATED and not UNCALIBRATED.calibrated
+    sha = ckpt.file_sha256(tiny_checkpoint)
+    args = ["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_dataset)]
+    assert main(args + ["--rates", "0.05,0.1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "max likelihood" in out and "default readout" in out
+    assert ckpt.file_sha256(tiny_checkpoint) != sha
+    info = ckpt.checkpoint_info(tiny_checkpoint)
+    calibration = Calibration.from_dict(info.calibration)
+    assert calibration.calibrated and 0 < calibration.temperature < 1e3
+    fitted = calibration.fitted
+    assert fitted["split"] == "val" and fitted["n"] > 0
+    assert fitted["fingerprint"] == open_dataset(tiny_dataset).fingerprint()
+    assert fitted["nll"] <= fitted["nll_at_t1"] + 1e-6  # the fit is at least as good as T = 1
+    assert set(fitted["val_rmse_m"]) == set(P.READOUTS)
+    assert calibration.default_readout == min(fitted["val_rmse_m"], key=fitted["val_rmse_m"].get)
+    assert set(calibration.readout_temperature) == {"mean", "median"}
+    after = ckpt.load_weights(tiny_checkpoint)  # the weights are unchanged
+    for key, value in before.state_dict().items():
+        assert torch.equal(after.state_dict()[key], value)
+    assert calibration_of(after) == calibration
+    assert calibration.label().startswith("calibrated T=")
+    assert not list(tiny_checkpoint.parent.glob(".*.tmp"))
+
+
+def test_calibrate_refuses_the_test_split_and_dry_run_changes_nothing(
+    tiny_dataset, tiny_checkpoint, capsys
+):
+    sha = ckpt.file_sha256(tiny_checkpoint)
+    args = ["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_dataset)]
+    assert main(args + ["--split", "test"]) == 2
+    assert "never on the test" in capsys.readouterr().err
+    assert main(args + ["--rates", "0.05", "--dry-run", "--quiet"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert ckpt.file_sha256(tiny_checkpoint) == sha
+    absent = str(tiny_checkpoint.with_name("absent.pt"))
+    assert main(["calibrate", "--checkpoint", absent, "--data", str(tiny_dataset)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", "/nonexistent"]) == 2
+
+
+def test_malformed_stored_calibration_reads_as_uncalibrated():
+    assert Calibration.from_dict(None) == UNCALIBRATED
+    assert Calibration.from_dict({"temperature": "hot"}) == UNCALIBRATED
+    odd = Calibration.from_dict({"temperature": 0.5, "default_readout": "argmax"})
+    assert odd.default_readout == "mode" and odd.temperature == 0.5
+    assert UNCALIBRATED.label() == "uncalibrated (T = 1)"
+
+
+def test_answers_keep_the_models_own_mode_and_read_the_rest_from_the_posterior(tiny_model):
+    torch.manual_seed(1)
+    model = registry.create_model(tiny_model, width=3).eval()
+    model.calibration = Calibration(0.5, {"mean": 0.2}, "mean", {"split": "val", "n": 3}).to_dict()
+    x = torch.randn(2, 2, 32, 32)
+    outdoor = torch.ones(2, 32, 32, dtype=torch.bool)
+    outdoor[:, :5] = False
+    with torch.inference_mode():
+        answers = answer_batch(model, x, outdoor)
+        prediction = model.predict(x)
+        assert torch.equal(answers.xy["mode"], prediction.xy)
+        expected_mean = P.mean_xy(P.probabilities(prediction.logits, outdoor, 0.2))
+        assert torch.allclose(answers.xy["mean"], expected_mean)
+        assert torch.allclose(answers.probs, P.probabilities(prediction.logits, outdoor, 0.5))
+        tta = answer_batch(model, x, outdoor, tta=True)
+    assert tta.tta and set(tta.xy) == set(P.READOUTS)
+    assert torch.allclose(tta.probs.flatten(1).sum(1), torch.ones(2), atol=1e-5)
+
+
+def test_predict_returns_posterior_regions_and_the_chosen_readout(tiny_checkpoint):
+    model = ckpt.load_weights(tiny_checkpoint)
+    model.calibration = Calibration(0.8, {}, "median", {"split": "val", "n": 1}).to_dict()
+    buildings = np.zeros((256, 256), np.uint8)
+    buildings[100:140, 100:140] = 1
+    sensors = [(10, 20, -90.0), (200, 30, -60.5), (50, 220, -100.0)]
+    result = predict(model, buildings, sensors=sensors)
+    assert result.readout == "median" and result.xy == result.readouts["median"]
+    assert set(result.readouts) == set(P.READOUTS)
+    assert result.posterior.shape == (256, 256)
+    assert result.posterior.sum() == pytest.approx(1.0, abs=1e-4)
+    assert result.posterior[100:140, 100:140].max() == 0.0
+    assert result.regions.shape == (2, 256, 256) and result.regions[0].sum() <= result.regions[1].sum()
+    assert result.region_area_m2[0] <= result.region_area_m2[1]
+    assert result.expected_error_m > 0 and result.calibration.calibrated
+    assert set(result.expected_errors_m) == set(P.READOUTS)
+    assert result.expected_errors_m["median"] == result.expected_error_m
+    mode = predict(model, buildings, sensors=sensors, readout="mode")
+    assert mode.xy == mode.readouts["mode"]
+    with pytest.raises(ValueError, match="unknown readout"):
+        predict(model, buildings, sensors=sensors, readout="best")
+    centroid = predict(registry.create_model("centroid"), buildings, sensors=sensors)
+    assert centroid.readout == P.POINT_READOUT and centroid.posterior is None
+
+
+def test_report_lists_each_checkpoints_calibration(tmp_path, tiny_model):
+    from locnet.report.checkpoints import calibration_of_checkpoints
+
+    model = registry.create_model(tiny_model)
+    ckpt.save_checkpoint(tmp_path / "plain.pt", tiny_model, model)
+    path = ckpt.save_checkpoint(tmp_path / "fitted.pt", tiny_model, model)
+    fitted = {"split": "val", "n": 9, "data": "data/demo", "coverage90": 0.88,
+              "val_rmse_m": {"mode": 70.0, "mean": 50.0, "median": 51.0}}
+    ckpt.store_calibration(path, Calibration(0.49, {"mean": 0.1}, "mean", fitted).to_dict())
+    table = calibration_of_checkpoints(tmp_path).splitlines()
+    assert "| `fitted.pt` | 0.49 | 0.1 / 0.49 | mean | 70.0 / 50.0 / 51.0 | 88.0 % |" in table[2]
+    assert table[3].startswith("| `plain.pt` | 1 (uncalibrated)")

@@ -1,0 +1,289 @@
+"""Figure builders (locnet.viz.maps, locnet.viz.posterior) and case downloads (locnet.viz.export)."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from locnet.constants import (
+    FLOOR_DB,
+    MAP_SIZE,
+    MAX_DB,
+    OVERLAP_COLOR,
+    PIXEL_M,
+    PREDICTION_COLOR,
+    SENSOR_COLOR,
+    TRUTH_COLOR,
+)
+from locnet.viz import maps as viz
+from locnet.viz import posterior as viz_posterior
+from locnet.viz.export import (
+    PNG_SCALE,
+    PredictionPoint,
+    building_rgb,
+    case_csv,
+    case_png,
+    case_table,
+)
+from locnet.viz.markers import OVERLAP_NAME, PREDICTION_NAME, SENSOR_NAME, TRUTH_NAME
+
+
+@pytest.fixture
+def buildings() -> np.ndarray:
+    b = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    b[100:150, 20:60] = 1
+    return b
+
+
+def _by_name(fig, name):
+    """Traces called `name` (the sensor trace is named 'sensors (N)')."""
+    return [
+        t
+        for t in fig.data
+        if t.name == name or (name == SENSOR_NAME and (t.name or "").startswith(name + " ("))
+    ]
+
+
+def test_case_figure_markers_use_the_paper_colours(buildings):
+    fig = viz.case_figure(
+        buildings, sensors_xy=[(1, 2), (3, 4)], truth_xy=(10, 10), prediction_xy=(30, 40)
+    )
+    (sensors,) = _by_name(fig, SENSOR_NAME)
+    (truth,) = _by_name(fig, TRUTH_NAME)
+    (pred,) = _by_name(fig, PREDICTION_NAME)
+    assert sensors.marker.color == SENSOR_COLOR and sensors.name == "sensors (2)"
+    assert truth.marker.color == TRUTH_COLOR and pred.marker.color == PREDICTION_COLOR
+    assert list(pred.x) == [30.0] and list(pred.y) == [40.0]
+    assert not _by_name(fig, OVERLAP_NAME)
+
+
+def test_prediction_on_the_truth_is_one_orange_marker(buildings):
+    fig = viz.case_figure(
+        buildings, sensors_xy=[(1, 2)], truth_xy=(10, 10), prediction_xy=(10.2, 9.9)
+    )
+    (overlap,) = _by_name(fig, OVERLAP_NAME)
+    assert overlap.marker.color == OVERLAP_COLOR
+    assert not _by_name(fig, TRUTH_NAME) and not _by_name(fig, PREDICTION_NAME)
+
+
+def test_axes_are_metres_with_rows_going_down(buildings):
+    fig = viz.case_figure(buildings)
+    assert fig.layout.xaxis.title.text == "x (m)" and fig.layout.yaxis.title.text == "y (m)"
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]  # reversed: row 0 at the top
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert fig.layout.xaxis.range[1] == pytest.approx((MAP_SIZE - 0.5) * PIXEL_M)
+    assert fig.data[0].type == "heatmap" and np.array_equal(np.asarray(fig.data[0].z), buildings)
+
+
+def test_clickable_adds_an_invisible_grid_and_disables_drag(buildings):
+    plain = viz.case_figure(buildings)
+    fig = viz.case_figure(buildings, clickable=True)
+    assert not _by_name(plain, viz.CLICK_GRID_NAME)
+    (grid,) = _by_name(fig, viz.CLICK_GRID_NAME)
+    assert grid.type == "scattergl" and grid.marker.opacity == 0
+    side = len(range(0, MAP_SIZE, viz.CLICK_GRID_STEP_PX))
+    assert len(grid.x) == side * side and float(np.max(grid.x)) <= MAP_SIZE - 1
+    assert fig.layout.dragmode is False
+
+
+def test_radio_layer_in_db_with_colour_bar_and_blank_buildings(buildings):
+    radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
+    fig = viz.case_figure(buildings, radio_db=radio)
+    (layer,) = _by_name(fig, "radio map")
+    z = np.asarray(layer.z)
+    assert np.isnan(z[120, 30]) and z[0, 0] == pytest.approx(-90.0)
+    assert layer.zmin == FLOOR_DB and layer.zmax == MAX_DB
+    assert "dB" in layer.colorbar.title.text
+
+
+def test_score_layer_is_normalised_and_buildings_drawn_on_top(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    scores[5, 7] = 40.0
+    fig = viz.case_figure(buildings, scores=scores, prediction_xy=(7, 5))
+    kinds = [t.name for t in fig.data]
+    assert kinds.index("score") < kinds.index("buildings")
+    z = np.asarray(fig.data[0].z)
+    assert z.max() == pytest.approx(1.0) and z[5, 7] == pytest.approx(1.0) and z.min() == 0.0
+    assert np.array_equal(viz.normalise_scores(np.ones((4, 4))), np.zeros((4, 4)))
+
+
+def test_sensor_hover_shows_readings(buildings):
+    fig = viz.case_figure(buildings, sensors_xy=[(1, 2), (3, 4)], gains_db=[-80.0, -120.5])
+    (sensors,) = _by_name(fig, SENSOR_NAME)
+    assert list(sensors.customdata) == [-80.0, -120.5] and "dB" in sensors.hovertemplate
+
+
+def test_case_png_draws_the_map_and_markers(buildings):
+    data = case_png(
+        buildings,
+        sensors_xy=[(5, 5)],
+        truth_xy=(200, 200),
+        predictions=[PredictionPoint("LocNet", (80.0, 200.0), 120.0)],
+        title="t",
+    )
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert image.shape[1] == MAP_SIZE * PNG_SCALE and image.shape[0] > MAP_SIZE * PNG_SCALE
+    centre = lambda x, y: image[int((y + 0.5) * PNG_SCALE), int((x + 0.5) * PNG_SCALE)]
+    assert tuple(centre(5, 5)) == (0x00, 0xC8, 0x53)  # sensor green
+    assert tuple(centre(200, 200)) == (0xD5, 0x00, 0x00)  # truth red
+    assert tuple(centre(80, 200)) == (0xFF, 0xD6, 0x00)  # prediction yellow
+    assert tuple(centre(40, 120)) == tuple(building_rgb(buildings)[120, 40])  # building
+
+
+def test_case_csv_lists_every_point(buildings):
+    kwargs = {
+        "sensors_xy": [(5, 6), (7, 8)],
+        "gains_db": [-90.0, -100.0],
+        "truth_xy": (1, 2),
+        "predictions": [PredictionPoint("LocNet", (1.0, 3.0), 1.0, 12.5, "cpu")],
+    }
+    table = pd.read_csv(io.BytesIO(case_csv(**kwargs)))
+    assert list(table["kind"]) == ["sensor", "sensor", "truth", "prediction"]
+    assert table.loc[3, "model"] == "LocNet" and table.loc[3, "error_m"] == 1.0
+    assert table.loc[1, "gain_db"] == -100.0 and table.loc[0, "x_m"] == 5.0
+    assert len(case_table(sensors_xy=[], gains_db=None, truth_xy=None)) == 0
+
+
+def test_case_csv_gives_each_prediction_its_readout_and_uncertainty():
+    points = [
+        PredictionPoint(
+            "LocNet",
+            (1.0, 3.0),
+            2.0,
+            12.5,
+            "cpu",
+            readout="mean",
+            expected_error_m=17.25,
+            radius_90_m=30.5,
+            calibration="calibrated T=0.5 (val, n=9)",
+            tta=True,
+        ),
+        PredictionPoint("RSS centroid", (9.0, 9.0), 5.0, readout="point"),
+    ]
+    table = pd.read_csv(
+        io.BytesIO(case_csv(sensors_xy=[], gains_db=None, truth_xy=(1, 2), predictions=points))
+    )
+    locnet, centroid = table.iloc[1], table.iloc[2]
+    assert locnet["readout"] == "mean" and locnet["expected_error_m"] == 17.25
+    assert locnet["radius_90_m"] == 30.5 and bool(locnet["tta"])
+    assert locnet["calibration"].startswith("calibrated")
+    assert centroid["readout"] == "point" and np.isnan(centroid["expected_error_m"])
+
+
+def test_compact_coords_picks_the_smallest_exact_dtype():
+    small = viz.compact_coords(np.array([0.0, 2.0, 254.0]))
+    assert small.dtype == np.uint8 and list(small) == [0, 2, 254]
+    assert viz.compact_coords(np.array([0.0, 300.0])).dtype == np.uint16
+    for values in ([0.5, 1.0], [-2.0, 4.0], [0.0, 70_000.0], [np.nan, 1.0]):
+        out = viz.compact_coords(np.array(values))
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, np.asarray(values, dtype=np.float32))
+
+
+def test_click_grid_points_are_the_metre_grid_and_cached_read_only():
+    x, y = viz.click_grid_xy(4)
+    side = np.arange(0, MAP_SIZE, 4) * PIXEL_M
+    gx, gy = np.meshgrid(side, side)
+    np.testing.assert_array_equal(x, gx.ravel())
+    np.testing.assert_array_equal(y, gy.ravel())
+    assert viz.click_grid_xy(4)[0] is x and not x.flags.writeable
+    with pytest.raises(ValueError):
+        x[0] = 7
+
+
+def test_heatmaps_place_pixel_i_at_i_metres(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
+    layers = [
+        *viz.case_figure(buildings, scores=scores).data[:2],
+        *viz.case_figure(buildings, radio_db=radio).data[:2],
+    ]
+    for layer in (t for t in layers if t.type == "heatmap"):
+        assert layer.x is None and layer.y is None  # no 256-value axis arrays to send
+        positions = layer.x0 + layer.dx * np.arange(MAP_SIZE)
+        np.testing.assert_allclose(positions, np.arange(MAP_SIZE) * PIXEL_M)
+        assert (layer.y0, layer.dy) == (layer.x0, layer.dx)
+
+
+def test_map_layout_is_a_square_map_and_clickable_disables_drag():
+    layout = viz.map_layout(title="t", height=300, clickable=True)
+    assert layout["dragmode"] is False and layout["height"] == 300
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["title"]["text"] == "t"
+    assert viz.map_layout()["dragmode"] == "zoom" and viz.map_layout()["title"] is None
+
+
+def _square_region(x0: int, y0: int, side: int) -> np.ndarray:
+    mask = np.zeros((MAP_SIZE, MAP_SIZE), dtype=bool)
+    mask[y0 : y0 + side, x0 : x0 + side] = True
+    return mask
+
+
+def test_region_contour_is_one_line_around_the_known_mask():
+    mask = _square_region(30, 40, 5)  # x 30..34, y 40..44
+    trace = viz_posterior.region_contour(mask, 0.9)
+    assert trace.type == "contour" and trace.name == "90 % region" and trace.showlegend
+    assert trace.contours.coloring == "lines" and trace.contours.start == 0.5
+    assert trace.contours.end == 0.5 and trace.hoverinfo == "skip" and not trace.showscale
+    z = np.asarray(trace.z)
+    assert z.shape == (7, 7) and z.dtype == np.uint8  # the box plus one empty pixel around
+    assert z[1:-1, 1:-1].all() and z.sum() == 25
+    # pixel i sits at i metres: the box's first cell is the empty pixel left of / above it
+    assert (trace.x0, trace.y0) == (29 * PIXEL_M, 39 * PIXEL_M)
+    assert trace.dx == trace.dy == PIXEL_M
+    assert viz_posterior.region_contour(np.zeros_like(mask), 0.5) is None
+
+
+def test_region_contours_widest_first_with_their_own_dash():
+    regions = np.stack([_square_region(30, 40, 3), _square_region(28, 38, 9)])
+    contours = viz_posterior.region_contours(regions, (0.5, 0.9))
+    assert [c.name for c in contours] == ["90 % region", "50 % region"]
+    assert contours[0].line.dash != contours[1].line.dash
+    assert np.asarray(contours[0].z).sum() == 81 and np.asarray(contours[1].z).sum() == 9
+
+
+def test_region_line_skips_the_buildings_the_region_encloses():
+    buildings = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
+    buildings[12:15, 12:15] = 1  # a building inside the region ...
+    buildings[10:13, 30:40] = 1  # ... and one beside it
+    region = _square_region(10, 10, 7) & (buildings == 0)
+    z = np.asarray(viz_posterior.region_contour(region, 0.9, buildings).z)
+    assert z.sum() == 49  # the enclosed building is filled in: one line around the square
+    outline = viz_posterior.outline_mask(region, buildings)
+    assert outline[12:15, 12:15].all() and not outline[10:13, 30:40].any()  # beside: outside
+
+
+def test_posterior_figure_draws_regions_mode_mean_and_the_chosen_readout(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    scores[50, 60] = 1.0
+    regions = np.stack([_square_region(58, 48, 5), _square_region(55, 45, 11)])
+    readouts = {"mode": (60.0, 50.0), "mean": (61.5, 52.0), "median": (61.0, 51.0)}
+    fig = viz_posterior.posterior_figure(
+        buildings,
+        scores,
+        regions=regions,
+        readouts=readouts,
+        readout="mean",
+        sensors_xy=[(1, 2)],
+        truth_xy=(200, 200),
+        prediction_xy=readouts["mean"],
+        title="t",
+        height=400,
+    )
+    names = [t.name for t in fig.data]
+    assert names.index("buildings") < names.index("90 % region") < names.index("sensors (1)")
+    (pred,) = _by_name(fig, "prediction (mean)")
+    assert pred.marker.color == PREDICTION_COLOR and list(pred.x) == [61.5]
+    (mode,) = _by_name(fig, "mode (argmax)")
+    (mean,) = _by_name(fig, "mean")
+    assert (list(mode.x), list(mode.y)) == ([60.0], [50.0]) and list(mean.y) == [52.0]
+    assert mode.marker.symbol != mean.marker.symbol
+    assert names.index("mean") > names.index("prediction (mean)")  # on top of the diamond
+    assert fig.layout.height > 400  # room for the longer legend, the map keeps its size
+    assert fig.layout.margin.t > viz.map_layout(title="t")["margin"]["t"]
+    assert fig.layout.xaxis.title.text == "x (m)"
+    plain = viz_posterior.posterior_figure(
+        buildings, scores, regions=None, readouts={}, readout="mode"
+    )
+    assert not [t for t in plain.data if t.type == "contour"]
