@@ -7,7 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from lab import recipes
 from locnet.app import cache
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import Settings, current_settings
@@ -29,26 +28,11 @@ from locnet.report import campaign_figures as FC
 from locnet.report import figures as F
 from locnet.report.lookups import model_parameters
 from locnet.report.ranking import average_over_rates, select_series
-from locnet.report.readouts import (
-    DEFAULT_READOUT,
-    READOUT_HELP,
-    RELIABILITY_TOLERANCE,
-    calibration_summary,
-    coverage_table,
-    readout_note,
-    readout_rmse,
-    select_readout,
-)
+from locnet.report.readouts import READOUT_HELP, RELIABILITY_TOLERANCE, calibration_summary, coverage_table, readout_note, readout_rmse, select_readout
+from locnet.posterior.distribution import DEFAULT_READOUT
 from locnet.report.reliability import reliability_figure
-from locnet.report.series import (
-    DEFAULT_VARIANT,
-    ENV_VARIANT,
-    METRICS,
-    PAPER_LABEL,
-    paper_reference,
-    series_label,
-    series_options,
-)
+from locnet.report.series import ENV_VARIANT, METRICS, PAPER_LABEL, paper_reference, series_label, series_options
+from locnet.models.registry import DEFAULT_VARIANT
 
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
@@ -206,7 +190,7 @@ def rerun_section(root, settings: Settings) -> None:
 
 
 def campaign_results(root: Path, out: str, command: str) -> ResultSet | None:
-    """A campaign results folder under `root` (named as in lab.recipes); an info line
+    """A campaign results folder under `root` (named as in locnet.report.campaign); an info line
     with the command that makes it while it does not exist."""
     folder = root / Path(out).name
     if not folder.is_dir():
@@ -223,15 +207,15 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
     """The compute campaign: the larger test set, its propagation shift, the equal-CPU-
     budget comparison and validation RMSE vs training budget, each labelled."""
     st.header("Compute campaign")
-    st.caption(f"Test set: `{recipes.TEST_SET_COMMAND}` (60 held-out maps x 8 transmitters).")
+    st.caption(f"Test set: `{C.TEST_SET_COMMAND}` (60 held-out maps x 8 transmitters).")
     st.subheader("1. Main table: the larger test set")
-    main = campaign_results(root, recipes.TEST_SET_RESULTS, recipes.TEST_SET_EVAL_COMMAND)
+    main = campaign_results(root, C.TEST_SET_RESULTS, C.TEST_SET_EVAL_COMMAND)
     if main is not None:
         st.dataframe(C.rate_pivot(main.summary, readout).round(1))
         st.caption(main.source() + ". " + readout_note(readout))
     st.subheader("2. Propagation shift: paper-like vs randomised propagation")
     shift = campaign_results(
-        root, recipes.TEST_SET_SHIFT_RESULTS, recipes.TEST_SET_SHIFT_EVAL_COMMAND
+        root, C.TEST_SET_SHIFT_RESULTS, C.TEST_SET_SHIFT_EVAL_COMMAND
     )
     if main is not None and shift is not None:
         table = C.shift_table(main.summary, shift.summary, readout)
@@ -239,7 +223,7 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
         st.dataframe(C.shift_averages(table).drop(columns=["model", "variant"]).round(1))
         st.caption(f"{main.source()}. {shift.source()}. Averages over 0.01–0.09 %.")
     st.subheader("3. Equal CPU budget")
-    equal = campaign_results(root, recipes.EQUAL_BUDGET_RESULTS, recipes.EQUAL_BUDGET_EVAL_COMMAND)
+    equal = campaign_results(root, C.EQUAL_BUDGET_RESULTS, C.EQUAL_BUDGET_EVAL_COMMAND)
     if equal is not None:
         table = C.equal_budget_table(equal, readout)
         st.markdown(f"**{C.equal_budget_label(table)}**")

@@ -1,4 +1,4 @@
-"""`python -m locnet promote-stage`: make a finished training stage the shipped checkpoint.
+"""`python -m lab.promote`: make a finished training stage the shipped checkpoint.
 
 A campaign stage trains with `--init-from checkpoints/locnet.pt --out STAGE.pt`. To ship
 it, the current file moves to `checkpoints/stages/NAME.pt` and the stage takes its
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from locnet import config_cli
+from locnet.cli import run_module
 from locnet.config_cli import option
 from locnet.errors import CheckpointError, LocNetError
 from locnet.files import atomic_write
@@ -109,7 +111,7 @@ def promote_stage(
 
 @dataclass(frozen=True)
 class PromoteConfig:
-    """`promote-stage`'s command line, one field per flag (locnet.config_cli)."""
+    """`python -m lab.promote`'s command line, one field per flag (locnet.config_cli)."""
 
     new: str = option(help="the finished stage (trained with --init-from CURRENT), removed once promoted")
     keep_as: str = option(help="new name of the current file, e.g. checkpoints/stages/locnet-stream2.pt")
@@ -131,3 +133,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{done.current} is now the stage from {done.removed} (sha256 {done.promoted_sha256[:16]}…)")
     print("next: add the stage to LOCNET_STAGES in lab/recipes.py and its command to checkpoints/README.md")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_module(sys.modules[__name__], sys.argv[1:], "python -m lab.promote"))

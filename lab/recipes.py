@@ -8,59 +8,10 @@ output of TRAINING_SET_COMMAND (deterministic; about 2 minutes and 126 MB on 2 c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-TRAINING_SET = "data/train400"
-TRAINING_SET_COMMAND = (
-    f"python -m locnet generate --out {TRAINING_SET} --cities 400 --tx-per-city 16 --seed 1 "
-    "--real-fraction 0.15 --paper-like --masks-per-tx 1 --workers 2"
-)
-# The larger held-out test set (not committed; deterministic, regenerated in minutes): every
-# tile of the test cities (Florence, Helsinki) plus procedural test-split maps, 60 in all,
-# x 8 transmitters x 10 rates x 5 masks; TEST_SET_SHIFT holds the same maps, transmitters
-# and masks with propagation parameters randomised per map (the propagation-shift test).
-TEST_SET, TEST_SET_SHIFT = "data/testset", "data/testset-shift"
-TEST_SET_COMMAND = (
-    f"python -m locnet testset --out {TEST_SET} --shift-out {TEST_SET_SHIFT} "
-    "--maps 60 --tx-per-map 8 --seed 2 --workers 2"
-)
-# Result folders of the compute campaign (`python -m locnet report --campaign`, Benchmark page).
-TEST_SET_RESULTS, TEST_SET_SHIFT_RESULTS = "results/testset", "results/testset-shift"
-EQUAL_BUDGET_CHECKPOINTS, EQUAL_BUDGET_RESULTS = "checkpoints/equal-budget", "results/equal-budget"
-TEST_SET_CLASSICAL_RESULTS = "results/testset-classical"
+from locnet.data.generate import TRAINING_SET
+from locnet.report.campaign import EQUAL_BUDGET_CHECKPOINTS
 
-
-# On 2 CPU cores a deep model takes about 0.1-0.4 s per sample here, so the committed
-# campaign results use a seeded subset of 48 of the 480 (map, transmitter) pairs: 2,400
-# samples per model (240 per rate, over up to 48 environments). The GPU run
-# (scripts/gpu_run.sh) evaluates all 24,000.
-TEST_SET_CPU_LIMIT = 48
-CAMPAIGN_MODELS = "locnet,centre,strongest,centroid,pathloss"
-SHIFT_MODELS = "locnet,strongest,centroid"  # the shift test: LocNet against the two RSS baselines
-
-
-def _evaluate(data: str, checkpoints: str, out: str, models: str = "all") -> str:
-    """`evaluate` on the test split at every standard rate (the set's 5 masks per rate),
-    on the CPU subset of (map, transmitter) pairs."""
-    return (
-        f"python -m locnet evaluate --data {data} --split test --models {models} "
-        f"--checkpoints {checkpoints} --limit {TEST_SET_CPU_LIMIT} --out {out}"
-    )
-
-
-TEST_SET_EVAL_COMMAND = _evaluate(TEST_SET, "checkpoints", TEST_SET_RESULTS, CAMPAIGN_MODELS)
-TEST_SET_SHIFT_EVAL_COMMAND = _evaluate(
-    TEST_SET_SHIFT, "checkpoints", TEST_SET_SHIFT_RESULTS, SHIFT_MODELS
-)
-# The deep models trained for one equal CPU budget; TL;DL, DeepMTL and DeepTxFinder join
-# the list once trained (their weights, 124-270 MB, are not committed).
-EQUAL_BUDGET_MODELS = "locnet,mslocnet,tldl,deepmtl,deeptxfinder"
-EQUAL_BUDGET_EVAL_COMMAND = _evaluate(
-    TEST_SET, EQUAL_BUDGET_CHECKPOINTS, EQUAL_BUDGET_RESULTS, EQUAL_BUDGET_MODELS
-)
-TEST_SET_CLASSICAL_COMMAND = _evaluate(
-    TEST_SET, "checkpoints", TEST_SET_CLASSICAL_RESULTS, "centre,strongest,centroid,pathloss"
-)
 # Data parallel over the 2 CPU cores (one process and one thread per core).
 TORCHRUN_CPU = "OMP_NUM_THREADS=1 python -m torch.distributed.run --standalone --nproc_per_node 2"
 # One process on one core: two such runs share the machine (the ablation ran in pairs).
@@ -154,7 +105,7 @@ LOCNET_STAGES = (
         stream=True,
     ),
     # The third: other cases again (seed 3), 3 shorter epochs (3,072) so that the cosine
-    # ends inside one session; the best epoch (1) is kept. Shipped with `promote-stage`.
+    # ends inside one session; the best epoch (1) is kept. Shipped with `python -m lab.promote`.
     Stage(
         "checkpoints/locnet.pt",
         95,
@@ -319,21 +270,3 @@ RECIPES: tuple[Recipe, ...] = (
         for model in ("locnet", "mslocnet", "tldl", "deepmtl", "deeptxfinder")
     ),
 )
-
-
-def recipe_for(model: str) -> Recipe | None:
-    """The recipe of a model's default checkpoint in checkpoints/ (None if it has none)."""
-    return next(
-        (r for r in RECIPES if r.model == model and Path(r.file).parent.name == "checkpoints"),
-        None,
-    )
-
-
-def how_to_get(model: str) -> str:
-    """One sentence for a user who lacks `model`'s checkpoint: what to run."""
-    recipe = recipe_for(model)
-    if recipe is None:
-        return f"train it with `python -m locnet train --model {model} --data {TRAINING_SET}`"
-    steps = " then ".join(f"`{c}`" for c in (TRAINING_SET_COMMAND, *recipe.commands))
-    why = f" ({recipe.note})" if recipe.note and not recipe.shipped else ""
-    return f"not installed{why}; make it with {steps}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 from locnet.errors import LocNetError
 from locnet.files import describe_os_error
@@ -19,11 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "testset": ("locnet.data.testset", "simulate the held-out test set and its shifted twin"),
     "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
     "train": ("locnet.train.loop", "train a model"),
-    "calibrate": ("locnet.posterior.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
-    "promote-stage": ("lab.promote", "ship a finished training stage as the checkpoint it started from"),
+    "calibrate": ("locnet.evaluate.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
     "evaluate": ("locnet.evaluate.run", "evaluate models on a split across sampling rates"),
     "bench": ("locnet.bench.cli", "benchmark data loading/simulation or models"),
-    "report": ("locnet.report.tables", "print the README's result and checkpoint tables from files"),
+    "report": ("locnet.report.cli", "print the README's result and checkpoint tables from files"),
     "localize": ("locnet.cases.cli", "localize a transmitter in your own case (map + readings)"),
 }
 
@@ -48,6 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     if module is None:
         parser.print_help()
         return 1
+    return execute(module, args)
+
+
+def run_module(module: ModuleType, argv: list[str], prog: str | None = None) -> int:
+    """Run a command module outside `python -m locnet` (the lab's tools) with the same
+    parser conventions and the same one-line errors."""
+    parser = argparse.ArgumentParser(prog=prog, description=(module.__doc__ or "").splitlines()[0])
+    module.configure_parser(parser)
+    return execute(module, parser.parse_args(argv))
+
+
+def execute(module: ModuleType, args: argparse.Namespace) -> int:
+    """`module.run(args)`, with user errors as one line on stderr and exit code 2."""
     try:
         return int(module.run(args) or 0)
     except LocNetError as exc:
@@ -62,6 +75,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `python -m locnet dataset-info DIR | head`
-        sys.stderr.close()
-        return 0

@@ -19,13 +19,14 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from lab.recipes import how_to_get
 from locnet.constants import PIXEL_M
 from locnet.data.maps import check_map
 from locnet.data.sampling import encode_input, encode_readings
 from locnet.errors import LocNetError
 from locnet.models import checkpoints as ckpt
 from locnet.models.base import LocalizationModel
+from locnet.models.checkpoints import how_to_get
+from locnet.models.device import model_device, pick_device
 from locnet.models.registry import available_models, create_model, model_info
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
@@ -63,38 +64,6 @@ class InferenceResult:
     expected_errors_m: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = UNCALIBRATED
     tta: bool = False
-
-
-def pick_device(preference: str | torch.device = "auto") -> torch.device:
-    """'auto' -> cuda > mps > cpu; an explicit device that is absent is a LocNetError."""
-    if isinstance(preference, torch.device):
-        preference = str(preference)
-    pref = (preference or "auto").strip().lower()
-    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    if pref == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
-    if pref == "cpu":
-        return torch.device("cpu")
-    if pref.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise LocNetError(
-                f"device '{preference}' requested but CUDA is not available (torch "
-                f"{torch.__version__}, no usable GPU); use --device cpu or auto"
-            )
-        device = torch.device(pref)
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise LocNetError(
-                f"device '{preference}' does not exist: {torch.cuda.device_count()} "
-                "CUDA device(s); use cuda:0 .. cuda:N-1"
-            )
-        return device
-    if pref == "mps":
-        if not has_mps:
-            raise LocNetError(
-                "device 'mps' requested but Apple MPS is not available; use cpu or auto"
-            )
-        return torch.device("mps")
-    raise LocNetError(f"unknown device '{preference}'; use auto, cpu, cuda, cuda:N or mps")
 
 
 def load_model(
@@ -188,13 +157,6 @@ def top_peaks(
             if len(chosen) == k:
                 break
     return chosen
-
-
-def model_device(model: torch.nn.Module) -> torch.device:
-    """Device of a model's first parameter or buffer (cpu for parameter-free classical models)."""
-    for tensor in (*model.parameters(), *model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
 
 
 def predict(

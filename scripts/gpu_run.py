@@ -14,10 +14,12 @@ only what must come back (at most 8 files of at most 16 MB):
     summary.json             per model: samples seen, images/s, minutes, validation
     gpu_run.log              every command with its output and wall time
 
-On a machine without CUDA the same steps run on the CPU with small batches, a reduced
-test set and an evaluation subset (what CI runs with --minutes 0.2, so the script
-cannot rot); the summary says which. Only the training/evaluation path of `locnet` is
-imported (no streamlit or plotly: the GPU machine has neither).
+On a machine without CUDA the same steps run on the CPU as a dry run: the same five
+full-size models, but batches of 2, one batch per epoch, 2 validation samples, a one-map
+test set and a one-case evaluation subset (what CI runs with --minutes 0.2, one to two
+minutes on two cores, so the script cannot rot); the summary says which. Only the
+training/evaluation path of `locnet` is imported (no streamlit or plotly: the GPU
+machine has neither).
 """
 
 from __future__ import annotations
@@ -47,9 +49,12 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 # An "epoch" of the stream on the GPU: ~1 min of samples (the DataLoader restarts its
 # workers per epoch), then a validation on 720 fixed val-stream cases.
 GPU = {"batch": 64, "val": 720, "epoch_samples": 262_144, "masks_per_case": 8, "lr": 5e-4}
-CPU = {"batch": 4, "val": 8, "epoch_samples": 32, "masks_per_case": 4, "lr": 5e-4}
-CPU_TESTSET_MAPS = 3  # the dry run's test set: a few maps (the full one takes minutes on CPU)
-CPU_EVAL = ["--limit", "1", "--rates", "0.1"]  # the dry run's evaluation subset
+# The CPU dry run: the smallest run that still goes through every step (one training
+# step, a validation and a checkpoint per model); the full-size baselines (TL;DL has 31 M
+# parameters) make each step seconds on a CPU, so samples are what is cut.
+CPU = {"batch": 2, "val": 2, "epoch_samples": 2, "masks_per_case": 2, "lr": 5e-4}
+CPU_TESTSET = ["--maps", "1", "--tx-per-map", "2"]  # the dry run's test set (full: minutes)
+CPU_EVAL = ["--limit", "1", "--rates", "0.1", "--masks-per-tx", "1"]  # its evaluation subset
 
 
 class Log:
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                    "--shift-out", str(work / "testset-shift"),
                    "--workers", str(args.workers), "--quiet"]  # fmt: skip
         if not cuda:
-            testset += ["--maps", str(CPU_TESTSET_MAPS)]
+            testset += CPU_TESTSET
         run(log, testset)
         summary = {"device": device, "minutes_locnet": args.minutes, "recipe": recipe,
                    "reduced_test_set": not cuda, "models": {}}  # fmt: skip

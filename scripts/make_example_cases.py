@@ -34,7 +34,8 @@ from locnet.cases.raster import vectorise
 from locnet.cases.store import buildings_png
 from locnet.data.cities import DEFAULT_FOLDER, find_environment
 from locnet.data.maps import mask_to_sensors
-from locnet.data.propagation import PAPER_LIKE, simulate_db
+from locnet.data.propagation import simulate_db
+from locnet.data.propagation_params import PAPER_LIKE
 from locnet.data.sampling import sample_mask, sample_transmitters
 from locnet.files import atomic_write
 

@@ -24,8 +24,8 @@ from locnet.evaluate.folders import (
     SUMMARY_COLUMNS,
     SUMMARY_FILE,
     SUMMARY_POSTERIOR_COLUMNS,
+    legacy_readout,
 )
-from locnet.report.readouts import legacy_readout
 
 MODELS = [
     ("locnet", "env-focal"),
@@ -125,28 +125,66 @@ def synthetic_samples(
     return with_readouts(samples, seed)
 
 
-def _stats(group: pd.DataFrame) -> pd.Series:
-    err = group["error_m"]
-    return pd.Series(
-        {
-            "rmse_m": np.sqrt(np.mean(err**2)),
-            "mean_m": err.mean(),
-            "median_m": err.median(),
-            "p90_m": err.quantile(0.9),
-            "n": len(err),
-            "coverage50": group["in50"].mean() if "in50" in group else np.nan,
-            "coverage90": group["in90"].mean() if "in90" in group else np.nan,
-            "expected_rmse_m": np.sqrt(np.mean(group["expected_error_m"] ** 2))
-            if "expected_error_m" in group
-            else np.nan,
-            "median_area90_m2": group["area90_m2"].median() if "area90_m2" in group else np.nan,
-        }
+STAT_COLUMNS = (
+    "rmse_m", "mean_m", "median_m", "p90_m", "n",
+    "coverage50", "coverage90", "expected_rmse_m", "median_area90_m2",
+)  # fmt: skip
+
+
+def _mean(values: np.ndarray | None) -> float:
+    """Series.mean of one group: NaN skipped, NaN when nothing is left (or no column)."""
+    if values is None:
+        return np.nan
+    kept = values[~np.isnan(values)]
+    return kept.mean() if len(kept) else np.nan
+
+
+def _median(values: np.ndarray | None) -> float:
+    """Series.median of one group: NaN skipped, NaN when nothing is left (or no column)."""
+    if values is None:
+        return np.nan
+    kept = values[~np.isnan(values)]
+    return np.median(kept) if len(kept) else np.nan
+
+
+def _stats(column) -> tuple:
+    """One summary row from `column(name)` (that column's values in the group, or None)."""
+    err = column("error_m")
+    expected = column("expected_error_m")
+    return (
+        np.sqrt(_mean(err**2)),
+        _mean(err),
+        _median(err),
+        np.quantile(err[~np.isnan(err)], 0.9),
+        float(len(err)),
+        _mean(column("in50")),
+        _mean(column("in90")),
+        np.sqrt(_mean(expected**2)) if expected is not None else np.nan,
+        _median(column("area90_m2")),
     )
 
 
 def aggregate(samples: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """summary.csv / per_environment.csv rows of `samples` grouped by `keys` (all metrics)."""
-    return samples.groupby(keys).apply(_stats, include_groups=False).reset_index()
+    """summary.csv / per_environment.csv rows of `samples` grouped by `keys` (all metrics).
+
+    The same numbers, bit for bit, as `groupby(keys).apply` of pandas' Series.mean,
+    median and quantile(0.9) per group (the posterior columns NaN where `samples` has
+    none), computed on numpy arrays: groupby.apply took ~1.5 s per results folder.
+    """
+    grouped = samples.groupby(keys, sort=True)
+    index = grouped.size().index
+    if len(samples) == 0:
+        return pd.DataFrame(columns=[*keys, *STAT_COLUMNS])
+    codes = grouped.ngroup().to_numpy()  # -1: a NaN key, dropped as groupby drops it
+    order = np.argsort(codes, kind="stable")  # rows of each group, in their original order
+    order = order[codes[order] >= 0]
+    groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+    names = ("error_m", "expected_error_m", "in50", "in90", "area90_m2")
+    arrays = {c: samples[c].to_numpy(dtype=float) for c in names if c in samples}
+    table = [
+        _stats(lambda c, m=members: arrays[c][m] if c in arrays else None) for members in groups
+    ]
+    return pd.DataFrame(table, columns=list(STAT_COLUMNS), index=index).reset_index()
 
 
 CALIBRATED = {  # Calibration.to_dict() of a checkpoint calibrated on validation

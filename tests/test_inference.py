@@ -10,9 +10,10 @@ import torch
 
 from locnet.constants import FLOOR_DB, MAP_SIZE
 from locnet.errors import LocNetError
-from locnet.inference import InferenceResult, load_model, pick_device, predict, top_peaks
+from locnet.inference import InferenceResult, load_model, predict, top_peaks
 from locnet.models import checkpoints as ckpt
 from locnet.models import registry
+from locnet.models.device import pick_device
 from tests.models.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fixture)
 
 

@@ -1,5 +1,8 @@
-"""Streamlit building blocks of the app (sidebar, cached loaders, page sections).
+"""The Streamlit app's rooms: everything that imports `streamlit`, plus its pure state.
 
-Everything that needs `streamlit` lives here; pure logic lives in locnet.app.state,
-locnet.viz.maps and the rest of the package so it can be tested without a browser.
+Pure and tested without a browser: `keys` (session-state keys and defaults), `state`
+and `clicks` (session handlers), `models` (a case run through the chosen models),
+`upload_case`. Streamlit pieces: `sidebar`, `cache` (cached loaders), `binding`,
+`explorer_case`, `explorer_results`, `explorer_table`, `results_picker`, `upload`,
+`latlon_hover`. `app.py` and `app_pages/` call these; may import every other room.
 """

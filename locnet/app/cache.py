@@ -254,7 +254,7 @@ def warm_up(loaded) -> None:
     the user's first click should not pay it."""
     import torch
 
-    from locnet.inference import model_device
+    from locnet.models.device import model_device
 
     x = torch.zeros(1, 2, MAP_SIZE, MAP_SIZE, device=model_device(loaded))
     x[0, 1, MAP_SIZE // 2, MAP_SIZE // 2] = 1.0  # one sensor, so sensor-reading models have input

@@ -17,10 +17,9 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app import state as S
 from locnet.app.binding import bind
-from locnet.app.explorer_table import TABLE_COLUMNS, downloads, results_table  # noqa: F401
 from locnet.app.keys import MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
+from locnet.app.latlon_hover import add_latlon_hover
 from locnet.app.models import (
-    POINT,
     Case,
     ModelChoice,
     ModelRun,
@@ -32,14 +31,14 @@ from locnet.app.models import (
 from locnet.app.sidebar import Settings
 from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
-from locnet.viz.geo import add_latlon_hover
+from locnet.posterior.distribution import POINT_READOUT
 from locnet.viz.maps import case_figure
 from locnet.viz.posterior import posterior_figure
 
 FIGURES_PER_ROW = 3
 RESULT_HEIGHT = 440  # rows of three below the case map
 FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
-READOUT_LABELS = {
+READOUT_CHOICE_LABELS = {
     READOUT_AUTO: "auto: calibrated default",
     "mode": "mode (argmax, the paper's)",
     "mean": "mean (least squared error)",
@@ -82,7 +81,7 @@ def posterior_controls() -> tuple[str | None, bool]:
     st.selectbox(
         "Readout of the heatmap models",
         READOUT_CHOICES,
-        format_func=READOUT_LABELS.get,
+        format_func=READOUT_CHOICE_LABELS.get,
         help="Which point of the calibrated posterior is the answer: its most probable "
         "pixel (mode), its mean or its spatial median. Auto uses the one each model's "
         "calibration found best on validation data (mode when uncalibrated). Classical "
@@ -143,7 +142,7 @@ def run_models(
             if not compute:
                 return None
             run = _run_one(case, choice, settings, tta)
-            S.remember_run(state, S.run_key(base, None if run.readout == POINT else tta), run)
+            S.remember_run(state, S.run_key(base, None if run.readout == POINT_READOUT else tta), run)
         runs.append(with_readout(run, readout, case.truth_xy))
     return runs
 

@@ -17,15 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from lab.recipes import how_to_get
 from locnet.constants import PIXEL_M
 from locnet.data.maps import gray_to_db, sensors_to_mask
 from locnet.errors import LocNetError
-from locnet.report.series import DISPLAY_NAMES
+from locnet.models.checkpoints import how_to_get
+from locnet.posterior.distribution import POINT_READOUT
+from locnet.report.series import DISPLAY_NAMES, LOCNET
 
-LOCNET = "locnet"
 TOP_K = 5
-POINT = "point"  # the readout of a model without a posterior (posterior.POINT_READOUT)
 NO_POSTERIOR = "no posterior"  # calibration column of such a model
 
 
@@ -79,7 +78,7 @@ class Case:
 class ModelRun:
     """One model's answer on a case; `problem` is set (and the rest empty) if it failed.
 
-    xy / error_m / expected_error_m belong to `readout` (POINT for a model without a
+    xy / error_m / expected_error_m belong to `readout` (POINT_READOUT for a model without a
     posterior); readouts and expected_errors hold every readout's answer (pixels) and
     sqrt(E[d^2]) in metres. regions: (2, 256, 256) bool 50 % / 90 % credible regions;
     region_area_m2 their areas. calibration: Calibration.label() or NO_POSTERIOR.
@@ -258,7 +257,7 @@ def run_choice(
         float(result.runtime_ms),
         str(result.device),
         None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32),
-        readout=result.readout if has_posterior else POINT,
+        readout=result.readout if has_posterior else POINT_READOUT,
         readouts={k: _xy_pair(v) for k, v in (result.readouts or {"point": xy}).items()},
         expected_error_m=result.expected_error_m,
         expected_errors=dict(result.expected_errors_m),

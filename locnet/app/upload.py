@@ -13,10 +13,10 @@ import streamlit as st
 from locnet.app import state as S
 from locnet.app.binding import bind
 from locnet.app.keys import CASE_SOURCE, CASE_SOURCES, SOURCE_DATASET, SOURCE_UPLOAD, UPLOADED
+from locnet.app.latlon_hover import add_latlon_hover
 from locnet.app.upload_case import UploadedCase, explorer_case
 from locnet.cases.case import FIT_CROP_OR_PAD, FIT_EXACT, CaseError, UserCase
 from locnet.constants import PIXEL_M
-from locnet.viz.geo import add_latlon_hover
 from locnet.viz.maps import case_figure
 
 SOURCE_LABELS = {SOURCE_DATASET: "Dataset", SOURCE_UPLOAD: "Upload a case"}

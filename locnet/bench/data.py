@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.errors import LocNetError
 from locnet.files import atomic_write
 
@@ -48,11 +49,11 @@ def bench_simulator(n_tx: int = 5, seed: int = 0) -> dict:
         rng = np.random.default_rng(seed)
         env = procedural_city(seed)
         txs = sample_transmitters(env.buildings, n_tx, rng)
-        propagation.simulate_batch(env.buildings, txs[:1], propagation.PAPER_LIKE, rng)  # warm-up
+        propagation.simulate_batch(env.buildings, txs[:1], PAPER_LIKE, rng)  # warm-up
         timings = {}
         for name, params in (
-            ("paper_like", propagation.PAPER_LIKE),
-            ("randomized", propagation.random_params(rng)),
+            ("paper_like", PAPER_LIKE),
+            ("randomized", random_params(rng)),
         ):
             start = time.perf_counter()
             propagation.simulate_batch(env.buildings, txs, params, rng)

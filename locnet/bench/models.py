@@ -173,7 +173,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from locnet.inference import pick_device
+    from locnet.models.device import pick_device
 
     names = [
         n.strip() for n in (args.models or ",".join(available_models())).split(",") if n.strip()

@@ -18,7 +18,8 @@ import torch
 from locnet.bench.models import median_seconds, synthetic_input
 from locnet.errors import LocNetError
 from locnet.files import write_json
-from locnet.inference import load_model, pick_device, predict
+from locnet.inference import load_model, predict
+from locnet.models.device import pick_device
 from locnet.posterior import distribution as P
 
 REPEATS, WARMUP = 20, 3

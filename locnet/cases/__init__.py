@@ -5,6 +5,5 @@ or lat/lon, dB or dBm) plus optional truth and metadata. `load.build_case` valid
 grids them into a `UserCase`; `store` reads and writes the case folder / zip (what the
 Explorer downloads); `localize` runs the registry's models on a case (`python -m locnet
 localize`); `geo` and `raster` hold the projections and the footprint rasteriser.
+May import `inference`, `viz`, `models`, `data` and the base modules.
 """
-
-from locnet.cases.case import FORMAT, CaseError, GeoRef, UserCase  # noqa: F401

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from locnet.constants import MAP_SIZE, MASKS_PER_TX, RATES_PERCENT
-from locnet.data.cache import build_cache, default_cache_dir  # noqa: F401  (re-exported)
+from locnet.data.cache import build_cache
 from locnet.data.png import read_png
 from locnet.data.radiomapseer import RadioMapDataset, open_dataset
 from locnet.data.sampling import (

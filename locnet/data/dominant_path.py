@@ -24,16 +24,13 @@ wave-guiding gain in street canyons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
 from locnet.constants import FLOOR_DB, MAP_SIZE
 from locnet.data import visibility as vis
-
-if TYPE_CHECKING:
-    from locnet.data.propagation import PropagationParams
+from locnet.data.propagation_params import PropagationParams
 
 SPEED_OF_LIGHT = 299_792_458.0  # m/s
 #: Diagonal neighbour offsets (dx, dy) tested for convex building corners.

@@ -34,6 +34,14 @@ from locnet.data.writer import DatasetWriter
 from locnet.errors import LocNetError
 from locnet.files import atomic_write, ensure_writable_folder, remove_stale_temps
 
+# The training set of the shipped checkpoints (not committed: deterministic, about 2 minutes
+# and 126 MB on 2 cores); checkpoints/README.md and the "not installed" notes quote it.
+TRAINING_SET = "data/train400"
+TRAINING_SET_COMMAND = (
+    f"python -m locnet generate --out {TRAINING_SET} --cities 400 --tx-per-city 16 --seed 1 "
+    "--real-fraction 0.15 --paper-like --masks-per-tx 1 --workers 2"
+)
+
 SETTINGS_FILE = "generate.json"
 SETTINGS_FORMAT = "locnet-generate/1"
 

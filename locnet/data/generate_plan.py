@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
+from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import n_sensors_for_rate
 from locnet.data.splits import split_of
 from locnet.data.writer import DatasetWriter
@@ -140,9 +141,9 @@ def plan(config: GenerateConfig, out: Path) -> tuple[list[MapTask], pd.DataFrame
     for map_id, env in enumerate(envs):
         split = split_of(env)
         if config.randomize:
-            params = propagation.random_params(np.random.default_rng([config.seed, map_id, 2]))
+            params = random_params(np.random.default_rng([config.seed, map_id, 2]))
         else:
-            params = propagation.PAPER_LIKE
+            params = PAPER_LIKE
         tasks.append(
             MapTask(str(out), map_id, split, np.asarray(env.buildings, np.uint8), params, config)
         )

@@ -37,9 +37,8 @@ from locnet.data.layout import (
     scan_files,
 )
 from locnet.data.maps import indices_to_mask
-from locnet.data.png import check_size, png_size, read_png, write_png_atomic  # noqa: F401
+from locnet.data.png import check_size, read_png
 from locnet.data.sampling import rate_for_sensors, same_rate
-from locnet.data.writer import DatasetWriter  # noqa: F401  (re-exported)
 from locnet.errors import DatasetError
 
 

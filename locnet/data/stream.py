@@ -9,7 +9,7 @@ indices it has done), and a long run never sees the same radio map twice:
   procedural city whose hash split is the split (locnet.data.splits: test environments
   never appear in a training stream), under one of the 8 rotations/flips;
 - propagation: the paper-like setting (probability `paper_like_share`) or randomised
-  parameters (locnet.data.propagation.random_params);
+  parameters (locnet.data.random_params);
 - sensors: a standard sampling rate (0.01 ... 0.1 %) drawn uniformly, sensors uniform
   over outdoor pixels, as `LocalizationDataset(masks="random")` draws them.
 
@@ -30,6 +30,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from locnet.constants import MAP_SIZE, RATES_PERCENT, SPLITS
+from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import (
     crop_case,
     encode_sparse,
@@ -119,7 +120,7 @@ def draw_case(cfg: StreamConfig, rng: np.random.Generator, real_tiles: list) -> 
     op = int(rng.integers(8))
     buildings = dihedral(buildings, op)
     paper_like = bool(rng.random() < cfg.paper_like_share)
-    params = propagation.PAPER_LIKE if paper_like else propagation.random_params(rng)
+    params = PAPER_LIKE if paper_like else random_params(rng)
     tx = sample_transmitters(buildings, 1, rng)[0]
     gray = propagation.simulate_batch(buildings, tx[None], params, rng)[0]
     return {"env_id": env_id, "op": op, "paper_like": paper_like, "buildings": buildings,

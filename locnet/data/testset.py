@@ -3,7 +3,7 @@
 Two dataset folders made by `generate` (`GenerateConfig.test_only`): every real tile of
 the test cities plus procedural maps whose split is test, K transmitters each, masks at
 the standard rates. The first folder uses the paper-like propagation, the second draws
-random propagation parameters per map (`propagation.random_params`). Transmitters and
+random propagation parameters per map (`propagation_params.random_params`). Transmitters and
 masks come from their own random streams, seeded by (seed, map, transmitter) and the
 building map only, so the two folders share them exactly; `same_sensors` checks that
 after writing, so a model's error on the second folder differs only by the propagation.

@@ -17,13 +17,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from locnet.errors import LocNetError
-from locnet.report.readouts import legacy_readout
-from locnet.report.series import DEFAULT_VARIANT
+from locnet.models.registry import DEFAULT_VARIANT, HEATMAP_OUTPUTS, model_info
+from locnet.posterior.distribution import DEFAULT_READOUT, POINT_READOUT
 
 RESULTS_ROOT = Path("results")
 MAIN_FILE = "MAIN"  # names the results folder the pages open on (the README's table)
@@ -302,3 +303,17 @@ def _samples_path(folder: Path) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+@lru_cache(maxsize=64)
+def legacy_readout(model: str) -> str:
+    """The readout of a row written before readouts existed: `mode` (the model's argmax)
+    for a trained heatmap or two-stage model, `point` for the rest. Classical baselines
+    have heatmap-shaped scores in the registry but no logits, hence no posterior."""
+    try:
+        info = model_info(model)
+    except LocNetError:
+        return POINT_READOUT
+    if info.family == "classical" or info.output not in HEATMAP_OUTPUTS:
+        return POINT_READOUT
+    return DEFAULT_READOUT

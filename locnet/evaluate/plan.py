@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.recipes import how_to_get
 from locnet.data.radiomapseer import RadioMapDataset
 from locnet.data.sampling import evaluation_mask_rng, sample_mask
 from locnet.errors import LocNetError
 from locnet.models import checkpoints as ckpt
+from locnet.models.checkpoints import how_to_get
 from locnet.models.registry import available_models, model_info
 
 

@@ -53,8 +53,9 @@ from locnet.evaluate.tables import (
     write_results,
 )
 from locnet.files import ensure_writable_folder
-from locnet.inference import load_model, model_device, pick_device
+from locnet.inference import load_model
 from locnet.models import checkpoints as ckpt
+from locnet.models.device import model_device, pick_device
 from locnet.posterior.calibration import answer_batch
 from locnet.posterior.distribution import READOUTS
 

@@ -1,13 +1,7 @@
-"""Models: LocNet, the paper's deep baselines and classical baselines, behind one registry."""
+"""Models: LocNet, the paper's deep baselines and classical baselines, behind one registry.
 
-from locnet.models.base import LocalizationModel, Prediction
-from locnet.models.registry import available_models, count_parameters, create_model, model_info
-
-__all__ = [
-    "LocalizationModel",
-    "Prediction",
-    "available_models",
-    "count_parameters",
-    "create_model",
-    "model_info",
-]
+Owns the model families (one file each), their registry (`registry.create_model`), losses,
+and checkpoint files (`checkpoints`, `state_dicts`). A leaf of the package: imports only
+`locnet.errors`, `locnet.constants`, `locnet.files` and `locnet.data`; never training,
+inference, evaluation or the app.
+"""

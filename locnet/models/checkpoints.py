@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 import torch
 
+from locnet.data.generate import TRAINING_SET, TRAINING_SET_COMMAND
 from locnet.errors import CheckpointError, LocNetError
 from locnet.files import atomic_write
 from locnet.models.base import LocalizationModel
@@ -29,7 +30,6 @@ from locnet.models.state_dicts import (
     build_with_state,
     is_bare_state_dict,
 )
-from locnet.train.reproducibility import params_digest, rng_state, set_rng_state  # noqa: F401
 
 FORMAT = "locnet-checkpoint/1"
 RESUME_SUFFIX = ".last.pt"
@@ -315,3 +315,12 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def how_to_get(model: str) -> str:
+    """One sentence for a user who lacks `model`'s checkpoint: what to run."""
+    return (
+        f"not installed; make it with `{TRAINING_SET_COMMAND}` then `python -m locnet train "
+        f"--model {model} --data {TRAINING_SET} --out checkpoints/{model}.pt` (docs/training.md;"
+        " checkpoints/README.md has the exact command behind each shipped file)"
+    )

@@ -175,3 +175,4 @@ def list_variants(name: str) -> list[str]:
 
 def count_parameters(model: LocalizationModel) -> int:
     return sum(p.numel() for p in model.parameters())
+HEATMAP_OUTPUTS = ("heatmap", "two-stage")  # registry outputs whose logits make a posterior

@@ -45,7 +45,7 @@ def check_readout(readout: str) -> str:
 def outdoor_mask(buildings: torch.Tensor | np.ndarray) -> torch.Tensor:
     """(…, H, W) building maps (non-zero = building) -> bool outdoor pixels."""
     if isinstance(buildings, np.ndarray):
-        buildings = torch.from_numpy(buildings)
+        return torch.from_numpy(buildings == 0)  # a new array: read-only maps are fine
     return buildings == 0
 
 
@@ -273,3 +273,4 @@ def tta_logits(
     for k in range(1, 8):
         total = total + undo_dihedral(logits_of(dihedral(x, k)).float(), k)
     return total / 8
+DEFAULT_READOUT = "mode"  # the paper's, and every uncalibrated checkpoint's

@@ -1,0 +1,9 @@
+"""Reports: the tables and figures that README.md, docs/results.md and the pages show.
+
+`cli` is `python -m locnet report`; `tables` and `campaign_tables` print Markdown;
+`figures`, `campaign_figures`, `reliability` and `style` draw the result pages' plotly
+charts; `series`, `readouts`, `ranking`, `lookups`, `campaign` and `budget` are the pure
+look-ups behind them (series names and the paper's values, readout selection, best/worst
+cases, budget curves). Reads result folders through `evaluate.folders`; may import
+`evaluate`, `posterior`, `models`, `data` and the base modules, never the app.
+"""

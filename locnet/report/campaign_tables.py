@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import recipes
 from locnet.evaluate.folders import load_results
+from locnet.posterior.distribution import DEFAULT_READOUT
 from locnet.report import campaign as C
 from locnet.report.budget import budget_curves
-from locnet.report.readouts import DEFAULT_READOUT
 from locnet.report.series import series_label
+from locnet.report.tables import rate_table
 
 PAPER_READOUT = DEFAULT_READOUT  # the main table's headline readout (the paper's mode)
 
@@ -39,8 +39,8 @@ def shift_section(paper_dir: Path, shift_dir: Path, readout: str = PAPER_READOUT
         f"`{shift_dir}` (RMSE, m; heatmap readout {readout})"
     )
     for folder, command in (
-        (paper_dir, recipes.TEST_SET_EVAL_COMMAND),
-        (shift_dir, recipes.TEST_SET_SHIFT_EVAL_COMMAND),
+        (paper_dir, C.TEST_SET_EVAL_COMMAND),
+        (shift_dir, C.TEST_SET_SHIFT_EVAL_COMMAND),
     ):
         if not folder.is_dir():
             return "\n".join([title, "", _missing(folder, command)])
@@ -81,7 +81,7 @@ def equal_budget_section(folder: Path, readout: str = PAPER_READOUT) -> str:
             [
                 f"### Equal CPU budget — `{folder}`",
                 "",
-                _missing(folder, recipes.EQUAL_BUDGET_EVAL_COMMAND),
+                _missing(folder, C.EQUAL_BUDGET_EVAL_COMMAND),
             ]
         )
     res = load_results(folder)
@@ -101,13 +101,7 @@ def equal_budget_section(folder: Path, readout: str = PAPER_READOUT) -> str:
             f"{_fmt(row.rmse_m)} | {row.budget_from} |"
         )
     winners = C.winner_line(C.rate_winners(res.summary, readout))
-    return "\n".join(lines + ["", "RMSE (m) per rate:", "", _rate_table(res.summary), "", winners])
-
-
-def _rate_table(summary: pd.DataFrame) -> str:
-    from locnet.report.tables import rate_table  # report imports this module
-
-    return rate_table(summary)
+    return "\n".join(lines + ["", "RMSE (m) per rate:", "", rate_table(res.summary), "", winners])
 
 
 def budget_section(paths: list[Path], missing_ok: bool = False) -> str:
@@ -137,61 +131,6 @@ def budget_section(paths: list[Path], missing_ok: bool = False) -> str:
         "are on another draw. CPU-hours = minutes x processes x threads / 60 (hardware string).",
     ]
     return "\n".join(lines)
-
-
-def campaign_defaults() -> dict:
-    """Folders of the compute campaign (`--campaign`), from lab.recipes."""
-    return {
-        "results": Path(recipes.TEST_SET_RESULTS),
-        "shift": Path(recipes.TEST_SET_SHIFT_RESULTS),
-        "equal_budget": Path(recipes.EQUAL_BUDGET_RESULTS),
-        "budget_curve": [Path("checkpoints")],
-    }
-
-
-def add_arguments(parser) -> None:
-    """The campaign flags of `python -m locnet report`."""
-    parser.add_argument(
-        "--shift", help="results folder on the randomised-propagation twin of --results' data"
-    )
-    parser.add_argument(
-        "--equal-budget", help="results folder of checkpoints trained for equal CPU budgets"
-    )
-    parser.add_argument(
-        "--budget-curve",
-        nargs="*",
-        default=[],
-        help="checkpoint files or folders: validation RMSE vs training budget",
-    )
-    parser.add_argument(
-        "--campaign",
-        action="store_true",
-        help=f"all of the above with the campaign's folders ({recipes.TEST_SET_RESULTS}, "
-        f"{recipes.TEST_SET_SHIFT_RESULTS}, {recipes.EQUAL_BUDGET_RESULTS}, checkpoints); "
-        "missing ones print the command that makes them",
-    )
-
-
-def apply_defaults(args) -> None:
-    """Fill the flags --campaign implies and the user left out."""
-    if not args.campaign:
-        return
-    defaults = campaign_defaults()
-    for name in ("results", "shift", "equal_budget", "budget_curve"):
-        if not getattr(args, name):
-            setattr(args, name, defaults[name])
-
-
-def main_missing(results: Path) -> str:
-    """The main table's place while the test set's results do not exist yet."""
-    return "\n".join(
-        [
-            f"### RMSE (m) per sampling rate — `{results}`",
-            "",
-            _missing(results, recipes.TEST_SET_EVAL_COMMAND),
-            "",
-        ]
-    )
 
 
 def sections(args) -> str:

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from locnet.models.registry import DEFAULT_VARIANT
+
 # Colours and layout live in report_style, the reliability plot in report_figures_posterior;
 # re-exported here so pages keep writing `F.series_color`, `F.reliability_figure`.
-from locnet.report.reliability import reliability_figure  # noqa: F401
 from locnet.report.series import (
-    DEFAULT_VARIANT,
     DISPLAY_NAMES,
     ENV_VARIANT,
     LOCNET,

@@ -11,15 +11,14 @@ pixel, so the truth is inside the level-a region exactly when credible_level < a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from locnet.errors import LocNetError
 from locnet.evaluate.metrics import error_statistics
 from locnet.posterior.calibration import Calibration
 from locnet.posterior.distribution import (
+    DEFAULT_READOUT,
     POINT_READOUT,
     READOUTS,
     REGION_LEVELS,
@@ -28,7 +27,6 @@ from locnet.posterior.distribution import (
 )
 from locnet.report.series import ENV_VARIANT, HEADLINE_RATES, LOCNET, series_label
 
-DEFAULT_READOUT = "mode"  # the paper's, and every uncalibrated checkpoint's
 READOUT_LABELS = {  # short: they name selector options and table columns
     "mode": "mode (the paper's)",
     "mean": "posterior mean",
@@ -40,7 +38,6 @@ READOUT_HELP = (  # why each readout exists
     "with the least expected squared error (RMSE). median: its spatial median, the answer with "
     "the least expected distance. Models without a heatmap give one point answer."
 )
-HEATMAP_OUTPUTS = ("heatmap", "two-stage")  # registry outputs whose logits make a posterior
 RELIABILITY_TOLERANCE = 0.07  # observed coverage within ±7 points of nominal looks calibrated
 # A "lucky" case: the answer is close although the posterior did not know it would be.
 LUCKY_MAX_ERROR_M = 10.0  # at most this far from the truth (m)...
@@ -60,22 +57,6 @@ def readout_note(readout: str | None) -> str:
         f"Heatmap models read out by their **{readout_label(readout)}**; the others give "
         "their one point answer."
     )
-
-
-@lru_cache(maxsize=64)
-def legacy_readout(model: str) -> str:
-    """The readout of a row written before readouts existed: `mode` (the model's argmax)
-    for a trained heatmap or two-stage model, `point` for the rest. Classical baselines
-    have heatmap-shaped scores in the registry but no logits, hence no posterior."""
-    from locnet.models.registry import model_info
-
-    try:
-        info = model_info(model)
-    except LocNetError:
-        return POINT_READOUT
-    if info.family == "classical" or info.output not in HEATMAP_OUTPUTS:
-        return POINT_READOUT
-    return DEFAULT_READOUT
 
 
 def heatmap_readouts(table: pd.DataFrame) -> list[str]:

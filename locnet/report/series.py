@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from locnet.models.registry import DEFAULT_VARIANT
+
 METRICS = {
     "rmse_m": "RMSE",
     "mean_m": "mean error",
@@ -16,7 +18,6 @@ METRICS = {
 }
 
 HEADLINE_RATES = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09)  # the paper's average
-DEFAULT_VARIANT = "default"  # every model except LocNet has one variant
 LOCNET = "locnet"
 ENV_VARIANT, NOENV_VARIANT = "env-focal", "noenv-focal"
 LOSS_VARIANTS = {

@@ -10,7 +10,8 @@ import zlib
 
 import plotly.graph_objects as go
 
-from locnet.report.series import DEFAULT_VARIANT, LOCNET
+from locnet.models.registry import DEFAULT_VARIANT
+from locnet.report.series import LOCNET
 
 # One colour per model (and per LocNet variant), shared by all pages.
 MODEL_COLORS = {

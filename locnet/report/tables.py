@@ -1,4 +1,4 @@
-"""`python -m locnet report`: the README's reproduction and checkpoint tables, from files.
+"""The README's reproduction and checkpoint tables (`python -m locnet report`), from files.
 
 Reads result folders written by `python -m locnet evaluate` and the checkpoints
 themselves, and prints Markdown: our RMSE per model, readout and rate beside the paper's
@@ -12,20 +12,21 @@ command.
 
 from __future__ import annotations
 
-import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from locnet.errors import LocNetError
-from locnet.evaluate.folders import load_results
-from locnet.posterior.distribution import POINT_READOUT, READOUTS
-from locnet.report import campaign_tables as report_campaign
+from locnet.evaluate.folders import ResultSet, load_results
+from locnet.models import checkpoints as ckpt
+from locnet.models.checkpoints import file_sha256
+from locnet.models.registry import DEFAULT_VARIANT
+from locnet.posterior.distribution import DEFAULT_READOUT, POINT_READOUT, READOUTS
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
 from locnet.report.ranking import loss_comparison, relative_improvement, select_series
 from locnet.report.readouts import (
-    DEFAULT_READOUT,
     RELIABILITY_TOLERANCE,
     calibration_summary,
     checkpoint_calibrations,
@@ -33,7 +34,6 @@ from locnet.report.readouts import (
     select_readout,
 )
 from locnet.report.series import (
-    DEFAULT_VARIANT,
     DISPLAY_NAMES,
     ENV_VARIANT,
     HEADLINE_RATES,
@@ -290,30 +290,336 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
     return "\n".join(parts)
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", help="results folder of the shipped models (the main table)")
-    parser.add_argument("--ablation", help="results folder of the equal-budget LocNet variants")
-    parser.add_argument(
-        "--checkpoints", nargs="*", default=[], help="checkpoint folders to list with budgets"
-    )
-    report_campaign.add_arguments(parser)
+# --- Sections of README.md / docs/results.md (`python -m locnet report --update`) --------
+
+CHECKPOINT_ROOT = Path("checkpoints")
+MAX_HASHED_MB = 64  # weights searched by sha256 are small; larger files are not hashed
+_SHA_CACHE: dict[tuple[str, int, float], str] = {}
 
 
-def run(args: argparse.Namespace) -> int:
-    report_campaign.apply_defaults(args)
-    if not args.results:
-        raise LocNetError("--results is required (or --campaign for the campaign's folders)")
-    campaign_main_missing = args.campaign and not Path(args.results).is_dir()
-    checked = [args.ablation, *args.checkpoints] + ([] if args.campaign else [args.results])
-    for folder in checked:
-        if folder is not None and not Path(folder).is_dir():
-            raise LocNetError(
-                f"{folder} is not a folder (make results with `python -m locnet evaluate`)"
+def _sha256(path: Path) -> str:
+    """file_sha256, cached by (path, size, mtime) for one report run."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = file_sha256(path)
+    return _SHA_CACHE[key]
+
+
+def locate_checkpoint(record: dict, search: Path = CHECKPOINT_ROOT) -> str:
+    """Where the weights a meta.json entry names are today: the file it names, another
+    file under `search` with the same sha256, or nowhere in this repository."""
+    path, sha = Path(str(record.get("path", ""))), str(record.get("sha256", ""))
+    if path.is_file() and sha and _sha256(path) == sha:
+        return f"`{path}`, the file there today"
+    moved = ""
+    if sha and search.is_dir():
+        for candidate in sorted(search.rglob("*.pt")):
+            if candidate.name.endswith(".last.pt") or candidate.stat().st_size > MAX_HASHED_MB * 1e6:
+                continue
+            if _sha256(candidate) == sha:
+                moved = f"now `{candidate}`"
+                break
+    if path.is_file():
+        changed = f"`{path}` has changed since"
+        return f"{moved}; {changed}" if moved else f"{changed}; these weights are not in the repository"
+    return moved or f"`{path}` is not in the repository (weights not committed)"
+
+
+def folder_provenance(res: ResultSet) -> str:
+    """One paragraph: what a results folder is (data, samples, models, which weights,
+    date, device), read from its meta.json; a checkpoint's bytes are looked up by sha256."""
+    folder, meta = res.folder, res.meta
+    dataset = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
+    rates, masks, limit = meta.get("rates") or [], meta.get("masks_per_tx"), meta.get("limit")
+    pairs = f"{limit} (map, transmitter) pairs" if limit else "every (map, transmitter) pair"
+    models = [m for m in meta.get("models") or [] if isinstance(m, dict)]
+    names = ", ".join(series_label(m["model"], m.get("variant", DEFAULT_VARIANT)) for m in models)
+    n = meta.get("n_samples")
+    lines = [
+        f"`{folder}`: `python -m locnet evaluate` of {str(meta.get('date', '?'))[:10]} on "
+        f"`{dataset.get('path', '?')}` (split {meta.get('split', '?')}), {pairs} x "
+        f"{len(rates)} rates x {masks} mask{'' if masks == 1 else 's'} = **{n:,} samples** per answer"
+        if isinstance(n, int)
+        else f"`{folder}`",
+        f"(test-time augmentation {_tta(meta)}, device {meta.get('device', '?')}); {names}.",
+    ]
+    records = meta.get("checkpoints") or {}
+    for name, record in sorted(records.items()) if isinstance(records, dict) else []:
+        budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
+        seen = budget.get("samples_seen")
+        lines.append(
+            f"Weights of {series_label(record.get('model', '?'), record.get('variant', DEFAULT_VARIANT))}: "
+            f"sha256 `{str(record.get('sha256', '?'))[:12]}…`"
+            + (f" ({seen:,} training samples)" if isinstance(seen, int) else "")
+            + f", {locate_checkpoint(record)}."
+        )
+    return " ".join(lines)
+
+
+def _sample_stats(samples: pd.DataFrame | None, key: tuple[str, str], readout: str) -> dict:
+    """Median error, shares within NEAR_M / beyond FAR_M and 90 % coverage of one answer
+    over all of its samples (every rate)."""
+    if samples is None:
+        return {}
+    rows = select_series(samples, [key])
+    rows = rows[rows["readout"] == readout] if "readout" in rows else rows
+    if rows.empty:
+        return {}
+    err = rows["error_m"].to_numpy(dtype=float)
+    out = {
+        "median": float(np.median(err)),
+        "near": 100 * float(np.mean(err <= NEAR_M)),
+        "far": 100 * float(np.mean(err > FAR_M)),
+    }
+    if "credible_level" in rows and rows["credible_level"].notna().any():
+        out["in90"] = 100 * float(np.mean(rows["credible_level"].dropna() < 0.9))
+    return out
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def headline_table(res: ResultSet) -> str:
+    """Markdown: every answer of a results folder (model x readout), best average RMSE
+    first: RMSE averaged over the paper's rates, and over all samples the median error, the
+    shares within NEAR_M and beyond FAR_M, the truth's share inside the 90 % region; the
+    paper's LocNet average under it as the target."""
+    calibrations = checkpoint_calibrations(res.meta)
+    rows = []
+    for label, key in series_options(res.summary).items():
+        default = calibrations[key].default_readout if key in calibrations else None
+        for readout in _series_readouts(res.summary, key):
+            average = headline_average(res.summary, key, readout)
+            stats = _sample_stats(res.samples, key, readout)
+            name = {
+                PAPER_READOUT: "mode (the paper's argmax)",
+                POINT_READOUT: "point",
+            }.get(readout, readout)
+            if readout == default:
+                name += ", calibrated default"
+            rows.append(
+                (
+                    np.inf if average is None else average,
+                    f"| {label} | {name} | {_fmt(average)} | {_fmt(stats.get('median'))} | "
+                    f"{_pct(stats.get('near'))} | {_pct(stats.get('far'))} | {_pct(stats.get('in90'))} |",
+                )
             )
-    ablation = Path(args.ablation) if args.ablation else None
-    if campaign_main_missing:
-        print(report_campaign.main_missing(Path(args.results)))
-    else:
-        print(build_report(Path(args.results), ablation, [Path(c) for c in args.checkpoints]))
-    print(report_campaign.sections(args), end="")
-    return 0
+    lines = [
+        "| model | answer | avg RMSE 0.01–0.09 % (m) | median error (m) "
+        f"| within {NEAR_M:g} m | beyond {FAR_M:g} m | truth in 90 % region |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [line for _, line in sorted(rows, key=lambda r: r[0])]
+    if (res.summary["model"] == LOCNET).any():
+        lines.append(
+            f"| *LocNet ({PAPER_LABEL}, 100 epochs)* | mode | "
+            f"{_fmt(PAPER_AVERAGE_RMSE_M[LOCNET])} | – | – | – | – |"
+        )
+    return "\n".join(lines)
+
+
+def tta_table(
+    plain: ResultSet, augmented: ResultSet, key: tuple[str, str] = (LOCNET, ENV_VARIANT)
+) -> str:
+    """Markdown: one LocNet checkpoint without and with test-time augmentation (each folder's
+    meta.json says which): average RMSE per readout, the far-miss share and coverage of the
+    default readout, and the median model time per map; a note when the samples differ."""
+    folders = [plain, augmented]
+    default = checkpoint_calibrations(folders[0].meta).get(key)
+    default_readout = default.default_readout if default is not None else PAPER_READOUT
+    lines = [
+        f"| {series_label(*key)} | folder | test-time augmentation | "
+        + " | ".join(f"avg RMSE `{r}` (m)" for r in READOUTS)
+        + f" | beyond {FAR_M:g} m (`{default_readout}`) | truth in 90 % / 50 % region "
+        "| median model time per map (ms) |",
+        "|---|---|---|" + "---|" * len(READOUTS) + "---|---|---|",
+    ]
+    for res in folders:
+        stats = _sample_stats(res.samples, key, default_readout)
+        rows = select_series(res.samples, [key]) if res.samples is not None else pd.DataFrame()
+        rows = rows[rows["readout"] == default_readout] if not rows.empty else rows
+        in50 = 100 * float(np.mean(rows["credible_level"] < 0.5)) if not rows.empty else None
+        runtime = float(rows["runtime_ms"].median()) if not rows.empty else None
+        lines.append(
+            f"| | `{res.folder}` | {_tta(res.meta)} | "
+            + " | ".join(_fmt(headline_average(res.summary, key, r)) for r in READOUTS)
+            + f" | {_pct(stats.get('far'))} | {_pct(stats.get('in90'))} / {_pct(in50)} | "
+            f"{_fmt(runtime, 0)} |"
+        )
+    sizes = {len(r.samples) if r.samples is not None else None for r in folders}
+    if len(sizes) > 1 or folders[0].dataset != folders[1].dataset:
+        lines += ["", "Warning: the two folders do not hold the same samples."]
+    return "\n".join(lines)
+
+
+def _hardware_of_results(folder: Path) -> list[tuple[str, str, str]]:
+    """(hardware, where, file): the evaluation device and the evaluated checkpoints'
+    training hardware recorded in a results folder's meta.json."""
+    meta = load_results(folder).meta
+    found = [(f"evaluation: {meta.get('device', 'not recorded')}", f"`{folder}`", "")]
+    records = meta.get("checkpoints") or {}
+    for name, record in sorted(records.items()) if isinstance(records, dict) else []:
+        budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
+        hardware = budget.get("hardware") or "not recorded"
+        found.append((f"training: {hardware}", f"`{folder}` (meta.json)", ""))
+    return found
+
+
+def _hardware_of_checkpoints(folder: Path) -> list[tuple[str, str, str]]:
+    return [
+        (f"training: {info.budget.get('hardware') or 'not recorded'}", f"`{folder}`", info.path.name)
+        for info in ckpt.list_checkpoints(folder)
+    ]
+
+
+def _hardware_of_bench(path: Path) -> list[tuple[str, str, str]]:
+    if path.suffix != ".json":
+        first = path.read_text(encoding="utf-8").splitlines()[:1]
+        line = first[0].split(";")[0] if first else "not recorded"  # paths after the ';'
+        return [(f"benchmark: {line}", f"`{path}`", "")]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entries = data.values() if all(isinstance(v, dict) for v in data.values()) else [data]
+    found = set()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("hardware"):
+            text = str(entry["hardware"])
+        elif entry.get("cpu_threads") or entry.get("threads"):
+            device = entry.get("device", "cpu")
+            text = f"{device} ({entry.get('cpu_threads') or entry.get('threads')} threads)"
+        else:
+            continue
+        if entry.get("torch"):
+            text += f", torch {entry['torch']}"
+        found.add(f"benchmark: {text}")
+    return [(text, f"`{path}`", "") for text in sorted(found)]
+
+
+GPU_WORDS = ("cuda", "gpu", "nvidia", "h100", "h200")
+
+
+def hardware_table(paths: list[Path]) -> str:
+    """Markdown: every hardware or device string recorded in the given results folders
+    (evaluation device, training hardware of the evaluated checkpoints), checkpoint folders
+    and benchmark files, with where it is recorded; and whether any names a GPU."""
+    found: dict[str, dict[str, list[str]]] = {}  # hardware -> where -> files
+    for path in paths:
+        if path.is_file():
+            entries = _hardware_of_bench(path)
+        elif (path / "meta.json").is_file():
+            entries = _hardware_of_results(path)
+        else:
+            entries = _hardware_of_checkpoints(path)
+        for text, where, name in entries:
+            files = found.setdefault(text, {}).setdefault(where, [])
+            if name and name not in files:
+                files.append(name)
+
+    def place(where: str, files: list[str]) -> str:
+        return where + (f" ({', '.join(f'`{f}`' for f in files)})" if files else "")
+
+    lines = ["| recorded hardware | where it is recorded |", "|---|---|"]
+    lines += [
+        f"| {text} | {'; '.join(place(w, f) for w, f in wheres.items())} |"
+        for text, wheres in sorted(found.items())
+    ]
+    gpu = [t for t in found if any(w in t.lower() for w in GPU_WORDS)]
+    lines += [
+        "",
+        "No record names a GPU." if not gpu else f"Records naming a GPU: {'; '.join(gpu)}.",
+    ]
+    return "\n".join(lines)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LocNetError(f"{path}: not a readable benchmark file ({exc})") from exc
+
+
+def _num(value, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}" if isinstance(value, (int, float)) else "–"
+
+
+def bench_models_table(path: Path) -> str:
+    """Markdown from `python -m locnet bench models --json`: parameters, CPU latency and
+    throughput per model, in the file's order."""
+    data = _read_json(path)
+    lines = [
+        "| model | parameters | CPU ms per map (batch 1) | CPU maps/s (batch 16) | threads | repeats |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, entry in data.items():
+        repeats = entry.get("repeats") or {}
+        lines.append(
+            f"| {DISPLAY_NAMES.get(name, name)} | {entry.get('params', 0):,} | "
+            f"{_num(entry.get('cpu_latency_ms_batch1'))} | {_num(entry.get('cpu_maps_per_s_batch16'), 2)} | "
+            f"{entry.get('cpu_threads', '–')} | {repeats.get('latency', '–')} |"
+        )
+    return "\n".join(lines)
+
+
+def bench_train_table(path: Path) -> str:
+    """Markdown from `python -m locnet bench train --json`: images/s of one training step
+    in fp32 and bf16 (and fed by the stream) per model, and the stream's own rate."""
+    data = _read_json(path)
+    lines = [
+        "| model | fp32 images/s | bf16 images/s | bf16 speed-up | bf16 fed by the stream | batch | hardware |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in data.items():
+        if name == "stream":
+            continue
+        stream = entry.get("images_per_s_bf16-stream")
+        lines.append(
+            f"| {DISPLAY_NAMES.get(name, name)} | {_num(entry.get('images_per_s_fp32'), 2)} | "
+            f"{_num(entry.get('images_per_s_bf16'), 2)} | {_num(entry.get('speedup_bf16'), 2)}x | "
+            f"{_num(stream, 2) if stream is not None else '–'} | {entry.get('batch', '–')} | "
+            f"{entry.get('hardware', '–')} |"
+        )
+    stream = data.get("stream")
+    if isinstance(stream, dict):
+        lines += [
+            "",
+            f"The stream alone: {_num(stream.get('samples_per_s'))} samples/s with "
+            f"{stream.get('workers', '?')} worker(s) ({stream.get('samples', '?')} samples).",
+        ]
+    return "\n".join(lines)
+
+
+POSTERIOR_STEPS = {
+    "model_predict": "the model (one forward pass)",
+    "posterior_softmax": "posterior softmax",
+    "readout_mode": "readout `mode`",
+    "readout_mean": "readout `mean`",
+    "readout_median": "readout `median`",
+    "regions_50_90": "50 / 90 % regions",
+    "expected_error": "expected error",
+    "predict_total": "`predict`, all of it",
+    "predict_total_tta": "`predict` with test-time augmentation",
+}
+
+
+def bench_posterior_table(path: Path) -> str:
+    """Markdown from `python -m locnet bench posterior --json`: ms per map of each step."""
+    data = _read_json(path)
+    steps = data.get("ms_per_map") or {}
+    lines = ["| step | ms per map |", "|---|---|"]
+    lines += [
+        f"| {label} | {_num(steps[key], 2)} |" for key, label in POSTERIOR_STEPS.items() if key in steps
+    ]
+    lines += [
+        "",
+        f"Checkpoint `{data.get('checkpoint', '?')}`, device {data.get('device', '?')} "
+        f"({data.get('threads', '?')} threads, {data.get('cpu', '?')}), torch {data.get('torch', '?')}.",
+    ]
+    return "\n".join(lines)
+
+
+def text_file_block(path: Path) -> str:
+    """A text file written by a measuring script, quoted as it is."""
+    return "```text\n" + path.read_text(encoding="utf-8").rstrip("\n") + "\n```"

@@ -25,7 +25,7 @@ class Dist:
     """This process's place in a torchrun group (world 1 = no group); collectives are no-ops alone."""
 
     def __init__(self, device_pref: str) -> None:
-        from locnet.inference import pick_device
+        from locnet.models.device import pick_device
 
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))

@@ -1,0 +1,7 @@
+"""Map figures: a case drawn in plotly, and the same case as PNG/CSV for download.
+
+`maps` (buildings, radio map, heatmaps; axes in metres), `markers` (sensors green,
+prediction yellow, truth red), `posterior` (credible-region contours and readout
+markers) and `export` (the case picture and table files). May import `posterior`,
+`data` and the base modules; used by the app and by `cases` (the `localize` outputs).
+"""

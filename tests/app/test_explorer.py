@@ -25,9 +25,10 @@ from locnet.app.keys import (
     TX_ID,
     TX_XY,
 )
-from locnet.app.models import POINT, ModelRun, with_readout
+from locnet.app.models import ModelRun, with_readout
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import n_sensors_for_rate
+from locnet.posterior.distribution import POINT_READOUT
 
 POSTERIOR_COLUMNS = ("readout", "expected error (m)", "90 % radius (m)", "calibration")
 
@@ -183,7 +184,7 @@ def test_table_has_readout_uncertainty_and_calibration_columns(make_app):
     assert locnet["readout"] == "mode" and locnet["calibration"] == "uncalibrated (T = 1)"
     assert locnet["expected error (m)"] > 0 and 0 < locnet["90 % radius (m)"] <= 256
     centroid = _row(at, "RSS centroid")
-    assert centroid["readout"] == POINT and centroid["calibration"] == "no posterior"
+    assert centroid["readout"] == POINT_READOUT and centroid["calibration"] == "no posterior"
     assert np.isnan(centroid["expected error (m)"]) and np.isnan(centroid["90 % radius (m)"])
 
 
@@ -200,7 +201,7 @@ def test_readout_selector_changes_the_answer_without_running_again(make_app):
     assert dict(at.session_state[RUNS]) == runs  # no model ran
     names = [t.get("name") for t in _figure(at, "LocNet:")["data"]]
     assert "prediction (mean)" in names
-    assert _row(at, "RSS centroid")["readout"] == POINT
+    assert _row(at, "RSS centroid")["readout"] == POINT_READOUT
 
 
 def test_tta_toggle_reruns_only_the_heatmap_models(make_app):
@@ -236,5 +237,5 @@ def test_with_readout_rereads_a_run_and_leaves_point_runs_alone():
     assert mean.readout == "mean" and mean.expected_error_m == 7.0
     assert run.readout == "mode" and run.radius_90_m == pytest.approx(20.0)
     assert with_readout(run, None, (0, 0)) is run and with_readout(run, "mode", (0, 0)) is run
-    point = ModelRun("RSS centroid", xy=(1.0, 1.0), readout=POINT, readouts={POINT: (1.0, 1.0)})
+    point = ModelRun("RSS centroid", xy=(1.0, 1.0), readout=POINT_READOUT, readouts={POINT_READOUT: (1.0, 1.0)})
     assert with_readout(point, "mean", (0, 0)) is point and point.radius_90_m is None

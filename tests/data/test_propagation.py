@@ -8,6 +8,12 @@ import pytest
 from locnet.constants import DB_RANGE, FLOOR_DB, MAP_SIZE, MAX_DB
 from locnet.data import maps
 from locnet.data import propagation as prop
+from locnet.data.propagation_params import (
+    PAPER_LIKE,
+    RANDOM_BOUNDS,
+    PropagationParams,
+    random_params,
+)
 from locnet.errors import LocNetError
 
 FSPL_1M_DB = 47.86  # free-space loss at 1 m and 5.9 GHz
@@ -98,7 +104,7 @@ def test_mirrored_layout_gives_mirrored_map():
 
 
 def test_same_seed_same_map_and_shadowing_varies_with_seed():
-    params = prop.PAPER_LIKE.replace(shadowing_sigma_db=6.0, shadowing_corr_m=15.0)
+    params = PAPER_LIKE.replace(shadowing_sigma_db=6.0, shadowing_corr_m=15.0)
     b = grid_city()
     a1 = prop.simulate_db(b, (40, 100), params, np.random.default_rng(7))
     a2 = prop.simulate_db(b, (40, 100), params, np.random.default_rng(7))
@@ -109,7 +115,7 @@ def test_same_seed_same_map_and_shadowing_varies_with_seed():
 
 def test_shadowing_has_the_requested_spread_and_correlation():
     empty = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.uint8)
-    params = prop.PAPER_LIKE.replace(shadowing_sigma_db=5.0, shadowing_corr_m=20.0)
+    params = PAPER_LIKE.replace(shadowing_sigma_db=5.0, shadowing_corr_m=20.0)
     shadowed = prop.simulate_db(empty, (128, 128), params, np.random.default_rng(1))
     field = shadowed - prop.simulate_db(empty, (128, 128))
     inner = field[40:216, 40:216]  # clear of the MAX_DB clip next to the transmitter
@@ -156,25 +162,25 @@ def test_batch_matches_single_maps():
 def test_random_params_stay_in_documented_bounds():
     rng = np.random.default_rng(0)
     for _ in range(200):
-        p = prop.random_params(rng)
-        for name, (lo, hi) in prop.RANDOM_BOUNDS.items():
+        p = random_params(rng)
+        for name, (lo, hi) in RANDOM_BOUNDS.items():
             assert lo <= getattr(p, name) <= hi, name
         assert p.nlos_exponent >= p.los_exponent
         assert p.corner_loss_max_db >= p.corner_loss_db
-        assert p.frequency_hz == prop.PAPER_LIKE.frequency_hz
-    assert set(prop.RANDOM_BOUNDS) <= {f.name for f in dataclasses.fields(prop.PropagationParams)}
+        assert p.frequency_hz == PAPER_LIKE.frequency_hz
+    assert set(RANDOM_BOUNDS) <= {f.name for f in dataclasses.fields(PropagationParams)}
 
 
 def test_random_params_produce_varied_floor_shares():
     b = grid_city()
     rng = np.random.default_rng(5)
-    shares = [np.mean(prop.simulate_gray(b, (40, 100), prop.random_params(rng), rng)[b == 0] == 0)
+    shares = [np.mean(prop.simulate_gray(b, (40, 100), random_params(rng), rng)[b == 0] == 0)
               for _ in range(6)]
     assert max(shares) - min(shares) > 0.05
 
 
 def test_corner_loss_grows_with_turn_angle():
-    p = prop.PAPER_LIKE
+    p = PAPER_LIKE
     loss = p.corner_loss(np.array([0.0, 30.0, 90.0, 150.0]))
     assert loss[0] == 0.0 and loss[2] == pytest.approx(p.corner_loss_db)
     assert np.all(np.diff(loss) >= 0) and loss[-1] <= p.corner_loss_max_db
@@ -202,6 +208,6 @@ def test_bool_maps_are_accepted_and_bad_params_rejected():
     b = grid_city().astype(bool)
     assert prop.simulate_gray(b, (40, 100)).shape == (MAP_SIZE, MAP_SIZE)
     with pytest.raises(LocNetError, match="nlos_exponent"):
-        prop.PAPER_LIKE.replace(nlos_exponent=1.5)
+        PAPER_LIKE.replace(nlos_exponent=1.5)
     with pytest.raises(LocNetError, match="los_exponent"):
-        prop.PropagationParams(los_exponent=-2.0)
+        PropagationParams(los_exponent=-2.0)

@@ -1,4 +1,4 @@
-"""`python -m locnet promote-stage`: the shipped file kept under its stage name, the stage
+"""`python -m lab.promote`: the shipped file kept under its stage name, the stage
 in its place with its start record relabelled, and every refusal changing nothing."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from locnet.cli import main
+from lab import promote
+from locnet.cli import run_module
 from locnet.models import checkpoints as ckpt
 from locnet.models import registry
 from locnet.posterior.calibration import Calibration
@@ -34,7 +35,7 @@ def campaign(tmp_path, tiny_model, monkeypatch):
 
 
 def _promote(current, stage, keep_as, *extra):
-    return main(["promote-stage", "--new", str(stage), "--keep-as", str(keep_as),
+    return run_module(promote, ["--new", str(stage), "--keep-as", str(keep_as),
                  "--current", str(current), *extra])  # fmt: skip
 
 

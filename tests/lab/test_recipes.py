@@ -9,7 +9,9 @@ import pytest
 
 from lab import recipes
 from locnet.cli import build_parser
+from locnet.data.generate import TRAINING_SET, TRAINING_SET_COMMAND
 from locnet.models import checkpoints as ckpt
+from locnet.report import campaign
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,22 +37,22 @@ def test_every_recipe_parses_and_writes_its_file(recipe):
     args = [parse(c) for c in recipe.commands]
     assert args[-1].command == "train" and args[-1].model == recipe.model
     assert args[-1].out == recipe.file
-    assert args[-1].data == recipes.TRAINING_SET or (args[-1].stream and args[-1].data is None)
+    assert args[-1].data == TRAINING_SET or (args[-1].stream and args[-1].data is None)
     for i, step in enumerate(args):  # a stage starts from a file an earlier stage wrote
         if step.command == "train" and step.init_from:
             assert step.init_from in [a.out for a in args[:i]], recipe.commands[i]
 
 
 def test_training_set_command_parses():
-    args = parse(recipes.TRAINING_SET_COMMAND)
-    assert args.command == "generate" and args.out == recipes.TRAINING_SET
+    args = parse(TRAINING_SET_COMMAND)
+    assert args.command == "generate" and args.out == TRAINING_SET
 
 
 def test_test_set_and_campaign_commands_parse():
-    args = parse(recipes.TEST_SET_COMMAND)
+    args = parse(campaign.TEST_SET_COMMAND)
     assert args.command == "testset" and args.maps >= 60 and args.workers <= 2
-    assert (args.out, args.shift_out) == (recipes.TEST_SET, recipes.TEST_SET_SHIFT)
-    r = recipes
+    assert (args.out, args.shift_out) == (campaign.TEST_SET, campaign.TEST_SET_SHIFT)
+    r = campaign
     for command, data, out in (
         (r.TEST_SET_EVAL_COMMAND, r.TEST_SET, r.TEST_SET_RESULTS),
         (r.TEST_SET_SHIFT_EVAL_COMMAND, r.TEST_SET_SHIFT, r.TEST_SET_SHIFT_RESULTS),
@@ -59,13 +61,7 @@ def test_test_set_and_campaign_commands_parse():
     ):
         args = parse(command)
         assert (args.command, args.data, args.split, args.out) == ("evaluate", data, "test", out)
-    assert parse(recipes.EQUAL_BUDGET_EVAL_COMMAND).checkpoints == recipes.EQUAL_BUDGET_CHECKPOINTS
-
-
-def test_how_to_get_quotes_both_steps():
-    text = recipes.how_to_get("tldl")
-    assert recipes.TRAINING_SET_COMMAND in text and "--model tldl" in text and "GPU" in text
-    assert "--model mystery" in recipes.how_to_get("mystery")
+    assert parse(campaign.EQUAL_BUDGET_EVAL_COMMAND).checkpoints == campaign.EQUAL_BUDGET_CHECKPOINTS
 
 
 @pytest.mark.parametrize("recipe", [r for r in recipes.RECIPES if r.shipped], ids=lambda r: r.file)
@@ -84,7 +80,7 @@ def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
 
 
 def test_each_shipped_stage_records_the_file_of_the_stage_before_it():
-    """The chain `promote-stage` keeps: budgets and the RMSE-vs-budget curve sum along it."""
+    """The chain `python -m lab.promote` keeps: budgets and the RMSE-vs-budget curve sum along it."""
     stages = recipes.LOCNET_STAGES
     for before, stage in zip(stages, stages[1:]):
         record = ckpt.load_checkpoint(ROOT / stage.out)["timings"]["init_from"]

@@ -176,3 +176,8 @@ def test_resolve_and_sha256(tmp_path):
     assert str(ckpt.resolve_checkpoint("other/x.pt", tmp_path)) == "other/x.pt"
     (tmp_path / "f").write_bytes(b"abc")
     assert ckpt.file_sha256(tmp_path / "f").startswith("ba7816bf")
+
+
+def test_how_to_get_names_the_train_command_and_where_the_recipes_are():
+    text = ckpt.how_to_get("tldl")
+    assert "python -m locnet train --model tldl" in text and "checkpoints/README.md" in text

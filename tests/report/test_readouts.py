@@ -15,6 +15,7 @@ from locnet.evaluate.folders import (
     SUMMARY_COLUMNS,
     SUMMARY_FILE,
     SUMMARY_POSTERIOR_COLUMNS,
+    legacy_readout,
     load_results,
 )
 from locnet.posterior.distribution import RELIABILITY_LEVELS
@@ -28,7 +29,6 @@ from locnet.report.readouts import (
     coverage_table,
     default_readout,
     heatmap_readouts,
-    legacy_readout,
     lucky,
     radius90_m,
     readout_rmse,

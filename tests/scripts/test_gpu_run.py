@@ -1,5 +1,9 @@
 """The one-command GPU run, dry-run on the CPU as CI does (`--minutes 0.2`).
 
+The dry run trains the five full-size models on batches of 2 (LocNet for 12 s, the
+baselines one step each) on a one-map test set: one to two minutes on two cores, hence
+`slow` (CI's second step).
+
 Runs with streamlit and plotly made unimportable: the GPU machine has neither, so the
 training, test-set and evaluation path must not need them.
 """

@@ -28,8 +28,8 @@ from locnet.errors import LocNetError
 from locnet.evaluate.plan import SampleLoader, plan_samples
 from locnet.evaluate.run import parse_rates
 from locnet.evaluate.tables import portable_path
-from locnet.inference import pick_device
 from locnet.models import checkpoints as ckpt
+from locnet.models.device import pick_device
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import Calibration
 

@@ -1,0 +1,428 @@
+"""`python -m locnet report`: print the README's tables and the campaign's sections, or
+rewrite the generated blocks of Markdown files.
+
+Every number in README.md and docs/results.md comes from this command: the main table,
+the headline, calibration and checkpoint tables (`tables`) and, with `--campaign` or the
+campaign flags, the propagation-shift, equal-budget and budget-curve sections
+(`campaign_tables`).
+
+`--update FILE ...` rewrites each block
+
+    <!-- report: SECTION ARG ... -->
+    (anything: replaced)
+    <!-- /report -->
+
+with SECTION's output (`SECTIONS`; the arguments are folders or files, relative to the
+current folder, the repository root) and a last line giving the date and the command that
+prints that block alone (`--section SECTION ARG ...`). Text outside the blocks is kept
+byte for byte; a block whose text would not change keeps its date. Every file is rendered
+before any is written, and each is written atomically, so an unknown section, an unclosed
+block or a missing folder is one error line and leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from locnet.errors import LocNetError
+from locnet.evaluate.folders import ResultSet, load_results
+from locnet.files import atomic_write
+from locnet.report import campaign as C
+from locnet.report import tables as T
+from locnet.report.campaign_tables import (
+    budget_section,
+    equal_budget_section,
+    sections,
+    shift_section,
+)
+from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
+
+BLOCK_OPEN = re.compile(r"^<!-- report: (?P<spec>.*?) -->\s*$")
+BLOCK_CLOSE = re.compile(r"^<!-- /report -->\s*$")
+DATE_LINE = "<sub>Generated "  # the first words of a block's last line (date and command)
+MISSING_HINTS = {  # folders whose absence names the command that makes them
+    C.TEST_SET_RESULTS: C.TEST_SET_EVAL_COMMAND,
+    C.TEST_SET_SHIFT_RESULTS: C.TEST_SET_SHIFT_EVAL_COMMAND,
+    C.EQUAL_BUDGET_RESULTS: C.EQUAL_BUDGET_EVAL_COMMAND,
+}
+
+
+# --- sections ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _results(folder: str) -> ResultSet:
+    """A results folder, read once per run however many blocks show it."""
+    return load_results(Path(folder))
+
+
+def _caption(text: str) -> str:
+    """A campaign section's '### title' first line as a bold caption (blocks sit under
+    headings of their own page, so they add none)."""
+    first, _, rest = text.partition("\n")
+    return f"**{first[4:]}**\n{rest}" if first.startswith("### ") else text
+
+
+def _rates(results: Path) -> str:
+    return T.rate_table(_results(str(results)).summary)
+
+
+def _summary(results: Path, ablation: Path | None = None) -> str:
+    abl = _results(str(ablation)).summary if ablation is not None else None
+    return T.headline(_results(str(results)).summary, abl)
+
+
+def _errors(results: Path) -> str:
+    res = _results(str(results))
+    if res.samples is None:
+        raise LocNetError(f"{results} has no samples file: re-run `python -m locnet evaluate`")
+    return T.error_profile(res.samples)
+
+
+def _calibration(results: Path) -> str:
+    res = _results(str(results))
+    if res.samples is None:
+        raise LocNetError(f"{results} has no samples file: re-run `python -m locnet evaluate`")
+    parts = [
+        f"Test-time augmentation: {T._tta(res.meta)}.",
+        "",
+        T.calibration_table(res.samples, res.meta),
+    ]
+    curve = T.reliability_table(res.samples)
+    if curve:
+        parts += ["", "Reliability curve: observed coverage (%) at each nominal level", "", curve]
+    return "\n".join(parts)
+
+
+def _ablation(ablation: Path) -> str:
+    summary = _results(str(ablation)).summary
+    lines = T._ablation_lines(T.select_readout(summary, T.PAPER_READOUT))
+    return "\n".join([T.rate_table(summary), "", *lines]).rstrip()
+
+
+def _headline(results: Path) -> str:
+    res = _results(str(results))
+    return "\n".join([T.folder_provenance(res), "", T.headline_table(res)])
+
+
+@dataclass(frozen=True)
+class Section:
+    render: Callable[..., str]
+    usage: str  # the arguments, e.g. "RESULTS [ABLATION]"
+    min_args: int
+    max_args: int | None  # None: any number
+    help: str
+
+
+SECTIONS: dict[str, Section] = {
+    "headline": Section(
+        _headline, "RESULTS", 1, 1,
+        "what the folder is (data, samples, which weights) and every answer's average RMSE, "
+        "median error, near/far shares and 90 % coverage",
+    ),
+    "provenance": Section(
+        lambda results: T.folder_provenance(_results(str(results))), "RESULTS", 1, 1, "what the folder is, from its meta.json"
+    ),
+    "rates": Section(_rates, "RESULTS", 1, 1, "RMSE per model, readout and rate beside the paper"),
+    "summary": Section(
+        _summary, "RESULTS [ABLATION]", 1, 2,
+        "LocNet's average, its readouts, the best deep baseline and the ablation's gains",
+    ),
+    "errors": Section(_errors, "RESULTS", 1, 1, "error profile over all rates"),
+    "calibration": Section(
+        _calibration, "RESULTS", 1, 1, "coverage of the credible regions and the reliability curve"
+    ),
+    "ablation": Section(
+        _ablation, "ABLATION", 1, 1, "the LocNet variants per rate, env-map gain, loss ranking"
+    ),
+    "shift": Section(
+        lambda paper, shift: _caption(shift_section(paper, shift)), "RESULTS SHIFTED", 2, 2,
+        "RMSE on paper-like vs randomised propagation and the degradation",
+    ),
+    "equal-budget": Section(
+        lambda folder: _caption(equal_budget_section(folder)), "RESULTS", 1, 1,
+        "each checkpoint's CPU budget beside its RMSE, per rate, and the winners",
+    ),
+    "budget-curve": Section(
+        lambda *paths: _caption(budget_section(list(paths))), "CHECKPOINT ...", 1, None,
+        "validation RMSE after every validation, with the cumulative budget",
+    ),
+    "checkpoints": Section(
+        checkpoint_table, "FOLDER", 1, 1, "each checkpoint's budget, validation error and sha256"
+    ),
+    "checkpoint-calibration": Section(
+        calibration_of_checkpoints, "FOLDER", 1, 1, "each checkpoint's fitted calibration"
+    ),
+    "tta": Section(
+        lambda plain, tta: T.tta_table(_results(str(plain)), _results(str(tta))),
+        "RESULTS RESULTS_TTA", 2, 2, "LocNet without and with test-time augmentation"
+    ),
+    "hardware": Section(
+        lambda *paths: T.hardware_table(list(paths)), "PATH ...", 1, None,
+        "every hardware string recorded in results folders, checkpoint folders, bench files",
+    ),
+    "bench-models": Section(T.bench_models_table, "JSON", 1, 1, "`bench models --json` as a table"),
+    "bench-train": Section(T.bench_train_table, "JSON", 1, 1, "`bench train --json` as a table"),
+    "bench-posterior": Section(
+        T.bench_posterior_table, "JSON", 1, 1, "`bench posterior --json` as a table"
+    ),
+    "text": Section(T.text_file_block, "FILE", 1, 1, "a measuring script's text output, quoted"),
+}
+
+
+def _missing_path(path: str) -> str:
+    hint = MISSING_HINTS.get(path.rstrip("/"))
+    return (
+        f"{path} does not exist"
+        + (f" (make it with `{hint}`)" if hint else " (make it with `python -m locnet evaluate`, "
+           "`train` or `bench`, or fix the path)")
+    )
+
+
+def render_section(name: str, args: list[str]) -> str:
+    """The Markdown of one section (no date line); LocNetError on a bad name, arity or path."""
+    section = SECTIONS.get(name)
+    if section is None:
+        raise LocNetError(
+            f"unknown report section {name!r} (known: {', '.join(sorted(SECTIONS))})"
+        )
+    high = section.max_args
+    if len(args) < section.min_args or (high is not None and len(args) > high):
+        raise LocNetError(f"report section {name!r} takes {section.usage}, got {len(args)} argument(s)")
+    for arg in args:
+        if not Path(arg).exists():
+            raise LocNetError(f"report section {name!r}: {_missing_path(arg)}")
+    return section.render(*map(Path, args)).rstrip("\n")
+
+
+def section_command(spec: str) -> str:
+    return f"python -m locnet report --section {spec}"
+
+
+def date_line(spec: str, file: str, today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return (
+        f"{DATE_LINE}{today.isoformat()} by `{section_command(spec)}` "
+        f"(every block of this file: `python -m locnet report --update {file}`).</sub>"
+    )
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    spec: str  # what follows "report:" in the opening marker
+    start: int  # index of the opening marker's line
+    end: int  # index of the closing marker's line
+
+
+def find_blocks(lines: list[str], file: str) -> list[Block]:
+    """The report blocks of a file's lines; LocNetError for an unclosed, nested or stray marker."""
+    blocks, open_at, spec = [], None, ""
+    for i, line in enumerate(lines):
+        opening, closing = BLOCK_OPEN.match(line), BLOCK_CLOSE.match(line)
+        if opening:
+            if open_at is not None:
+                raise LocNetError(
+                    f"{file}:{i + 1}: report block opened inside the block of line {open_at + 1} "
+                    "(close it with <!-- /report --> first)"
+                )
+            open_at, spec = i, opening.group("spec").strip()
+        elif closing:
+            if open_at is None:
+                raise LocNetError(f"{file}:{i + 1}: <!-- /report --> without an opening marker")
+            blocks.append(Block(spec, open_at, i))
+            open_at = None
+    if open_at is not None:
+        raise LocNetError(
+            f"{file}:{open_at + 1}: report block not closed (add <!-- /report --> after it)"
+        )
+    return blocks
+
+
+def _without_date(body: list[str]) -> list[str]:
+    return [line for line in body if not line.startswith(DATE_LINE)]
+
+
+def block_body(spec: str, file: str, today: dt.date | None = None) -> list[str]:
+    """The lines between the markers: blank, the section, blank, the date line."""
+    try:
+        words = shlex.split(spec)
+    except ValueError as exc:
+        raise LocNetError(f"cannot read the arguments of {spec!r}: {exc}") from exc
+    if not words:
+        raise LocNetError("empty report block: name a section (<!-- report: SECTION ARG ... -->)")
+    text = render_section(words[0], words[1:])
+    return ["", *text.split("\n"), "", date_line(spec, file, today)]
+
+
+def update_text(text: str, file: str, today: dt.date | None = None) -> tuple[str, int, int]:
+    """`text` with every block regenerated: (new text, blocks, blocks changed)."""
+    lines = text.splitlines(keepends=True)
+    blocks = find_blocks([line.rstrip("\r\n") for line in lines], file)
+    out, done, changed = [], 0, 0
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    for block in blocks:
+        out += lines[done : block.start + 1]
+        old = [line.rstrip("\r\n") for line in lines[block.start + 1 : block.end]]
+        try:
+            new = block_body(block.spec, file, today)
+        except LocNetError as exc:
+            raise LocNetError(f"{file}:{block.start + 1}: {exc}") from exc
+        if _without_date(new) == _without_date(old) and any(l.startswith(DATE_LINE) for l in old):
+            out += lines[block.start + 1 : block.end]  # unchanged: keep its date
+        else:
+            out += [line + newline for line in new]
+            changed += 1
+        done = block.end
+    out += lines[done:]
+    return "".join(out), len(blocks), changed
+
+
+def update_files(files: list[str | Path], today: dt.date | None = None) -> list[str]:
+    """Regenerate the blocks of every file (all rendered before any is written, each
+    written atomically and only if it changed); one summary line per file."""
+    _results.cache_clear()
+    planned = []
+    for file in map(Path, files):
+        if not file.is_file():
+            raise LocNetError(f"{file} is not a file (give Markdown files with report blocks)")
+        text = file.read_text(encoding="utf-8")
+        new, count, changed = update_text(text, str(file), today)
+        if count == 0:
+            raise LocNetError(f"{file} has no report blocks (<!-- report: SECTION ARG ... -->)")
+        planned.append((file, text, new, count, changed))
+    notes = []
+    for file, text, new, count, changed in planned:
+        if new != text:
+            atomic_write(file, lambda tmp, new=new: tmp.write_bytes(new.encode("utf-8")))
+        notes.append(f"{file}: {count} block(s), {changed} rewritten")
+    return notes
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def campaign_defaults() -> dict:
+    """Folders of the compute campaign (`--campaign`)."""
+    return {
+        "results": Path(C.TEST_SET_RESULTS),
+        "shift": Path(C.TEST_SET_SHIFT_RESULTS),
+        "equal_budget": Path(C.EQUAL_BUDGET_RESULTS),
+        "budget_curve": [Path("checkpoints")],
+    }
+
+
+def add_campaign_arguments(parser: argparse.ArgumentParser) -> None:
+    """The campaign flags of `python -m locnet report`."""
+    parser.add_argument(
+        "--shift", help="results folder on the randomised-propagation twin of --results' data"
+    )
+    parser.add_argument(
+        "--equal-budget", help="results folder of checkpoints trained for equal CPU budgets"
+    )
+    parser.add_argument(
+        "--budget-curve",
+        nargs="*",
+        default=[],
+        help="checkpoint files or folders: validation RMSE vs training budget",
+    )
+    parser.add_argument(
+        "--campaign",
+        action="store_true",
+        help=f"all of the above with the campaign's folders ({C.TEST_SET_RESULTS}, "
+        f"{C.TEST_SET_SHIFT_RESULTS}, {C.EQUAL_BUDGET_RESULTS}, checkpoints); "
+        "missing ones print the command that makes them",
+    )
+
+
+def apply_campaign_defaults(args: argparse.Namespace) -> None:
+    """Fill the flags --campaign implies and the user left out."""
+    if not args.campaign:
+        return
+    defaults = campaign_defaults()
+    for name in ("results", "shift", "equal_budget", "budget_curve"):
+        if not getattr(args, name):
+            setattr(args, name, defaults[name])
+
+
+def main_missing(results: Path) -> str:
+    """The main table's place while the test set's results do not exist yet."""
+    return "\n".join(
+        [
+            f"### RMSE (m) per sampling rate — `{results}`",
+            "",
+            f"({C.missing_note(results, C.TEST_SET_EVAL_COMMAND)})",
+            "",
+        ]
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", help="results folder of the shipped models (the main table)")
+    parser.add_argument("--ablation", help="results folder of the equal-budget LocNet variants")
+    parser.add_argument(
+        "--checkpoints", nargs="*", default=[], help="checkpoint folders to list with budgets"
+    )
+    add_campaign_arguments(parser)
+    parser.add_argument(
+        "--update",
+        nargs="+",
+        metavar="FILE",
+        help="rewrite the <!-- report: SECTION ARG ... --> ... <!-- /report --> blocks of these "
+        "Markdown files (e.g. README.md docs/results.md), run from the repository root",
+    )
+    parser.add_argument(
+        "--section",
+        nargs="+",
+        metavar=("SECTION", "ARG"),
+        help="print one block's section: " + ", ".join(SECTIONS),
+    )
+
+
+def _other_flags(args: argparse.Namespace) -> bool:
+    return bool(
+        args.results or args.ablation or args.checkpoints or args.shift or args.equal_budget
+        or args.budget_curve or args.campaign
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.update or args.section:
+        if _other_flags(args) or (args.update and args.section):
+            raise LocNetError("--update and --section each go alone (no --results, --campaign, ...)")
+        if args.section:
+            _results.cache_clear()
+            print(render_section(args.section[0], args.section[1:]))
+        else:
+            for note in update_files(args.update):
+                print(note)
+        return 0
+    apply_campaign_defaults(args)
+    if not args.results:
+        raise LocNetError(
+            "--results is required (or --campaign for the campaign's folders, "
+            "or --update FILE to rewrite the blocks of Markdown files)"
+        )
+    campaign_main_missing = args.campaign and not Path(args.results).is_dir()
+    checked = [args.ablation, *args.checkpoints] + ([] if args.campaign else [args.results])
+    for folder in checked:
+        if folder is not None and not Path(folder).is_dir():
+            raise LocNetError(
+                f"{folder} is not a folder (make results with `python -m locnet evaluate`)"
+            )
+    ablation = Path(args.ablation) if args.ablation else None
+    if campaign_main_missing:
+        print(main_missing(Path(args.results)))
+    else:
+        print(T.build_report(Path(args.results), ablation, [Path(c) for c in args.checkpoints]))
+    print(sections(args), end="")
+    return 0
