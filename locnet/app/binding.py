@@ -29,7 +29,7 @@ def bind(
     """Keyword arguments (key, on_change) for a widget mirroring `state_key`.
 
     `convert` normalises the widget value (e.g. float); `then(state)` runs after the copy
-    (e.g. app_state.request_sampling when the rate changed). Do not also pass value/index.
+    (e.g. state.request_sampling when the rate changed). Do not also pass value/index.
     """
     key = widget_key(state_key)
     st.session_state[key] = st.session_state[state_key]

@@ -1,4 +1,4 @@
-"""Map clicks: add or remove a sensor, place the transmitter (pure; re-exported by app_state).
+"""Map clicks: add or remove a sensor, place the transmitter (pure: the Explorer calls these through `state`).
 
 Each function takes the session state as a plain mutable mapping and returns a short
 user-facing message when the click is refused, or None. Clicks arrive in metres (the maps

@@ -1,7 +1,7 @@
 """Explorer, first half: choose the environment, the transmitter and the sensors; the click map.
 
 State lives in plain session keys (locnet.app.state); widgets mirror into them through
-callbacks, and every click goes through app_state.handle_click (pure, unit-tested).
+callbacks, and every click goes through clicks.handle_click (pure, unit-tested).
 """
 
 from __future__ import annotations

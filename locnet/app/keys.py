@@ -1,8 +1,8 @@
-"""Session-state keys and defaults of the app (the names locnet.app.state re-exports).
+"""Session-state keys and defaults of the app: one list for every handler that uses them.
 
 Lasting state lives in these plain keys: widget keys are dropped when a page that does not
 render the widget is shown (see docs/architecture.md, App). A leaf module, so the modules
-that change the state (app_state, app_clicks) share one list of keys.
+that change the state (`state`, `clicks`) share one list of keys.
 """
 
 from __future__ import annotations

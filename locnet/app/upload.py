@@ -2,7 +2,7 @@
 
 The files are parsed by locnet.cases (cached on their bytes); a CaseError is shown as
 st.error, dropped readings as st.warning. The parsed case lives in the plain session key
-app_state.UPLOADED, so it survives a visit to another page (file widgets do not). The
+keys.UPLOADED, so it survives a visit to another page (file widgets do not). The
 case then runs exactly like a dataset case (locnet.app.upload_case.UploadedCase).
 """
 

@@ -19,7 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from locnet.data import propagation
+from locnet.data.dataset import LocalizationDataset, NaivePngDataset
+from locnet.data.procedural import procedural_city
 from locnet.data.propagation_params import PAPER_LIKE, random_params
+from locnet.data.sampling import sample_transmitters
 from locnet.errors import LocNetError
 from locnet.files import atomic_write
 
@@ -39,10 +43,6 @@ def _one_core() -> tuple[set[int] | None, str]:
 
 def bench_simulator(n_tx: int = 5, seed: int = 0) -> dict:
     """Seconds per radio map of simulate_batch on one core (paper-like and randomised)."""
-    from locnet.data import propagation
-    from locnet.data.procedural import procedural_city
-    from locnet.data.sampling import sample_transmitters
-
     old_threads = torch.get_num_threads()
     old_affinity, how = _one_core()
     try:
@@ -81,8 +81,6 @@ def _rate(dataset, indices: list[int]) -> float:
 
 def bench_loader(data: Path, split: str = "test", n_items: int = 300) -> dict:
     """Samples/s of LocalizationDataset vs NaivePngDataset on the same items (one process)."""
-    from locnet.data.dataset import LocalizationDataset, NaivePngDataset
-
     with tempfile.TemporaryDirectory(prefix="locnet-bench-cache-") as cache_dir:
         start = time.perf_counter()
         fast = LocalizationDataset(data, split, cache_dir=cache_dir)

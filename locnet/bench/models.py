@@ -24,6 +24,7 @@ from locnet.constants import MAP_SIZE
 from locnet.data.sampling import encode_input, sample_mask
 from locnet.errors import LocNetError
 from locnet.files import write_json
+from locnet.models.device import pick_device
 from locnet.models.registry import available_models, count_parameters, create_model
 
 CPU_BATCH = 16  # throughput batch on CPU (maps)
@@ -173,8 +174,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from locnet.models.device import pick_device
-
     names = [
         n.strip() for n in (args.models or ",".join(available_models())).split(",") if n.strip()
     ]

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from locnet.bench.models import BIG_MODEL_PARAMS, _write_json, synthetic_input
+from locnet.data.stream import SimulatedStream, StreamConfig
 from locnet.errors import LocNetError
 from locnet.models.registry import available_models, count_parameters, create_model, model_info
 from locnet.train.dist import hardware_string
@@ -41,7 +42,6 @@ def stream_batches(batch: int, side: int, workers: int, masks_per_case: int = 1)
     """An endless iterator of training batches simulated by the stream (crops of `side`)."""
     from torch.utils.data import DataLoader
 
-    from locnet.data.stream import SimulatedStream, StreamConfig
 
     cfg = StreamConfig(
         crop=None if side == 256 else side, samples_per_epoch=10**9, masks_per_case=masks_per_case

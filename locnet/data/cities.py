@@ -4,8 +4,7 @@ Real tiles live in data/cities (see data/cities/LICENSE.md): `tiles.npz` holds t
 np.packbits'ed (N, 256, 256) building maps (row 0 = north edge, 1 pixel = 1 m) and
 `index.csv` one row per tile. They are OpenStreetMap data (ODbL), so every real
 Environment carries `constants.OSM_ATTRIBUTION`; procedural ones carry "".
-`Environment` (locnet.data.environment) and `procedural_city`, `PRESETS` and
-`outdoor_connectivity` (locnet.data.procedural) are re-exported here.
+Procedural environments come from `procedural`; both kinds are an `environment.Environment`.
 """
 
 from __future__ import annotations
@@ -20,19 +19,8 @@ import numpy as np
 
 from locnet.constants import MAP_SIZE, OSM_ATTRIBUTION
 from locnet.data.environment import Environment
-from locnet.data.procedural import PRESETS, outdoor_connectivity, procedural_city
+from locnet.data.procedural import procedural_city
 from locnet.errors import DatasetError
-
-__all__ = [
-    "DEFAULT_FOLDER",
-    "PRESETS",
-    "Environment",
-    "find_environment",
-    "load_real_tiles",
-    "outdoor_connectivity",
-    "procedural_city",
-    "real_cities",
-]
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "cities"
 INDEX_COLUMNS = ("env_id", "city", "source", "origin_x_m", "origin_y_m", "crs",

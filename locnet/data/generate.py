@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
+from locnet.data import propagation
 from locnet.data.generate_plan import (
     GenerateConfig,
     MapTask,
@@ -48,8 +49,6 @@ SETTINGS_FORMAT = "locnet-generate/1"
 
 def generate_map(task: MapTask) -> int:
     """Simulate and write one map (all transmitters and masks); returns the map id."""
-    from locnet.data import propagation
-
     cfg = task.config
     rng = np.random.default_rng([cfg.seed, task.map_id, 1])
     txs = sample_transmitters(task.buildings, cfg.tx_per_city, rng)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT, SPLITS
+from locnet.data import cities, propagation
 from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import n_sensors_for_rate
 from locnet.data.splits import split_of
@@ -67,8 +68,6 @@ class MapTask:
 
 
 def _backends():
-    from locnet.data import cities, propagation
-
     return cities, propagation
 
 

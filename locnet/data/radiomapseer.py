@@ -6,8 +6,7 @@ antennas/{map}_{tx}.png (one lit pixel), Train|Val|Test/{map}_{tx}_{k}.png 0/1 m
 no split folders, so maps are split by sorted index 501/100/100 (proportionally).
 Our optional extensions: cities.csv at the root (map, env_id, city, source, split, ...)
 and masks per rate in Test/rate_0.01/{map}_{tx}_{k}.png. Opening a dataset never writes.
-Layout names live in layout.py, PNG helpers in png.py and DatasetWriter in writer.py;
-all are re-exported here.
+Layout names live in `layout`, PNG helpers in `png` and the writer in `writer`.
 """
 
 from __future__ import annotations

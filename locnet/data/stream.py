@@ -30,6 +30,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from locnet.constants import MAP_SIZE, RATES_PERCENT, SPLITS
+from locnet.data import propagation
+from locnet.data.cities import load_real_tiles
+from locnet.data.procedural import procedural_city
 from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import (
     crop_case,
@@ -38,6 +41,7 @@ from locnet.data.sampling import (
     sample_outdoor_indices,
     sample_transmitters,
 )
+from locnet.data.splits import split_of
 from locnet.errors import LocNetError
 
 STREAM_FORMAT = "locnet-stream/1"  # bump when the same config would draw other cases
@@ -82,17 +86,11 @@ class StreamConfig:
 
 
 def _real_tiles(split: str) -> list:
-    from locnet.data.cities import load_real_tiles
-    from locnet.data.splits import split_of
-
     return [env for env in load_real_tiles() if split_of(env) == split]
 
 
 def _procedural_buildings(split: str, rng: np.random.Generator) -> tuple[str, np.ndarray]:
     """A procedural city of the split: seeds are drawn until one hashes into it."""
-    from locnet.data.procedural import procedural_city
-    from locnet.data.splits import split_of
-
     for _ in range(1000):
         seed = int(rng.integers(PROCEDURAL_SEEDS))
         env_id = f"proc-{seed:06d}"
@@ -110,8 +108,6 @@ def dihedral(buildings: np.ndarray, op: int) -> np.ndarray:
 
 def draw_case(cfg: StreamConfig, rng: np.random.Generator, real_tiles: list) -> dict:
     """One simulated case: buildings, transmitter (x, y), gray radio map, what was drawn."""
-    from locnet.data import propagation
-
     if real_tiles and rng.random() < cfg.real_share:
         env = real_tiles[int(rng.integers(len(real_tiles)))]
         env_id, buildings = env.env_id, np.asarray(env.buildings)

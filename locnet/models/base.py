@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from locnet.errors import LocNetError
+
 
 @dataclass
 class Prediction:
@@ -95,8 +97,6 @@ def check_input(
     multiple: H and W must be divisible by it (pooling depth of a fully
     convolutional net); size: the exact H = W of a fixed-size model.
     """
-    from locnet.errors import LocNetError
-
     if x.ndim != 4 or x.shape[1] != 2:
         raise LocNetError(
             f"{model_name}: expected an input batch of shape (B, 2, H, W) encoded as "

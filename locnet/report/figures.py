@@ -1,7 +1,7 @@
 """Plotly figures of the Benchmark, Ablation and Gallery pages (the paper's Figs. 2-4)
 and the reliability plot of the calibrated posteriors.
 
-Inputs are the tables of `locnet.results`; errors are in metres, sampling rates in
+Inputs are result-folder tables (`locnet.evaluate.folders`); errors are in metres, sampling rates in
 percent of all pixels. Every model keeps one colour on every page (`series_color`);
 the paper's reference values are drawn dashed / hollow and named PAPER_LABEL.
 """
@@ -13,9 +13,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from locnet.models.registry import DEFAULT_VARIANT
-
-# Colours and layout live in report_style, the reliability plot in report_figures_posterior;
-# re-exported here so pages keep writing `F.series_color`, `F.reliability_figure`.
 from locnet.report.series import (
     DISPLAY_NAMES,
     ENV_VARIANT,

@@ -16,6 +16,7 @@ from locnet.constants import PIXEL_M
 from locnet.data.maps import mask_to_sensors
 from locnet.data.sampling import evaluation_mask_rng, sample_mask
 from locnet.errors import LocNetError
+from locnet.models.registry import count_parameters, create_model
 
 
 def dataset_map_id(value):
@@ -62,8 +63,6 @@ def case_sensors(
 def model_parameters(models: list[str]) -> dict[str, int | None]:
     """Trainable-or-not parameter count of each registry model (default options); None if
     the model is unknown to the registry or cannot be built here."""
-    from locnet.models.registry import count_parameters, create_model
-
     counts: dict[str, int | None] = {}
     for name in models:
         try:

@@ -1,7 +1,7 @@
 """The shared look of the report figures: one colour per model, template and layout.
 
-Every model (and LocNet variant) keeps one colour on every page; report_figures and
-report_figures_posterior both draw with these. Re-exported by locnet.report.figures.
+Every model (and LocNet variant) keeps one colour on every page; report.figures and
+report.reliability both draw with these.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import torch.distributed as tdist
 from torch import nn
 
 from locnet.errors import LocNetError
+from locnet.models.device import pick_device
 from locnet.models.registry import model_info
 from locnet.train.config import TrainConfig
 from locnet.train.precision import use_bf16
@@ -25,8 +26,6 @@ class Dist:
     """This process's place in a torchrun group (world 1 = no group); collectives are no-ops alone."""
 
     def __init__(self, device_pref: str) -> None:
-        from locnet.models.device import pick_device
-
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.device = pick_device(device_pref)

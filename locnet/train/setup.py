@@ -14,6 +14,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from locnet.constants import PIXEL_M, RATES_PERCENT
+from locnet.data.dataset import LocalizationDataset
+from locnet.data.radiomapseer import open_dataset
+from locnet.data.stream import FrozenSamples, SimulatedStream, StreamConfig
 from locnet.errors import CheckpointError, DatasetError, LocNetError
 from locnet.evaluate.metrics import error_statistics
 from locnet.models import checkpoints as ckpt
@@ -68,7 +71,6 @@ def build_datasets(cfg: TrainConfig, options: dict):
     if not cfg.stream:
         train_set, val_set = _folder_sets(cfg, env, ("train", "val"))
         return train_set, val_set, _folder_fingerprint(cfg.data)
-    from locnet.data.stream import FrozenSamples, SimulatedStream, StreamConfig
 
     mix = {"real_share": cfg.stream_real, "paper_like_share": cfg.stream_paper_like, "env": env}
     train_cfg = StreamConfig(
@@ -93,15 +95,11 @@ def build_datasets(cfg: TrainConfig, options: dict):
 
 
 def _folder_fingerprint(folder: str) -> str:
-    from locnet.data.radiomapseer import open_dataset
-
     return open_dataset(folder).fingerprint()
 
 
 def _folder_sets(cfg: TrainConfig, env: bool, splits: tuple[str, ...]) -> list:
     """LocalizationDatasets of --data: random masks (fresh per epoch for train, fixed for val)."""
-    from locnet.data.dataset import LocalizationDataset
-
     sets = []
     for split in splits:
         train = split == "train"

@@ -3,7 +3,7 @@
 One builder, `case_figure`, draws a city map in metres (x = column, y = row, rows going
 down) with optional layers: a radio map in dB, a model's score heatmap, buildings on top,
 and the markers of the paper's Fig. 5 (sensors green, prediction yellow, truth red,
-orange where prediction and truth coincide; built in viz_markers). `clickable=True` lays
+orange where prediction and truth coincide; built in viz.markers). `clickable=True` lays
 an invisible Scattergl grid over the map because a plain plotly heatmap returns no click
 selection in Streamlit.
 """
@@ -17,8 +17,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from locnet.constants import FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
-
-# The markers (sensors, truth, prediction) live in viz_markers; re-exported here.
 from locnet.viz.markers import (
     marker_traces,
 )

@@ -173,5 +173,5 @@ def test_environment_has_its_own_module_and_no_import_cycle():
     assert Environment is environment.Environment
     assert procedural_city is procedural.procedural_city
     # procedural first: it used to import Environment from cities, which imported it back
-    code = "import locnet.data.procedural, locnet.data.cities as c; c.PRESETS"
+    code = "import locnet.data.procedural, locnet.data.cities as c; c.find_environment"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=SCRIPT.parents[1])
