@@ -92,6 +92,6 @@ if runs:
                 results_ui.show_result(case, run, key=f"result_{start + i + 1}")
     st.subheader("Results")
     weights = {c.label: c.note for c in choices if c.family != "classical"}
-    table = with_latlon(results_table(runs, weights), runs, case)
+    table = with_latlon(results_table(runs, case.truth_xy, weights), runs, case)
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(case, runs, title)

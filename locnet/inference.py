@@ -2,10 +2,14 @@
 
 `predict` takes what a user has: either sensor readings [(x, y, gain_dB), ...] placed on
 the map, or a 0/1 sampling mask plus a gray radio map (gain_dB = -147 + gray/255 * 99.16).
-It returns the heatmap, the answer (x, y) of the chosen readout in pixels (x = column,
-y = row, 1 px = 1 m) beside the other readouts, the calibrated posterior with its 50 % /
-90 % credible regions and expected error (docs/posterior.md), the top-k distinct peaks
-and the runtime. Input errors raise LocNetError (a ValueError)
+It returns an `Answer`, the one record of one model's answer on one map that every caller
+shows (the app's table and figures, its downloads, `localize`'s estimates): the answer
+(x, y) of the chosen readout in pixels (x = column, y = row, 1 px = 1 m) beside the other
+readouts, the heatmap, the calibrated posterior with its 50 % / 90 % credible regions and
+expected error (docs/posterior.md), the top-k distinct peaks, the runtime and which
+checkpoint answered. `answer_row` flattens an Answer into the one table row (metres) those
+callers print, `error_m` measures it against a truth and `with_readout` rereads it by
+another readout without running the model. Input errors raise LocNetError (a ValueError)
 with a message the app can show as is.
 """
 
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,30 +38,36 @@ from locnet.posterior.calibration import UNCALIBRATED, Answers, Calibration, ans
 
 PEAK_MIN_DISTANCE_PX = 5  # top-k candidates are at least this far apart (pixels, Chebyshev)
 CANDIDATE_POOL = 8  # local maxima examined per requested candidate before spacing them out
+CHECKPOINT_ID = "checkpoint_id"  # attribute load_model sets on a model with weights
+NO_POSTERIOR = "no posterior"  # calibration column of a model without a posterior
 
 
 @dataclass(frozen=True)
-class InferenceResult:
-    """heatmap: (256, 256) float32 scores (higher = more likely) or None for regressors;
-    xy: the answer (x, y) in pixels of `readout`; top_k: [(x, y, score)] distinct peaks,
-    best first (a regressor gives its one prediction with score NaN); runtime_ms: model
-    time (with TTA and readouts); readouts: every readout's answer (`point` alone for a
-    model without a heatmap).
+class Answer:
+    """One model's answer on one map; `problem` is set (and the rest empty) if it failed.
 
-    Posterior fields (None for models without a heatmap): posterior (256, 256) float32
-    probabilities summing to 1 over outdoor pixels; regions (2, 256, 256) bool, the
+    label: what tables call the model (the CLI's --models entry, the app's picker label);
+    checkpoint: which weights answered ('locnet.pt sha256:1a2b3c4d5e6f'; '' for a model
+    without weights). xy: the answer (x, y) in pixels of `readout` (POINT_READOUT for a
+    model without a posterior); readouts: every readout's answer. top_k: [(x, y, score)]
+    distinct peaks of the heatmap, best first (a regressor gives its one answer with score
+    NaN). heatmap: (256, 256) float32 scores (higher = more likely) or None for
+    regressors. runtime_ms: model time (with TTA and readouts) on `device`.
+
+    Posterior fields (None / empty for models without a heatmap): posterior (256, 256)
+    float32 probabilities summing to 1 over outdoor pixels; regions (2, 256, 256) bool, the
     50 % and 90 % highest-probability regions; region_area_m2 (50 %, 90 %);
     expected_error_m sqrt(E[d^2]) of `xy` under the posterior (expected_errors_m: of every
-    readout's answer). calibration: the
-    model's Calibration (its label says whether T was fitted)."""
+    readout's answer). calibration: the model's Calibration (its label says whether T was
+    fitted); tta: whether the logits were averaged over the 8 flips/rotations.
+    """
 
-    heatmap: np.ndarray | None
-    xy: tuple[float, float]
-    top_k: list[tuple[int, int, float]]
-    runtime_ms: float
-    device: str
-    readout: str = P.POINT_READOUT
+    label: str
+    xy: tuple[float, float] | None = None
+    readout: str = ""
     readouts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    top_k: list[tuple[int, int, float]] = field(default_factory=list)
+    heatmap: np.ndarray | None = None
     posterior: np.ndarray | None = None
     regions: np.ndarray | None = None
     region_area_m2: tuple[float, float] | None = None
@@ -64,6 +75,73 @@ class InferenceResult:
     expected_errors_m: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = UNCALIBRATED
     tta: bool = False
+    checkpoint: str = ""
+    runtime_ms: float | None = None
+    device: str = ""
+    problem: str | None = None
+
+
+def error_m(answer: Answer, truth_xy: tuple[float, float] | None) -> float | None:
+    """Distance in metres between the answer and the truth (pixels); None without a truth
+    (an uploaded case without one) or without an answer (a failed run)."""
+    if truth_xy is None or answer.xy is None:
+        return None
+    return float(np.hypot(answer.xy[0] - truth_xy[0], answer.xy[1] - truth_xy[1])) * PIXEL_M
+
+
+def with_readout(answer: Answer, readout: str | None) -> Answer:
+    """The same answer read out by another readout (None: as it is), without running the
+    model again. A model without a posterior, a failed run or an unknown readout is
+    returned unchanged."""
+    if readout is None or readout == answer.readout or readout not in answer.readouts:
+        return answer
+    return replace(
+        answer,
+        xy=answer.readouts[readout],
+        readout=readout,
+        expected_error_m=answer.expected_errors_m.get(readout),
+    )
+
+
+def answer_row(
+    answer: Answer,
+    truth_xy: tuple[float, float] | None = None,
+    latlon: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The one flat row of an answer, unrounded, that every table is made from: the app's
+    results table, the PNG / CSV downloads and `localize`'s estimates.json / .csv.
+
+    Positions and distances in metres (x_m, y_m, top_k_m: [(x_m, y_m)]), error_m against
+    `truth_xy` (pixels; None without one), lat / lon as given (a geographic case), the
+    90 % region's equivalent radius, runtime in ms; calibration is Calibration.label() or
+    NO_POSTERIOR ('' for a failed run).
+    """
+    xy, areas = answer.xy, answer.region_area_m2 or (None, None)
+    if answer.problem:
+        calibration = ""
+    else:
+        calibration = answer.calibration.label() if answer.posterior is not None else NO_POSTERIOR
+    lat, lon = latlon or (None, None)
+    return {
+        "model": answer.label,
+        "readout": answer.readout,
+        "x_m": None if xy is None else xy[0] * PIXEL_M,
+        "y_m": None if xy is None else xy[1] * PIXEL_M,
+        "lat": lat,
+        "lon": lon,
+        "error_m": error_m(answer, truth_xy),
+        "expected_error_m": answer.expected_error_m,
+        "area_50_m2": areas[0],
+        "area_90_m2": areas[1],
+        "radius_90_m": None if areas[1] is None else float(P.equivalent_radius_m(areas[1])),
+        "runtime_ms": answer.runtime_ms,
+        "device": answer.device,
+        "calibration": calibration,
+        "tta": answer.tta,
+        "checkpoint": answer.checkpoint,
+        "top_k_m": [(x * PIXEL_M, y * PIXEL_M) for x, y, _ in answer.top_k],
+        "problem": answer.problem or "",
+    }
 
 
 def load_model(
@@ -78,7 +156,8 @@ def load_model(
     Accepts a registry name (classical models are built directly; trainable ones load
     `{checkpoint_dir}/{name}.pt`), a checkpoint stem ('locnet-noenv') or a .pt path.
     `name` says which model a bare state_dict holds (the authors' Pretrained_LocNet.pt:
-    name='locnet') and is checked against our checkpoints.
+    name='locnet') and is checked against our checkpoints. A model with weights carries
+    their checkpoint_id, which its answers repeat.
     """
     device = pick_device(device)
     spec, names = str(name_or_checkpoint), available_models()
@@ -92,7 +171,16 @@ def load_model(
                 f"model '{spec}' needs trained weights and {path} does not exist: "
                 f"{how_to_get(spec)}; or pass another checkpoint"
             )
-    return ckpt.load_weights(path, name, device=device)
+    model = ckpt.load_weights(path, name, device=device)
+    model.calibration = Calibration.from_dict(model.calibration, path)  # malformed: fails here
+    setattr(model, CHECKPOINT_ID, checkpoint_id(path))
+    return model
+
+
+def checkpoint_id(path: str | os.PathLike) -> str:
+    """'locnet.pt sha256:1a2b3c4d5e6f': the file and (a prefix of) its digest, which changes
+    with a new training or calibration of the same file name."""
+    return f"{os.path.basename(path)} sha256:{ckpt.file_sha256(path)[:12]}"
 
 
 def encode_user_input(
@@ -169,12 +257,14 @@ def predict(
     top_k: int = 5,
     readout: str | None = None,
     tta: bool = False,
-) -> InferenceResult:
+    label: str = "",
+) -> Answer:
     """Localize the transmitter on one map; env encoding follows model.options['env'].
 
     readout: mode | mean | median (docs/posterior.md); None = the one the model's
     calibration found best on validation data (mode when uncalibrated). tta: average the
-    logits over the 8 flips/rotations of the input (8x the model time).
+    logits over the 8 flips/rotations of the input (8x the model time). label: what the
+    answer's tables call the model.
     """
     if readout is not None:
         P.check_readout(readout)
@@ -184,10 +274,18 @@ def predict(
     batch = torch.from_numpy(x)[None].to(device)
     outdoor = P.outdoor_mask(np.asarray(buildings))[None].to(device)
     answers, runtime_ms = _timed_answers(model, batch, outdoor, tta)
-    readouts = {k: tuple(float(v) for v in xy[0].tolist()) for k, xy in answers.xy.items()}
+    answer = Answer(
+        label,
+        readouts={k: tuple(float(v) for v in xy[0].tolist()) for k, xy in answers.xy.items()},
+        calibration=answers.calibration,
+        tta=answers.tta,
+        checkpoint=getattr(model, CHECKPOINT_ID, ""),
+        runtime_ms=runtime_ms,
+        device=str(device),
+    )
     if answers.probs is None:
-        return _point_result(answers, readouts, top_k, runtime_ms, device)
-    return _posterior_result(answers, readouts, readout, top_k, runtime_ms, device, tta)
+        return _point_answer(answer, answers.scores, top_k)
+    return _posterior_answer(answer, answers, readout, top_k)
 
 
 def _timed_answers(
@@ -206,64 +304,34 @@ def _timed_answers(
     return answers, runtime_ms
 
 
-def _point_result(
-    answers: Answers,
-    readouts: dict[str, tuple[float, float]],
-    top_k: int,
-    runtime_ms: float,
-    device: torch.device,
-) -> InferenceResult:
+def _point_answer(answer: Answer, scores: torch.Tensor | None, top_k: int) -> Answer:
     """No posterior: the model's one answer (and its score map, if it has one)."""
-    xy = readouts[P.POINT_READOUT]
-    if answers.scores is None:
+    xy = answer.readouts[P.POINT_READOUT]
+    if scores is None:
         heatmap, peaks = None, [(int(round(xy[0])), int(round(xy[1])), float("nan"))]
     else:
-        heatmap = answers.scores[0].float().cpu().numpy()
+        heatmap = scores[0].float().cpu().numpy()
         peaks = top_peaks(heatmap, top_k)
-    return InferenceResult(
-        heatmap,
-        xy,
-        peaks,
-        runtime_ms,
-        str(device),
-        readouts=readouts,
-        calibration=answers.calibration,
-    )
+    return replace(answer, xy=xy, readout=P.POINT_READOUT, top_k=peaks, heatmap=heatmap)
 
 
-def _posterior_result(
-    answers: Answers,
-    readouts: dict[str, tuple[float, float]],
-    readout: str | None,
-    top_k: int,
-    runtime_ms: float,
-    device: torch.device,
-    tta: bool,
-) -> InferenceResult:
+def _posterior_answer(answer: Answer, answers: Answers, readout: str | None, top_k: int) -> Answer:
     """A heatmap model: the chosen readout's answer with the posterior and its regions."""
-    chosen = readout or answers.calibration.default_readout
     probs = answers.probs
     names = list(answers.xy)
     expected = P.expected_error_m(
         probs.expand(len(names), -1, -1), torch.cat([answers.xy[n] for n in names])
     )
-    expected_errors = {n: float(v) for n, v in zip(names, expected.tolist())}
     masks, sizes = P.regions(probs)
     areas = (sizes.float() * PIXEL_M**2)[0].tolist()
     scores = answers.scores[0].float().cpu().numpy()
-    return InferenceResult(
-        scores,
-        readouts[chosen],
-        top_peaks(scores, top_k),
-        runtime_ms,
-        str(device),
-        readout=chosen,
-        readouts=readouts,
+    full = replace(
+        answer,
+        top_k=top_peaks(scores, top_k),
+        heatmap=scores,
         posterior=probs[0].cpu().numpy(),
         regions=masks[0].cpu().numpy(),
         region_area_m2=(float(areas[0]), float(areas[1])),
-        expected_error_m=expected_errors[chosen],
-        expected_errors_m=expected_errors,
-        calibration=answers.calibration,
-        tta=tta,
+        expected_errors_m={n: float(v) for n, v in zip(names, expected.tolist())},
     )
+    return with_readout(full, readout or answers.calibration.default_readout)

@@ -71,7 +71,7 @@ def clicks(buildings: np.ndarray, n: int, rng: np.random.Generator) -> list[tupl
 
 
 def measure_predict(dataset: Path, checkpoints: Path, repeats: int) -> list[float]:
-    """Model time (InferenceResult.runtime_ms, with the posterior's readouts and regions) of
+    """Model time (Answer.runtime_ms, with the posterior's readouts and regions) of
     LocNet on the default case plus one click each; then a few with TTA."""
     from locnet.data.radiomapseer import open_dataset
     from locnet.data.sampling import n_sensors_for_rate, sample_mask

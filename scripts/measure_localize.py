@@ -43,9 +43,9 @@ def one_run(models: list[str], out: Path) -> dict[str, float]:
         center=CENTER,
     )
     t1 = time.perf_counter()
-    estimates, timing = localize(case, models, checkpoint_dir=REPO / "checkpoints")
+    answers, timing = localize(case, models, checkpoint_dir=REPO / "checkpoints")
     t2 = time.perf_counter()
-    write_outputs(out, case, estimates, timing)
+    write_outputs(out, case, answers, timing)
     t3 = time.perf_counter()
     steps = {
         "read case": t1 - t0,
@@ -54,7 +54,7 @@ def one_run(models: list[str], out: Path) -> dict[str, float]:
         "write outputs": t3 - t2,
         "total": t3 - t0,
     }
-    steps.update({f"  {e.model} model time": e.runtime_ms / 1000 for e in estimates})
+    steps.update({f"  {a.label} model time": a.runtime_ms / 1000 for a in answers})
     return steps
 
 

@@ -5,6 +5,10 @@ generator, so every test that needs data reads the same authors'-layout folder:
 6 environments (real tiles when available, else procedural) x 3 transmitters, test
 masks at 0.01/0.05/0.1 % (2 per rate), 2 flat masks per transmitter on train/val.
 Treat it as read-only.
+
+`results_folder_template` is `tests.results_data.write_results_folder()` with its defaults,
+written once per session; tests copy it (`tests.results_data.copy_results_folder`)
+rather than write it again.
 """
 
 from __future__ import annotations
@@ -68,3 +72,11 @@ def tiny_dataset_original_layout(
         writer.write_radio_map(map_id, tx_id, source.radio_map(map_id, tx_id))
         writer.write_antenna(map_id, tx_id, source.transmitter(map_id, tx_id))
     return root
+
+
+@pytest.fixture(scope="session")
+def results_folder_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder as `write_results_folder(folder)` writes it (read-only: copy it)."""
+    from tests.results_data import write_results_folder
+
+    return write_results_folder(tmp_path_factory.mktemp("results-template") / "demo")

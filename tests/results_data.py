@@ -8,6 +8,7 @@ results, report, page and browser tests share it.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -239,6 +240,13 @@ def write_results_folder(
         meta.update(readouts=sorted(set(samples["readout"]) - {"point"}), tta=False)
     (folder / META_FILE).write_text(json.dumps(meta))
     return folder
+
+
+def copy_results_folder(template: Path, folder: Path) -> Path:
+    """`template` (conftest's session-wide `results_folder_template`) copied to `folder`,
+    which is returned: the same files as `write_results_folder(folder)`, the test's own."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copytree(template, folder))
 
 
 def old_schema(samples: pd.DataFrame) -> pd.DataFrame:

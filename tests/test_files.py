@@ -114,6 +114,28 @@ def test_a_checkpoint_of_another_model_under_a_models_name_is_refused(tiny_datas
     assert not os.path.exists(tmp_path / "res" / "summary.csv")
 
 
+def test_a_malformed_calibration_fails_at_load_as_one_line_naming_the_file(
+    tiny_dataset, tmp_path, tiny_model, capsys
+):
+    from locnet.inference import load_model
+
+    folder = tmp_path / "ck"
+    stored = {"temperature": 0.5, "readout_temperature": {"mean": 0.2},
+              "default_readout": "argmax", "fitted": {"split": "val", "n": 3}}  # fmt: skip
+    bad = ckpt.save_checkpoint(folder / "tiny.pt", tiny_model, registry.create_model(tiny_model),
+                               calibration=stored)  # fmt: skip
+    with pytest.raises(LocNetError, match=f"checkpoint {bad} has a malformed calibration: "
+                       "default_readout 'argmax' is not a readout"):  # fmt: skip
+        load_model(bad)
+    out = tmp_path / "res"
+    code = main(["evaluate", "--data", str(tiny_dataset), "--models", str(bad), "--rates", "0.05",
+                 "--masks-per-tx", "1", "--limit", "1", "--quiet", "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: checkpoint {bad} has a malformed calibration")
+    assert not (out / "summary.csv").exists()
+
+
 def test_write_json_creates_the_folder_and_writes_whole(tmp_path):
     import json
 

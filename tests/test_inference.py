@@ -1,4 +1,5 @@
-"""Inference API for the app: devices, model loading, input validation, top-k peaks."""
+"""Inference API for the app: devices, model loading, input validation, top-k peaks, and
+the one answer record (Answer: its row, error, readout switch)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import torch
 
 from locnet.constants import FLOOR_DB, MAP_SIZE
 from locnet.errors import LocNetError
-from locnet.inference import InferenceResult, load_model, predict, top_peaks
+from locnet.inference import (
+    NO_POSTERIOR,
+    Answer,
+    answer_row,
+    error_m,
+    load_model,
+    predict,
+    top_peaks,
+    with_readout,
+)
 from locnet.models import checkpoints as ckpt
 from locnet.models import registry
 from locnet.models.device import pick_device
@@ -37,9 +47,10 @@ def test_pick_device():
 def test_strongest_sensor_from_readings_and_from_mask(city):
     model = load_model("strongest", device="cpu")
     sensors = [(10, 20, -90.0), (200, 30, -60.5), (50, 220, FLOOR_DB)]
-    result = predict(model, city, sensors=sensors, top_k=3)
-    assert isinstance(result, InferenceResult) and result.device == "cpu"
+    result = predict(model, city, sensors=sensors, top_k=3, label="strongest")
+    assert isinstance(result, Answer) and result.device == "cpu" and result.label == "strongest"
     assert result.xy == (200.0, 30.0) and result.runtime_ms >= 0
+    assert result.readout == "point" and result.checkpoint == "" and result.problem is None
     assert result.heatmap.shape == (MAP_SIZE, MAP_SIZE)
     mask = np.zeros_like(city)
     gray = np.zeros_like(city)
@@ -118,6 +129,8 @@ def test_load_model_from_checkpoint_and_heatmap_top_k(tmp_path, city, tiny_model
     assert isinstance(model, TinyNet) and model.options["env"] is False
     result = predict(model, city, sensors=[(10, 10, -60.0), (240, 240, -100.0)], top_k=4)
     assert len(result.top_k) == 4
+    sha = ckpt.file_sha256(tmp_path / "tiny-noenv.pt")
+    assert result.checkpoint == f"tiny-noenv.pt sha256:{sha[:12]}"
     best = result.top_k[0]
     assert result.heatmap[best[1], best[0]] == pytest.approx(best[2])
     assert result.heatmap.max() == pytest.approx(best[2])
@@ -136,3 +149,42 @@ def test_env_flag_of_the_model_decides_the_encoding(city, monkeypatch, tiny_mode
     model.options["env"] = True
     predict(model, city, sensors=[(10, 10, -60.0)])
     assert seen[1][0, 1].min() == -1
+
+
+def test_answer_row_error_and_readout_switch():
+    """One record: another readout without rerunning, the error against a truth, and the
+    one flat row (metres) every table is made from."""
+    answer = Answer(
+        "LocNet",
+        xy=(10.0, 10.0),
+        readout="mode",
+        readouts={"mode": (10.0, 10.0), "mean": (13.0, 14.0)},
+        top_k=[(10, 10, 0.9), (50, 60, 0.2)],
+        posterior=np.zeros((2, 2), dtype=np.float32),
+        region_area_m2=(100.0, 400.0 * np.pi),
+        expected_error_m=9.0,
+        expected_errors_m={"mode": 9.0, "mean": 7.0},
+        checkpoint="locnet.pt sha256:0123456789ab",
+        runtime_ms=12.5,
+        device="cpu",
+    )
+    mean = with_readout(answer, "mean")
+    assert mean.xy == (13.0, 14.0) and mean.readout == "mean" and mean.expected_error_m == 7.0
+    assert answer.readout == "mode" and error_m(mean, (10, 10)) == pytest.approx(5.0)
+    assert with_readout(answer, None) is answer and with_readout(answer, "mode") is answer
+    assert with_readout(answer, "median") is answer  # a readout the answer does not hold
+    assert error_m(answer, None) is None
+    row = answer_row(mean, (10, 10), latlon=(60.1, 24.9))
+    assert row["model"] == "LocNet" and (row["x_m"], row["y_m"]) == (13.0, 14.0)
+    assert row["error_m"] == pytest.approx(5.0) and row["radius_90_m"] == pytest.approx(20.0)
+    assert (row["lat"], row["lon"]) == (60.1, 24.9) and row["area_50_m2"] == 100.0
+    assert row["calibration"] == "uncalibrated (T = 1)" and row["problem"] == ""
+    assert row["top_k_m"] == [(10.0, 10.0), (50.0, 60.0)] and row["checkpoint"] == answer.checkpoint
+    point = Answer("RSS centroid", xy=(1.0, 1.0), readout="point", readouts={"point": (1.0, 1.0)})
+    assert with_readout(point, "mean") is point
+    row = answer_row(point)
+    assert row["calibration"] == NO_POSTERIOR and row["radius_90_m"] is None
+    assert row["error_m"] is None and row["lat"] is None
+    failed = answer_row(Answer("LocNet", problem="no sensors"), (1, 1))
+    assert failed["x_m"] is None and failed["error_m"] is None and failed["calibration"] == ""
+    assert failed["problem"] == "no sensors" and failed["readout"] == ""

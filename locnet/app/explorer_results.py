@@ -1,6 +1,5 @@
 """Explorer, second half: pick models, readout and TTA, run them on the case, show heatmaps
-(with each posterior's credible regions); the table and downloads are in explorer_table
-(re-exported here).
+(with each posterior's credible regions); the table and downloads are in explorer_table.
 
 Results are remembered per session (app_state.RUNS) by case, model, device and TTA
 setting, so a rerun that changes nothing costs no inference, a readout change costs none
@@ -19,18 +18,11 @@ from locnet.app import state as S
 from locnet.app.binding import bind
 from locnet.app.keys import MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
 from locnet.app.latlon_hover import add_latlon_hover
-from locnet.app.models import (
-    Case,
-    ModelChoice,
-    ModelRun,
-    default_selection,
-    model_choices,
-    run_choice,
-    with_readout,
-)
+from locnet.app.models import Case, ModelChoice, default_selection, model_choices, run_choice
 from locnet.app.sidebar import Settings
 from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
+from locnet.inference import Answer, error_m, with_readout
 from locnet.posterior.distribution import POINT_READOUT
 from locnet.viz.maps import case_figure
 from locnet.viz.posterior import posterior_figure
@@ -98,15 +90,15 @@ def _checkpoint_file_mtime_ns(choice: ModelChoice) -> int:
     return path.stat().st_mtime_ns if path.is_file() else 0
 
 
-def _run_one(case: Case, choice: ModelChoice, settings: Settings, tta: bool) -> ModelRun:
-    """Run one model; a failure becomes a ModelRun with `problem` (the page goes on)."""
+def _run_one(case: Case, choice: ModelChoice, settings: Settings, tta: bool) -> Answer:
+    """Run one model; a failure becomes an Answer with `problem` (the page goes on)."""
     try:
         loaded = cache.model(choice.spec, settings.checkpoint_dir, settings.device)
         return run_choice(loaded, choice, case, tta=tta)
     except LocNetError as exc:
-        return ModelRun(choice.label, problem=str(exc))
+        return Answer(choice.label, problem=str(exc))
     except (RuntimeError, OSError, MemoryError) as exc:  # torch/IO failure: report, keep the page
-        return ModelRun(
+        return Answer(
             choice.label,
             problem=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
             "try the CPU device or another checkpoint",
@@ -121,8 +113,8 @@ def run_models(
     compute: bool,
     readout: str | None = None,
     tta: bool = False,
-) -> list[ModelRun] | None:
-    """Runs for the case, from the session memo or (if `compute`) by running the models,
+) -> list[Answer] | None:
+    """Answers for the case, from the session memo or (if `compute`) by running the models,
     each answered by `readout` (None: the model's calibrated default).
 
     Returns None when some result is missing and computing was not asked for.
@@ -143,39 +135,40 @@ def run_models(
                 return None
             run = _run_one(case, choice, settings, tta)
             S.remember_run(state, S.run_key(base, None if run.readout == POINT_READOUT else tta), run)
-        runs.append(with_readout(run, readout, case.truth_xy))
+        runs.append(with_readout(run, readout))
     return runs
 
 
-def _title(run: ModelRun) -> str:
+def _title(run: Answer, truth_xy: tuple[float, float] | None) -> str:
     """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on."""
     if run.problem:
         return f"{run.label}: {run.problem}"
-    if run.error_m is None:  # an uploaded case without a truth
+    error = error_m(run, truth_xy)
+    if error is None:  # an uploaded case without a truth
         title = f"{run.label}: ({run.xy[0] * PIXEL_M:.0f}, {run.xy[1] * PIXEL_M:.0f}) m"
     else:
-        title = f"{run.label}: error {run.error_m:.1f} m"
+        title = f"{run.label}: error {error:.1f} m"
     if run.expected_error_m is not None:
         tta = " + TTA" if run.tta else ""
         title += f" ({run.readout}{tta}, expected {run.expected_error_m:.0f} m)"
     return title
 
 
-def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
+def result_figure(case: Case, run: Answer, height: int = RESULT_HEIGHT):
     """One model's heatmap with buildings, sensors, prediction and truth (axes in metres);
     for a model with a posterior also its 50 % / 90 % regions and mode / mean markers."""
     georef = getattr(getattr(case, "user", None), "georef", None)  # an uploaded geographic case
-    if run.scores is not None and run.regions is not None:
+    if run.heatmap is not None and run.regions is not None:
         return add_latlon_hover(posterior_figure(
             case.buildings,
-            run.scores,
+            run.heatmap,
             regions=run.regions,
             readouts=run.readouts,
             readout=run.readout,
             sensors_xy=case.sensors_xy,
             truth_xy=case.truth_xy,
             prediction_xy=run.xy,
-            title=_title(run),
+            title=_title(run, case.truth_xy),
             height=height,
         ), georef)
     return add_latlon_hover(case_figure(
@@ -183,13 +176,13 @@ def result_figure(case: Case, run: ModelRun, height: int = RESULT_HEIGHT):
         sensors_xy=case.sensors_xy,
         truth_xy=case.truth_xy,
         prediction_xy=run.xy,
-        scores=run.scores,
-        title=_title(run),
+        scores=run.heatmap,
+        title=_title(run, case.truth_xy),
         height=height,
     ), georef)
 
 
-def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT) -> None:
+def show_result(case: Case, run: Answer, key: str, height: int = RESULT_HEIGHT) -> None:
     """Draw a run's figure, reused from the last rerun while its case, model, readout and
     result are the same (token: the heatmap array, shared by every readout of a result)."""
     if run.problem:
@@ -200,6 +193,6 @@ def show_result(case: Case, run: ModelRun, key: str, height: int = RESULT_HEIGHT
         key,
         (S.case_key(st.session_state), height, run.label, run.readout, run.tta),
         lambda: result_figure(case, run, height),
-        token=run if run.scores is None else run.scores,
+        token=run if run.heatmap is None else run.heatmap,
     )
     st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})

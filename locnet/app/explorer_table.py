@@ -1,7 +1,7 @@
 """Explorer, below the figures: the results table and the PNG / CSV / case-zip downloads.
 
-Distances are shown in metres (positions are stored as pixel (x, y)). Re-exported by
-locnet.app.explorer_results, which the Explorer page calls.
+Distances are shown in metres (answers hold pixel (x, y)); every row comes from
+locnet.inference.answer_row, as the downloads' and `localize`'s do.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from locnet.app.models import Case, ModelRun
+from locnet.app.models import Case
 from locnet.app.upload_case import UPLOAD_MAP_ID, case_zip_of
-from locnet.constants import PIXEL_M
-from locnet.viz.export import PredictionPoint, case_csv, case_png
+from locnet.inference import Answer, answer_row
+from locnet.viz.export import case_csv, case_png
 
 TABLE_COLUMNS = (
     "model",
@@ -33,8 +33,8 @@ TABLE_COLUMNS = (
 )
 
 
-def _xy_text(xy: Sequence[float]) -> str:
-    return f"({xy[0] * PIXEL_M:.0f}, {xy[1] * PIXEL_M:.0f})"
+def _xy_text(x_m: float, y_m: float) -> str:
+    return f"({x_m:.0f}, {y_m:.0f})"
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -42,55 +42,44 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def results_table(
-    runs: Sequence[ModelRun], weights: Mapping[str, str] | None = None
+    runs: Sequence[Answer],
+    truth_xy: tuple[float, float] | None,
+    weights: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per model: the readout shown and its error in metres, its expected error
-    sqrt(E[d^2]) and the 90 % region's equivalent radius under the model's posterior (empty
-    for models without one), calibration, prediction, top-k candidates, runtime, device and
-    `weights[label]` (which checkpoint and how long it was trained: budgets differ a lot).
-    The TTA and problem columns appear only when some row needs them."""
+    """One row per model (locnet.inference.answer_row): the readout shown and its error in
+    metres, its expected error sqrt(E[d^2]) and the 90 % region's equivalent radius under
+    the model's posterior (empty for models without one), calibration, prediction, top-k
+    candidates, runtime, device and `weights[label]` (which checkpoint and how long it was
+    trained: budgets differ a lot). The TTA and problem columns appear only when some row
+    needs them."""
     weights = weights or {}
-    rows = [
-        {
-            "model": r.label,
-            "readout": r.readout or "",
-            "error (m)": _round(r.error_m),
-            "expected error (m)": _round(r.expected_error_m),
-            "90 % radius (m)": _round(r.radius_90_m),
-            "prediction (m)": _xy_text(r.xy) if r.xy else "",
-            "top-5 candidates (m)": " ".join(_xy_text(c) for c in r.topk),
-            "runtime (ms)": _round(r.runtime_ms),
-            "TTA": r.tta,
-            "device": r.device or "",
-            "calibration": r.calibration,
-            "weights": weights.get(r.label, ""),
-            "problem": r.problem or "",
-        }
-        for r in runs
-    ]
+    rows = []
+    for row in (answer_row(r, truth_xy) for r in runs):
+        rows.append(
+            {
+                "model": row["model"],
+                "readout": row["readout"],
+                "error (m)": _round(row["error_m"]),
+                "expected error (m)": _round(row["expected_error_m"]),
+                "90 % radius (m)": _round(row["radius_90_m"]),
+                "prediction (m)": "" if row["x_m"] is None else _xy_text(row["x_m"], row["y_m"]),
+                "top-5 candidates (m)": " ".join(_xy_text(*c) for c in row["top_k_m"]),
+                "runtime (ms)": _round(row["runtime_ms"]),
+                "TTA": row["tta"],
+                "device": row["device"],
+                "calibration": row["calibration"],
+                "weights": weights.get(row["model"], ""),
+                "problem": row["problem"],
+            }
+        )
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     unused = [c for c in ("TTA", "problem") if not table[c].astype(bool).any()]
     return table.drop(columns=unused)
 
 
-def downloads(case: Case, runs: Sequence[ModelRun], title: str) -> None:
+def downloads(case: Case, runs: Sequence[Answer], title: str) -> None:
     """PNG (Pillow) and CSV of the case: building map, sensors, truth and every prediction."""
-    points = [
-        PredictionPoint(
-            r.label,
-            r.xy,
-            r.error_m,
-            r.runtime_ms,
-            r.device,
-            readout=r.readout,
-            expected_error_m=r.expected_error_m,
-            radius_90_m=r.radius_90_m,
-            calibration=r.calibration,
-            tta=r.tta,
-        )
-        for r in runs
-        if r.xy
-    ]
+    points = [answer_row(r, case.truth_xy) for r in runs]
     stem = case_stem(case)
     buildings, sensors, truth = case.buildings.copy(), list(case.sensors_xy), case.truth_xy
     gains = case.gains_db.tolist()

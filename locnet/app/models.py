@@ -2,30 +2,28 @@
 
 Every registered model becomes a ModelChoice: classical baselines are always available;
 trainable ones once per checkpoint found in the checkpoint folder, or as "unavailable"
-with the command that trains them. `run_choice` turns one model's InferenceResult into
-a ModelRun with the error in metres and the posterior's numbers (every readout's answer,
-its expected error, the 50 % / 90 % regions), and `with_readout` shows another readout
-of the same run without running the model again, so pages only display.
+with the command that trains them. `run_choice` runs one model on a case and gives its
+locnet.inference.Answer under the picker's label (a failure too, as an Answer with its
+`problem`), so pages only display; locnet.inference.with_readout shows another readout of
+the same answer without running the model again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from locnet.constants import PIXEL_M
 from locnet.data.maps import gray_to_db, sensors_to_mask
 from locnet.errors import LocNetError
+from locnet.inference import Answer, predict
 from locnet.models.checkpoints import how_to_get
-from locnet.posterior.distribution import POINT_READOUT
 from locnet.report.series import DISPLAY_NAMES, LOCNET
 
 TOP_K = 5
-NO_POSTERIOR = "no posterior"  # calibration column of such a model
 
 
 @dataclass(frozen=True)
@@ -72,43 +70,6 @@ class Case:
             return np.zeros(0, dtype=np.float32)
         xy = np.asarray(self.sensors_xy, dtype=np.int64)
         return gray_to_db(self.radio_gray[xy[:, 1], xy[:, 0]])
-
-
-@dataclass
-class ModelRun:
-    """One model's answer on a case; `problem` is set (and the rest empty) if it failed.
-
-    xy / error_m / expected_error_m belong to `readout` (POINT_READOUT for a model without a
-    posterior); readouts and expected_errors hold every readout's answer (pixels) and
-    sqrt(E[d^2]) in metres. regions: (2, 256, 256) bool 50 % / 90 % credible regions;
-    region_area_m2 their areas. calibration: Calibration.label() or NO_POSTERIOR.
-    """
-
-    label: str
-    xy: tuple[float, float] | None = None
-    error_m: float | None = None
-    topk: list[tuple[float, float]] = field(default_factory=list)
-    runtime_ms: float | None = None
-    device: str | None = None
-    scores: np.ndarray | None = None
-    problem: str | None = None
-    readout: str | None = None
-    readouts: dict[str, tuple[float, float]] = field(default_factory=dict)
-    expected_error_m: float | None = None
-    expected_errors: dict[str, float] = field(default_factory=dict)
-    regions: np.ndarray | None = None
-    region_area_m2: tuple[float, float] | None = None
-    calibration: str = ""
-    tta: bool = False
-
-    @property
-    def radius_90_m(self) -> float | None:
-        """Radius (m) of the disc as large as the 90 % region: its size as one distance."""
-        if self.region_area_m2 is None:
-            return None
-        from locnet.posterior.distribution import equivalent_radius_m
-
-        return float(equivalent_radius_m(self.region_area_m2[-1]))
 
 
 def display_name(model: str) -> str:
@@ -210,18 +171,6 @@ def default_selection(choices: Sequence[ModelChoice]) -> list[str]:
     return picked or [c.label for c in available[:1]]
 
 
-def _xy_pair(value: Any) -> tuple[float, float]:
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    return float(arr[0]), float(arr[1])
-
-
-def _error_m(xy: tuple[float, float], truth_xy: tuple[float, float] | None) -> float | None:
-    """Distance to the truth in metres; None for an uploaded case without a truth."""
-    if truth_xy is None:
-        return None
-    return float(np.hypot(xy[0] - truth_xy[0], xy[1] - truth_xy[1])) * PIXEL_M
-
-
 def run_choice(
     model: Any,
     choice: ModelChoice,
@@ -230,55 +179,25 @@ def run_choice(
     *,
     readout: str | None = None,
     tta: bool = False,
-) -> ModelRun:
-    """Run one loaded model on a case; a LocNetError becomes a ModelRun with `problem`.
+) -> Answer:
+    """Run one loaded model on a case; a LocNetError becomes an Answer with `problem`.
 
     readout None = the model's calibrated default; tta averages the 8 flips/rotations.
     """
-    from locnet.inference import predict
-
     if not case.sensors_xy:
-        return ModelRun(
+        return Answer(
             choice.label, problem="no sensors: add at least one sensor on an outdoor pixel"
         )
     try:
-        result = predict(
-            model, case.buildings, mask=case.mask, radio_gray=case.radio_gray, top_k=top_k, tta=tta
+        return predict(
+            model,
+            case.buildings,
+            mask=case.mask,
+            radio_gray=case.radio_gray,
+            top_k=top_k,
+            readout=readout,
+            tta=tta,
+            label=choice.label,
         )
     except LocNetError as exc:
-        return ModelRun(choice.label, problem=str(exc))
-    xy = _xy_pair(result.xy)
-    has_posterior = result.posterior is not None
-    run = ModelRun(
-        choice.label,
-        xy,
-        _error_m(xy, case.truth_xy),
-        [(float(c[0]), float(c[1])) for c in (result.top_k or [])],
-        float(result.runtime_ms),
-        str(result.device),
-        None if result.heatmap is None else np.asarray(result.heatmap, dtype=np.float32),
-        readout=result.readout if has_posterior else POINT_READOUT,
-        readouts={k: _xy_pair(v) for k, v in (result.readouts or {"point": xy}).items()},
-        expected_error_m=result.expected_error_m,
-        expected_errors=dict(result.expected_errors_m),
-        regions=None if result.regions is None else np.asarray(result.regions, dtype=bool),
-        region_area_m2=None if result.region_area_m2 is None else tuple(result.region_area_m2),
-        calibration=result.calibration.label() if has_posterior else NO_POSTERIOR,
-        tta=bool(result.tta),
-    )
-    return with_readout(run, readout, case.truth_xy)
-
-
-def with_readout(run: ModelRun, readout: str | None, truth_xy: tuple[int, int]) -> ModelRun:
-    """The same run answered by another readout (None: as run). A model without a
-    posterior, a failed run or an unknown readout is returned unchanged."""
-    if readout is None or readout == run.readout or readout not in run.readouts:
-        return run
-    xy = run.readouts[readout]
-    return replace(
-        run,
-        xy=xy,
-        error_m=_error_m(xy, truth_xy),
-        readout=readout,
-        expected_error_m=run.expected_errors.get(readout),
-    )
+        return Answer(choice.label, problem=str(exc))

@@ -147,7 +147,7 @@ def reuse_figure(
 ) -> Any:
     """The figure drawn last time in chart `slot` if its inputs are unchanged, else `build()`.
 
-    Unchanged means an equal `key` and the very same `token` object (e.g. the ModelRun whose
+    Unchanged means an equal `key` and the very same `token` object (e.g. the Answer whose
     heatmap is drawn: compared by identity, its arrays make `==` ambiguous). Building a
     plotly map costs several ms and most reruns (a toggle, another widget) change nothing
     on it; st.plotly_chart only reads the figure, so handing the same one out is safe.

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from locnet.app.models import Case, ModelRun
+from locnet.app.models import Case
 from locnet.cases.case import UserCase
-from locnet.cases.geo import map_to_latlon
+from locnet.cases.localize import latlon_of
 from locnet.cases.store import case_zip
-from locnet.constants import DB_RANGE, FLOOR_DB, PIXEL_M
+from locnet.constants import DB_RANGE, FLOOR_DB
 from locnet.data.maps import MAP_SHAPE, db_to_gray_value
+from locnet.inference import Answer
 
 UPLOAD_MAP_ID = -1  # Case.map_id of an uploaded case (no dataset map)
 LATLON_COLUMN = "prediction (lat, lon)"
@@ -92,17 +93,14 @@ def case_zip_of(case: Case, extras: dict[str, bytes], metadata: dict[str, Any]) 
     return case_zip(user_case_of(case, metadata), extras)
 
 
-def with_latlon(table: pd.DataFrame, runs: Sequence[ModelRun], case: Case) -> pd.DataFrame:
+def with_latlon(table: pd.DataFrame, runs: Sequence[Answer], case: Case) -> pd.DataFrame:
     """The results table plus each prediction in lat/lon when the upload was geographic."""
     if not isinstance(case, UploadedCase) or case.user.georef is None:
         return table
     values = []
     for run in runs:
-        if run.xy is None:
-            values.append("")
-            continue
-        lat, lon = map_to_latlon(case.user.georef, [run.xy[0] * PIXEL_M], [run.xy[1] * PIXEL_M])
-        values.append(f"{lat[0]:.6f}, {lon[0]:.6f}")
+        latlon = latlon_of(run, case.user.georef)
+        values.append("" if latlon is None else f"{latlon[0]:.6f}, {latlon[1]:.6f}")
     out = table.copy()
     out.insert(out.columns.get_loc("prediction (m)") + 1, LATLON_COLUMN, values)
     return out

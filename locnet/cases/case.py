@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
 
 FORMAT = "locnet-case/1"  # case.json "format"; bump the number on an incompatible change
@@ -78,10 +77,3 @@ class UserCase:
         h.update(np.ascontiguousarray(self.gains_db, dtype=np.float64).tobytes())
         h.update(repr((self.truth_xy, self.georef)).encode())
         return h.hexdigest()[:16]
-
-
-def error_m(xy, truth_xy) -> float | None:
-    """Distance in metres between a prediction and the truth (pixels); None without truth."""
-    if truth_xy is None or xy is None:
-        return None
-    return float(np.hypot(xy[0] - truth_xy[0], xy[1] - truth_xy[1])) * PIXEL_M

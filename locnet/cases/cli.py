@@ -108,7 +108,7 @@ def load_input(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from locnet.cases.localize import localize
+    from locnet.cases.localize import case_row, localize
     from locnet.cases.outputs import write_outputs
     from locnet.files import ensure_writable_folder
 
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if not models:
         raise CaseError("--models is empty; name at least one model (e.g. locnet,centroid)")
     readout = None if args.readout == "auto" else args.readout
-    estimates, timing = localize(
+    answers, timing = localize(
         case,
         models,
         checkpoint_dir=args.checkpoints,
@@ -135,19 +135,22 @@ def run(args: argparse.Namespace) -> int:
     )
     timing = {"imports_s": imported - start, "case_s": loaded - imported, **timing}
     command = "python -m locnet localize " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else [])
-    write_outputs(out, case, estimates, timing, command)
+    write_outputs(out, case, answers, timing, command)
     timing["total_s"] = time.perf_counter() - start
     write_outputs_timing(out, timing)
-    for e in estimates:
-        where = f"({e.xy[0]:.1f}, {e.xy[1]:.1f}) m"
-        if e.latlon:
-            where += f" = {e.latlon[0]:.6f}, {e.latlon[1]:.6f}"
-        err = "" if e.error_m is None else f", error {e.error_m:.1f} m"
-        print(f"{e.model} ({e.readout}): {where}{err}, {e.runtime_ms:.1f} ms on {e.device}")
+    for row in (case_row(a, case) for a in answers):
+        where = f"({row['x_m']:.1f}, {row['y_m']:.1f}) m"
+        if row["lat"] is not None:
+            where += f" = {row['lat']:.6f}, {row['lon']:.6f}"
+        err = "" if row["error_m"] is None else f", error {row['error_m']:.1f} m"
+        print(
+            f"{row['model']} ({row['readout']}): {where}{err}, "
+            f"{row['runtime_ms']:.1f} ms on {row['device']}"
+        )
     steps = ("imports_s", "case_s", "load_s", "predict_s")
     write_s = timing["total_s"] - sum(timing[k] for k in steps)
     print(
-        f"{len(case.sensors_xy)} sensors, {len(estimates)} models in {timing['total_s']:.3f} s "
+        f"{len(case.sensors_xy)} sensors, {len(answers)} models in {timing['total_s']:.3f} s "
         f"(imports {timing['imports_s']:.3f} s, case {timing['case_s']:.3f} s, load "
         f"{timing['load_s']:.3f} s, predict {timing['predict_s']:.3f} s, write {write_s:.3f} s); "
         f"wrote {out}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,12 @@ from shapely.geometry import mapping
 
 from locnet.cases import geo
 from locnet.cases.case import FORMAT, UserCase
-from locnet.cases.localize import Estimate, estimate_row, safe_name
+from locnet.cases.localize import case_row, estimate_row, safe_name
 from locnet.cases.raster import vectorise
 from locnet.files import atomic_write, write_json
+
+if TYPE_CHECKING:
+    from locnet.inference import Answer
 
 OUTPUT_FORMAT = "locnet-localize/1"
 
@@ -31,7 +34,7 @@ def regions_png(regions: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def regions_geojson(case: UserCase, estimates: list[Estimate]) -> dict[str, Any]:
+def regions_geojson(case: UserCase, answers: list[Answer]) -> dict[str, Any]:
     """The credible regions as lon/lat polygons (RFC 7946), one feature per model and level."""
 
     def to_lonlat(xy: np.ndarray) -> np.ndarray:
@@ -39,16 +42,16 @@ def regions_geojson(case: UserCase, estimates: list[Estimate]) -> dict[str, Any]
         return np.stack([lon, lat], axis=1)
 
     features = []
-    for e in estimates:
-        if e.regions is None:
+    for a in answers:
+        if a.regions is None:
             continue
-        for level, mask in zip((50, 90), e.regions):
+        for level, mask in zip((50, 90), a.regions):
             shape = shapely.orient_polygons(shapely.transform(vectorise(mask), to_lonlat))
             features.append(
                 {
                     "type": "Feature",
                     "geometry": mapping(shape),
-                    "properties": {"model": e.model, "level_percent": level},
+                    "properties": {"model": a.label, "level_percent": level},
                 }
             )
     return {"type": "FeatureCollection", "features": features}
@@ -74,15 +77,16 @@ def case_summary(case: UserCase) -> dict[str, Any]:
 def write_outputs(
     out: str | Path,
     case: UserCase,
-    estimates: list[Estimate],
+    answers: list[Answer],
     timing: dict[str, float],
     command: str = "",
 ) -> list[Path]:
     """Write every output file into `out` (which must exist and be writable)."""
-    from locnet.viz.export import PredictionPoint, case_png
+    from locnet.viz.export import case_png
 
     out = Path(out)
-    rows = [estimate_row(e) for e in estimates]
+    rows = [case_row(a, case) for a in answers]
+    estimates = [estimate_row(row) for row in rows]
     written = [
         write_json(
             out / "estimates.json",
@@ -90,42 +94,28 @@ def write_outputs(
                 "format": OUTPUT_FORMAT,
                 "command": command,
                 "case": case_summary(case),
-                "models": rows,
+                "models": estimates,
                 "timing_s": {k: round(v, 4) for k, v in timing.items()},
             },
         )
     ]
-    csv = pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
+    csv = pd.DataFrame(estimates).to_csv(index=False).encode("utf-8")
     _write_bytes(out / "estimates.csv", csv)
     written.append(out / "estimates.csv")
-    for e in estimates:
-        if e.regions is not None:
-            path = out / f"regions_{safe_name(e.model)}.png"
-            _write_bytes(path, regions_png(e.regions))
+    for a in answers:
+        if a.regions is not None:
+            path = out / f"regions_{safe_name(a.label)}.png"
+            _write_bytes(path, regions_png(a.regions))
             written.append(path)
-    if case.georef is not None and any(e.regions is not None for e in estimates):
-        text = json.dumps(regions_geojson(case, estimates), separators=(",", ":")) + "\n"
+    if case.georef is not None and any(a.regions is not None for a in answers):
+        text = json.dumps(regions_geojson(case, answers), separators=(",", ":")) + "\n"
         _write_bytes(out / "regions.geojson", text.encode("utf-8"))
         written.append(out / "regions.geojson")
-    points = [
-        PredictionPoint(
-            e.model,
-            e.xy,
-            e.error_m,
-            e.runtime_ms,
-            e.device,
-            readout=e.readout,
-            expected_error_m=e.expected_error_m,
-            calibration=e.calibration,
-        )
-        for e in estimates
-        if e.xy is not None
-    ]
     png = case_png(
         case.buildings,
         sensors_xy=case.sensors_xy.tolist(),
         truth_xy=case.truth_xy,
-        predictions=points,
+        predictions=rows,
         title=str(case.metadata.get("title", "your case")),
     )
     _write_bytes(out / "case.png", png)

@@ -56,7 +56,7 @@ from locnet.files import ensure_writable_folder
 from locnet.inference import load_model
 from locnet.models import checkpoints as ckpt
 from locnet.models.device import model_device, pick_device
-from locnet.posterior.calibration import answer_batch
+from locnet.posterior.calibration import answer_batch, calibration_of
 from locnet.posterior.distribution import READOUTS
 
 Progress = Callable[[int, int], None]  # (samples done, samples total)
@@ -199,7 +199,7 @@ def _meta(
                 "sha256": ckpt.file_sha256(e.path),
                 "budget": e.budget,
                 "train_metrics": e.metrics,
-                "calibration": getattr(model, "calibration", None),
+                "calibration": _stored_calibration(model),
             }
             for e, model in zip(entries, loaded)
             if e.path is not None
@@ -310,3 +310,9 @@ def run(args: argparse.Namespace) -> int:
     print(table.round(1).to_string())
     print(f"wrote {out}/summary.csv, per_environment.csv, samples.parquet, meta.json")
     return 0
+
+
+def _stored_calibration(model) -> dict | None:
+    """What meta.json records of a model's calibration: the stored dict, None if uncalibrated."""
+    calibration = calibration_of(model)
+    return calibration.to_dict() if calibration.calibrated else None

@@ -16,7 +16,11 @@ from locnet.errors import LocNetError
 
 @dataclass
 class Prediction:
-    """xy: (B, 2) float pixel coordinates (x = column, y = row).
+    """A model's raw output on a batch, not yet an answer: locnet.posterior.calibration
+    turns it into the batch's readouts and posterior (`answer_batch`), and
+    locnet.inference.predict into one map's Answer, the record callers show.
+
+    xy: (B, 2) float pixel coordinates (x = column, y = row).
 
     scores: (B, 256, 256) map where higher means more likely (a probability
     heatmap for heatmap models), or None for pure coordinate regressors.
@@ -57,7 +61,8 @@ class HeatmapModel(LocalizationModel):
 
 
 def argmax_xy(scores: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) scores -> (B, 2) float (x, y) of each map's maximum."""
+    """(B, H, W) scores -> (B, 2) float (x, y) of each map's maximum (of a posterior: its
+    `mode` readout)."""
     flat = scores.flatten(1).argmax(dim=1)
     width = scores.shape[-1]
     return torch.stack((flat % width, flat // width), dim=1).to(torch.float32)

@@ -13,11 +13,13 @@ resume files written during training and are not listed.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import torch
 
@@ -33,6 +35,8 @@ from locnet.models.state_dicts import (
 
 FORMAT = "locnet-checkpoint/1"
 RESUME_SUFFIX = ".last.pt"
+# The keys of a stored calibration: locnet.posterior.calibration.Calibration's fields.
+CALIBRATION_KEYS = ("temperature", "readout_temperature", "default_readout", "fitted")
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,80 @@ def check_payload(path: str | os.PathLike, payload: Any) -> dict:
     return payload
 
 
+def _positive(value: Any) -> bool:
+    """A finite number > 0 (a bool is not a number here)."""
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value > 0
+
+
+def _calibration_problem(value: Any, readouts: Collection[str] | None) -> str | None:
+    """What is wrong with a stored calibration, or None (see check_calibration)."""
+    if not isinstance(value, Mapping):
+        return f"it is a {type(value).__name__}, not a dict"
+    missing = [k for k in CALIBRATION_KEYS if k not in value]
+    unknown = sorted(str(k) for k in value if k not in CALIBRATION_KEYS)
+    if missing or unknown:
+        return "; ".join(
+            [f"missing {', '.join(missing)}"] * bool(missing)
+            + [f"unknown key(s) {', '.join(unknown)}"] * bool(unknown)
+        ) + f" (expected {', '.join(CALIBRATION_KEYS)})"
+    known = f" (one of {', '.join(readouts)})" if readouts is not None else ""
+    if not _positive(value["temperature"]):
+        return f"temperature must be a finite number > 0, got {value['temperature']!r}"
+    per_readout = value["readout_temperature"]
+    if not isinstance(per_readout, Mapping):
+        return f"readout_temperature is a {type(per_readout).__name__}, not a dict"
+    for readout, t in per_readout.items():
+        if not isinstance(readout, str) or (readouts is not None and readout not in readouts):
+            return f"readout_temperature names an unknown readout {readout!r}{known}"
+        if not _positive(t):
+            return f"readout_temperature[{readout!r}] must be a finite number > 0, got {t!r}"
+    default = value["default_readout"]
+    if not isinstance(default, str) or (readouts is not None and default not in readouts):
+        return f"default_readout {default!r} is not a readout{known}"
+    if not isinstance(value["fitted"], Mapping):
+        return f"fitted is a {type(value['fitted']).__name__}, not a dict"
+    return None
+
+
+def check_calibration(
+    value: Any,
+    source: str | os.PathLike | None = None,
+    readouts: Collection[str] | None = None,
+) -> dict | None:
+    """A stored calibration (Calibration.to_dict(), docs/posterior.md) checked and in plain
+    types, or None where there is none (absent or empty: the checkpoint is uncalibrated).
+
+    Malformed (not a dict, keys missing or unknown, a temperature that is not a finite
+    number > 0, a readout not in `readouts`) -> CheckpointError naming `source`, the file
+    it was read from. `readouts`: the names allowed (the posterior passes its READOUTS;
+    None accepts any name, as listing checkpoints here does).
+    """
+    if value is None or (isinstance(value, Mapping) and not value):
+        return None
+    problem = _calibration_problem(value, readouts)
+    if problem is not None:
+        where = f"checkpoint {source} has" if source is not None else "a checkpoint has"
+        raise CheckpointError(
+            f"{where} a malformed calibration: {problem}; fit it again with `python -m locnet "
+            f"calibrate --checkpoint {source or 'FILE'} --data DIR` (docs/posterior.md)"
+        )
+    return {
+        "temperature": float(value["temperature"]),
+        "readout_temperature": {k: float(t) for k, t in value["readout_temperature"].items()},
+        "default_readout": value["default_readout"],
+        "fitted": dict(value["fitted"]),
+    }
+
+
+def _listed_info(path: Path) -> CheckpointInfo:
+    """checkpoint_info, and its calibration checked: what listing a folder offers a user
+    has to load (checkpoint_info alone stays lenient, so `calibrate` can rewrite it)."""
+    info = checkpoint_info(path)
+    check_calibration(info.calibration, path)
+    return info
+
+
 def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
     """Why each *.pt file in `folder` that list_checkpoints skips cannot be used."""
     problems = []
@@ -185,7 +263,7 @@ def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
         if path.name.endswith(RESUME_SUFFIX):
             continue
         try:
-            checkpoint_info(path)
+            _listed_info(path)
         except LocNetError as exc:
             problems.append(str(exc))
     return problems
@@ -248,7 +326,7 @@ def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -
             f"{path} is not a LocNet Explorer checkpoint; only files written by "
             "`python -m locnet train` can hold a calibration"
         )
-    payload["calibration"] = dict(calibration)
+    payload["calibration"] = check_calibration(calibration, path) or {}
     atomic_torch_save(payload, path)
 
 
@@ -285,8 +363,9 @@ def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:
 
 
 def list_checkpoints(folder: str | os.PathLike) -> list[CheckpointInfo]:
-    """Every readable checkpoint in `folder` (sorted by name); resume files and bare
-    state_dicts are skipped. A missing folder is an empty list, not an error."""
+    """Every usable checkpoint in `folder` (sorted by name); resume files, bare state_dicts
+    and files checkpoint_problems reports (unreadable, a malformed calibration...) are
+    skipped. A missing folder is an empty list, not an error."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -295,7 +374,7 @@ def list_checkpoints(folder: str | os.PathLike) -> list[CheckpointInfo]:
         if path.name.endswith(RESUME_SUFFIX):
             continue
         try:
-            infos.append(checkpoint_info(path))
+            infos.append(_listed_info(path))
         except LocNetError:
             continue
     return infos

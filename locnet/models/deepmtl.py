@@ -12,6 +12,7 @@ confidence exceeds 0.8, else the stage-1 argmax.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -35,6 +36,17 @@ IN_CHANNELS = 2  # docs/design.md §1 input encoding
 DARKNET_WIDTH = 32  # stem channels of the full Darknet-53
 STAGES = ("both", "sen2peak", "detector")
 MAX_STRIDE = max(STRIDES)
+
+
+@dataclass(frozen=True)
+class DeepMTLOptions:
+    """DeepMTL's options (`create_model("deepmtl", ...)`, `train --opt`); their defaults
+    live here only (the registry reads them)."""
+
+    stage: str = "both"  # what training_loss trains: one of STAGES (see DeepMTL)
+    width: int = DARKNET_WIDTH  # Darknet stem channels; 32 = the full YOLOv3
+    confidence_threshold: float = CONFIDENCE_THRESHOLD  # readout: box below it -> stage-1 argmax
+    env: bool = True  # inputs carry the building map; only recorded, the network is the same
 
 
 class DeepMTLOutput(NamedTuple):
@@ -103,21 +115,17 @@ class DeepMTL(LocalizationModel):
     paper trained the stages one after the other: "sen2peak" then "detector".
     """
 
-    def __init__(
-        self,
-        stage: str = "both",
-        width: int = DARKNET_WIDTH,
-        confidence_threshold: float = CONFIDENCE_THRESHOLD,
-    ) -> None:
+    def __init__(self, options: DeepMTLOptions | None = None) -> None:
         super().__init__()
-        if stage not in STAGES:
-            raise LocNetError(f"deepmtl: stage '{stage}' is not one of {', '.join(STAGES)}")
-        if width < 2 or width % 2:
-            raise LocNetError(f"deepmtl: width must be a positive even number, got {width}")
-        self.stage = stage
-        self.confidence_threshold = confidence_threshold
+        opts = options or DeepMTLOptions()
+        if opts.stage not in STAGES:
+            raise LocNetError(f"deepmtl: stage '{opts.stage}' is not one of {', '.join(STAGES)}")
+        if opts.width < 2 or opts.width % 2:
+            raise LocNetError(f"deepmtl: width must be a positive even number, got {opts.width}")
+        self.stage = opts.stage
+        self.confidence_threshold = opts.confidence_threshold
         self.sen2peak = Sen2Peak()
-        self.detector = YOLOv3(in_channels=1, num_classes=1, width=width)
+        self.detector = YOLOv3(in_channels=1, num_classes=1, width=opts.width)
         self.readout_head = STRIDES.index(READOUT_STRIDE)
 
     def detector_input(self, peak_map: torch.Tensor) -> torch.Tensor:
@@ -179,17 +187,12 @@ class DeepMTL(LocalizationModel):
     family="baseline",
     output="two-stage",
     trainable=True,
-    description="DeepMTL: Sen2Peak conv stage + one-class YOLOv3 refining the peak (~61.5 M)",
+    description="DeepMTL: Sen2Peak conv stage (squared error to a Gaussian peak, amplitude "
+    f"{PEAK_AMPLITUDE:g}, sigma {PEAK_SIGMA_PX:g} px) + one-class YOLOv3 refining the peak "
+    f"(~61.5 M); stride-{READOUT_STRIDE} box centre above confidence "
+    f"{DeepMTLOptions().confidence_threshold:g}, else the stage-1 argmax",
+    config=DeepMTLOptions,
 )
-def build_deepmtl(
-    stage: str = "both",
-    width: int = DARKNET_WIDTH,
-    confidence_threshold: float = CONFIDENCE_THRESHOLD,
-    env: bool = True,
-) -> DeepMTL:
-    """Options: stage (what training_loss trains), width (Darknet stem channels; 32 = full
-    YOLOv3), confidence_threshold. `env` only records the input encoding (the dataset
-    builds channel 1 with or without buildings); the architecture is the same.
-    """
-    del env
-    return DeepMTL(stage=stage, width=width, confidence_threshold=confidence_threshold)
+def build_deepmtl(*, stage: str, width: int, confidence_threshold: float, env: bool) -> DeepMTL:
+    """DeepMTL with these options (DeepMTLOptions says what each means and its default)."""
+    return DeepMTL(DeepMTLOptions(stage, width, confidence_threshold, env))

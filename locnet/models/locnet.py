@@ -34,6 +34,31 @@ OUTPUT_PRIOR = 0.01
 OUTPUT_INIT_STD = 0.01
 
 
+# What the shipped LocNet checkpoints were trained with (each file records it in
+# options.target_sigma; tests/models/test_locnet.py checks checkpoints/locnet.pt).
+SHIPPED_TARGET_SIGMA_PX = 16.0
+
+
+@dataclass(frozen=True)
+class LocNetOptions:
+    """A LocNet's options: what `create_model("locnet", ...)` and `train --loss/--no-env/--opt`
+    set and a checkpoint records (`model.options`). Their defaults live here only (the
+    registry reads them) and are the paper's setting."""
+
+    loss: str = "focal"  # focal, bbce, ft or mse (locnet.models.losses)
+    env: bool = True  # inputs carry the building map; only recorded, the network is the same
+    # training target: 0 = the paper's one-hot pixel; > 0 = a Gaussian of this sigma
+    # (pixels) around the transmitter (`--opt target_sigma=16`); inference is unchanged
+    target_sigma: float = 0.0
+
+
+def target_words(sigma: float) -> str:
+    """How a target_sigma reads in a description."""
+    if sigma > 0:
+        return f"a Gaussian target (sigma {sigma:g} px, target_sigma={sigma:g})"
+    return "the paper's one-hot pixel target (target_sigma=0)"
+
+
 @dataclass(frozen=True)
 class LocNetConfig:
     enc_in: int = 2
@@ -118,24 +143,15 @@ class Decoder(nn.Module):
 class LocNet(LocalizationModel):
     """Heatmap model: forward -> logits (B, 1, H, W); predict -> sigmoid heatmap + argmax."""
 
-    def __init__(
-        self,
-        loss: str = "focal",
-        env: bool = True,
-        target_sigma: float = 0.0,
-        config: LocNetConfig | None = None,
-    ):
+    def __init__(self, options: LocNetOptions | None = None, config: LocNetConfig | None = None):
         super().__init__()
+        options = options or LocNetOptions()
         self.config = config or LocNetConfig()
-        self.loss_name = loss
-        self.loss_fn = get_loss(loss)
-        self.env = bool(env)
-        self.target_sigma = float(target_sigma)
+        self.loss_name = options.loss
+        self.loss_fn = get_loss(options.loss)
+        self.target_sigma = float(options.target_sigma)
         if not self.target_sigma >= 0:
-            raise ValueError(f"target_sigma must be >= 0 pixels, got {target_sigma}")
-        self.options = {"loss": loss, "env": self.env}
-        if self.target_sigma > 0:  # recorded only when it departs from the paper
-            self.options["target_sigma"] = self.target_sigma
+            raise ValueError(f"target_sigma must be >= 0 pixels, got {options.target_sigma}")
         self.encoder = Encoder(self.config)
         self.decoder = Decoder(self.config)
         for module in self.modules():
@@ -162,9 +178,12 @@ class LocNet(LocalizationModel):
 
     def extra_repr(self) -> str:
         return (
-            f"loss={self.loss_name}, env={self.env}, target_sigma={self.target_sigma}, "
+            f"loss={self.loss_name}, target_sigma={self.target_sigma}, "
             f"config={asdict(self.config)}"
         )
+
+
+_DEFAULT = LocNetOptions()
 
 
 @register(
@@ -172,9 +191,11 @@ class LocNet(LocalizationModel):
     family="locnet",
     output="heatmap",
     trainable=True,
-    description="LocNet (PAKDD 2024): 128,743-parameter GroupNorm U-Net, one-hot target, "
-    "focal loss by default; argmax of the sigmoid heatmap",
-    defaults={"env": True, "loss": "focal"},
+    description="LocNet (PAKDD 2024): 128,743-parameter GroupNorm U-Net; argmax of the "
+    f"sigmoid heatmap. Trained by default with {_DEFAULT.loss} loss on "
+    f"{target_words(_DEFAULT.target_sigma)}; the shipped checkpoints on "
+    f"{target_words(SHIPPED_TARGET_SIGMA_PX)}",
+    config=LocNetOptions,
     variants={
         "noenv": {"env": False},
         "bbce": {"loss": "bbce"},
@@ -182,10 +203,6 @@ class LocNet(LocalizationModel):
         "mse": {"loss": "mse"},
     },
 )
-def build_locnet(loss: str = "focal", env: bool = True, target_sigma: float = 0.0) -> LocNet:
-    """LocNet with loss in focal/bbce/ft/mse; env only records how inputs were encoded.
-
-    target_sigma > 0 trains on a Gaussian target of that width (pixels) instead of the
-    paper's one-hot pixel (`--opt target_sigma=S`); inference is unchanged.
-    """
-    return LocNet(loss=loss, env=env, target_sigma=target_sigma)
+def build_locnet(*, loss: str, env: bool, target_sigma: float) -> LocNet:
+    """LocNet with these options (LocNetOptions says what each means and its default)."""
+    return LocNet(LocNetOptions(loss=loss, env=env, target_sigma=target_sigma))

@@ -116,7 +116,7 @@ class MSLocNet(HeatmapModel):
     output="heatmap",
     trainable=True,
     description="MSLocNet baseline: ResNet-style encoder (12/24/48/96) + multi-scale fusion "
-    "decoder, ~0.31 M parameters; MSE to the binary target map, argmax",
+    "decoder, ~0.31 M parameters; MSE to the one-hot binary target map, argmax",
 )
 def build_mslocnet() -> MSLocNet:
     return MSLocNet()

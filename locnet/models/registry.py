@@ -3,15 +3,20 @@
 Model files decorate their constructor with `@register(...)`; the app, CLI,
 evaluation and benchmarks only ever call `create_model(name, **options)`.
 
-A model may register default options and named variants (a tag -> option overrides):
-locnet's defaults `env=True, loss='focal'` and variants `noenv`, `bbce`, `ft`, `mse`.
-Checkpoint file names (`locnet-noenv-bbce.pt`) and variant labels (`noenv-bbce`) are
-derived from them here, so no caller spells out a model's options.
+A model family's options and their defaults live once, in a frozen dataclass next to the
+model (timm's `default_cfg`; locnet: `LocNetOptions`), passed as `@register(config=...)`;
+the registry reads every default from it and holds none of its own. Its named variants
+(a tag -> option overrides: locnet's `noenv`, `bbce`, `ft`, `mse`) say which options name
+a variant: the ones some variant overrides (locnet: `env`, `loss`). Checkpoint file names
+(`locnet-noenv-bbce.pt`) and variant labels (`noenv-bbce`) are derived from them here, so
+no caller spells out a model's options.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -26,26 +31,49 @@ MODEL_MODULES = (
     "locnet.models.deepmtl",
     "locnet.models.deeptxfinder",
     "locnet.models.classical",
+    "locnet.models.simfit",
 )
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    family: str  # "locnet", "baseline" or "classical"
+    family: str  # "locnet", "baseline", "classical" or "physics"
     output: str  # "heatmap", "coordinates" or "two-stage"
     trainable: bool
     description: str
     constructor: Callable[..., LocalizationModel]
-    #: options that name a variant, with their default values, in label order
+    #: options that name a variant, with their default values (read from `config`), in
+    #: label order
     defaults: Mapping[str, Any] = field(default_factory=dict)
     #: variant tag -> option overrides, e.g. {"noenv": {"env": False}}
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the family's frozen options dataclass: every option and its default (None: no options)
+    config: type | None = None
 
 
 DEFAULT_VARIANT = "default"  # the label of a model without variant-naming options
 _REGISTRY: dict[str, ModelInfo] = {}
 _loaded = False
+
+
+def _check_config(name: str, config: type, constructor: Callable) -> dict[str, Any]:
+    """`config`'s defaults, after checking it is a frozen dataclass and that the constructor
+    takes each of its options (by name or **options) without a default of its own."""
+    if not (dataclasses.is_dataclass(config) and config.__dataclass_params__.frozen):
+        raise ValueError(f"model '{name}': config {config!r} is not a frozen dataclass")
+    defaults = dataclasses.asdict(config())  # fails here if a field has no default
+    params = inspect.signature(constructor).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    missing = [k for k in defaults if k not in params and not takes_any]
+    own = [k for k in defaults if k in params and params[k].default is not params[k].empty]
+    if missing or own:
+        raise ValueError(
+            f"model '{name}': {constructor.__name__} must take every option of "
+            f"{config.__name__} without a default (missing: {', '.join(missing) or '-'}; "
+            f"with a default: {', '.join(own) or '-'}): their defaults live once, in the config"
+        )
+    return defaults
 
 
 def register(
@@ -55,23 +83,33 @@ def register(
     output: str,
     trainable: bool,
     description: str,
-    defaults: Mapping[str, Any] | None = None,
+    config: type | None = None,
     variants: Mapping[str, Mapping[str, Any]] | None = None,
 ):
     """Decorator registering a model constructor under `name`.
 
-    defaults: the options that tell variants apart, at their default values (recorded
-    in every model built, so checkpoints name their variant); variants: tag -> overrides.
+    config: the family's frozen options dataclass (every option with its default; None for
+    a model without options); the constructor takes its fields as keyword arguments (or
+    **options) without defaults of its own: create_model passes all of them.
+    variants: tag -> overrides of config options; the options they override name a variant
+    and are recorded in every model built (so checkpoints name their variant).
     """
-    defaults = dict(defaults or {})
     variants = {tag: dict(overrides) for tag, overrides in (variants or {}).items()}
-    for tag, overrides in variants.items():
-        if not set(overrides) <= set(defaults):
-            raise ValueError(f"variant {name}-{tag} overrides options without defaults")
 
     def decorate(constructor: Callable[..., LocalizationModel]):
+        options = _check_config(name, config, constructor) if config is not None else {}
+        naming: dict[str, Any] = {}
+        for tag, overrides in variants.items():
+            unknown = sorted(set(overrides) - set(options))
+            if unknown:
+                where = config.__name__ if config is not None else "no config"
+                raise ValueError(
+                    f"variant {name}-{tag} overrides options without defaults "
+                    f"({', '.join(unknown)} not in {where})"
+                )
+            naming.update({key: options[key] for key in overrides if key not in naming})
         _REGISTRY[name] = ModelInfo(
-            name, family, output, trainable, description, constructor, defaults, variants
+            name, family, output, trainable, description, constructor, naming, variants, config
         )
         return constructor
 
@@ -98,19 +136,29 @@ def model_info(name: str) -> ModelInfo:
     return _REGISTRY[name]
 
 
+def default_options(name: str) -> dict:
+    """Every option of model `name` at its default, as its family's config declares it
+    (locnet: {'loss': 'focal', 'env': True, 'target_sigma': 0.0}); {} without a config."""
+    config = model_info(name).config
+    return dataclasses.asdict(config()) if config is not None else {}
+
+
 def resolve_options(name: str, options: Mapping[str, Any] | None = None) -> dict:
-    """`options` merged over model `name`'s registered defaults."""
+    """The options a model records: `options` over model `name`'s variant-naming defaults
+    (locnet: {'env': True, 'loss': 'focal'} plus what was given, e.g. target_sigma)."""
     return {**model_info(name).defaults, **(options or {})}
 
 
 def create_model(name: str, **options) -> LocalizationModel:
-    """Build model `name`, `options` over its defaults (e.g. locnet: loss='bbce').
+    """Build model `name`, `options` over its config's defaults (e.g. locnet: loss='bbce').
 
-    model.options records the merged options (saved in checkpoints).
+    model.options records the variant-naming options and those given (resolve_options);
+    checkpoints save it, and an option left out reads back as its config default.
     """
-    merged = resolve_options(name, options)
-    model = model_info(name).constructor(**merged)
-    model.options = merged
+    info = model_info(name)
+    recorded = resolve_options(name, options)
+    model = info.constructor(**{**default_options(name), **recorded})
+    model.options = recorded
     return model
 
 

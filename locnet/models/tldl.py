@@ -80,7 +80,7 @@ class TLDL(HeatmapModel):
     output="heatmap",
     trainable=True,
     description="TL;DL baseline: U-Net 64-1024 (no batch norm), ~31.0 M parameters; "
-    "MSE to a Gaussian heatmap (sigma 2 px) around the transmitter, argmax",
+    f"MSE to a Gaussian heatmap (sigma {TARGET_SIGMA_PX:g} px) around the transmitter, argmax",
 )
 def build_tldl() -> TLDL:
     return TLDL()

@@ -13,12 +13,14 @@ inference (app, scripts), evaluate and calibrate.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 import torch
 
 from locnet.models.base import LocalizationModel, Prediction
+from locnet.models.checkpoints import check_calibration
 from locnet.posterior import distribution as P
 
 CHECKPOINT_KEY = "calibration"  # where a checkpoint payload keeps Calibration.to_dict()
@@ -26,6 +28,11 @@ CHECKPOINT_KEY = "calibration"  # where a checkpoint payload keeps Calibration.t
 
 @dataclass(frozen=True)
 class Calibration:
+    """A checkpoint's fitted posterior: temperature T (> 0) of p = softmax(logits / T), the
+    temperature each point readout is read at, the default readout (one of P.READOUTS) and
+    what it was fitted on. The defaults are the uncalibrated model: T = 1, readout `mode`.
+    Stored in the checkpoint as to_dict(); read back with from_dict, which checks it."""
+
     temperature: float = 1.0
     readout_temperature: dict[str, float] = field(default_factory=dict)
     default_readout: str = "mode"
@@ -52,39 +59,36 @@ class Calibration:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, value: Mapping[str, Any] | None) -> "Calibration":
-        """A stored dict (or None, or a malformed value: uncalibrated) -> Calibration."""
-        if not isinstance(value, Mapping):
-            return cls()
-        try:
-            readout_t = {
-                str(k): float(v) for k, v in dict(value.get("readout_temperature") or {}).items()
-            }
-            default = str(value.get("default_readout", "mode"))
-            return cls(
-                temperature=float(value.get("temperature", 1.0)),
-                readout_temperature={k: v for k, v in readout_t.items() if k in P.READOUTS},
-                default_readout=default if default in P.READOUTS else "mode",
-                fitted=dict(value.get("fitted") or {}),
-            )
-        except (TypeError, ValueError):
-            return cls()
+    def from_dict(
+        cls, value: Mapping[str, Any] | None, source: str | os.PathLike | None = None
+    ) -> "Calibration":
+        """The Calibration a checkpoint stores (to_dict()); None or {} (never calibrated) is
+        UNCALIBRATED. A malformed one (wrong types, a temperature that is not a finite number
+        > 0, an unknown readout or key) raises CheckpointError naming `source`, its file."""
+        stored = check_calibration(value, source, readouts=P.READOUTS)
+        return cls(**stored) if stored is not None else cls()
 
 
 UNCALIBRATED = Calibration()
 
 
-def calibration_of(model: torch.nn.Module) -> Calibration:
-    """The calibration load_weights attached to a model (UNCALIBRATED if none)."""
-    return Calibration.from_dict(getattr(model, "calibration", None))
+def calibration_of(
+    model: torch.nn.Module, source: str | os.PathLike | None = None
+) -> Calibration:
+    """The model's Calibration: the stored one load_weights attached (`model.calibration`,
+    the checkpoint's dict), checked; UNCALIBRATED if none. locnet.inference.load_model calls
+    it at load with the file as `source`, so a malformed one fails there, naming the file."""
+    value = getattr(model, "calibration", None)
+    return value if isinstance(value, Calibration) else Calibration.from_dict(value, source)
 
 
 @dataclass(frozen=True)
 class Answers:
-    """Per-map answers of one batch. xy: readout -> (B, 2) float pixels (x, y), with the
-    model's own answer under `mode` (under `point` for a model without a heatmap).
-    probs: (B, H, W) calibrated posterior, None without a heatmap. scores: the model's
-    display heatmap (B, H, W) or None."""
+    """Per-map answers of one batch, as tensors (evaluate and calibrate score them;
+    locnet.inference.predict makes one map's into an Answer). xy: readout -> (B, 2) float
+    pixels (x, y), with the model's own answer under `mode` (under `point` for a model
+    without a heatmap). probs: (B, H, W) calibrated posterior, None without a heatmap.
+    scores: the model's display heatmap (B, H, W) or None."""
 
     xy: dict[str, torch.Tensor]
     probs: torch.Tensor | None

@@ -23,6 +23,7 @@ from scipy.optimize import minimize_scalar
 
 from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
+from locnet.models.base import argmax_xy
 
 READOUTS = ("mode", "mean", "median")  # a heatmap model's answers, the paper's first
 POINT_READOUT = "point"  # the one answer of a model without a heatmap (classical, regressors)
@@ -78,13 +79,6 @@ def mean_xy(probs: torch.Tensor) -> torch.Tensor:
     return torch.stack(((probs.sum(1) * xs).sum(1), (probs.sum(2) * ys).sum(1)), dim=1)
 
 
-def mode_xy(probs: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) -> (B, 2) most probable pixel (x, y)."""
-    flat = probs.flatten(1).argmax(dim=1)
-    width = probs.shape[-1]
-    return torch.stack((flat % width, flat // width), dim=1).to(torch.float32)
-
-
 def _weiszfeld(
     weight: torch.Tensor, px: torch.Tensor, py: torch.Tensor, point: torch.Tensor, steps: int
 ) -> torch.Tensor:
@@ -119,7 +113,7 @@ def median_xy(probs: torch.Tensor, iterations: int = MEDIAN_ITERATIONS) -> torch
 
 
 _READERS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "mode": mode_xy,
+    "mode": argmax_xy,  # the most probable pixel
     "mean": mean_xy,
     "median": median_xy,
 }

@@ -26,10 +26,10 @@ import argparse
 import datetime as dt
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 from locnet.errors import LocNetError
 from locnet.evaluate.folders import ResultSet, load_results
@@ -46,6 +46,7 @@ from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_tab
 
 BLOCK_OPEN = re.compile(r"^<!-- report: (?P<spec>.*?) -->\s*$")
 BLOCK_CLOSE = re.compile(r"^<!-- /report -->\s*$")
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 DATE_LINE = "<sub>Generated "  # the first words of a block's last line (date and command)
 MISSING_HINTS = {  # folders whose absence names the command that makes them
     C.TEST_SET_RESULTS: C.TEST_SET_EVAL_COMMAND,
@@ -123,16 +124,26 @@ class Section:
 
 SECTIONS: dict[str, Section] = {
     "headline": Section(
-        _headline, "RESULTS", 1, 1,
-        "what the folder is (data, samples, which weights) and every answer's average RMSE, "
+        _headline,
+        "RESULTS",
+        1,
+        1,
+        "what the folder is and every answer's average RMSE, "
         "median error, near/far shares and 90 % coverage",
     ),
     "provenance": Section(
-        lambda results: T.folder_provenance(_results(str(results))), "RESULTS", 1, 1, "what the folder is, from its meta.json"
+        lambda results: T.folder_provenance(_results(str(results))),
+        "RESULTS",
+        1,
+        1,
+        "what the folder is, from its meta.json",
     ),
     "rates": Section(_rates, "RESULTS", 1, 1, "RMSE per model, readout and rate beside the paper"),
     "summary": Section(
-        _summary, "RESULTS [ABLATION]", 1, 2,
+        _summary,
+        "RESULTS [ABLATION]",
+        1,
+        2,
         "LocNet's average, its readouts, the best deep baseline and the ablation's gains",
     ),
     "errors": Section(_errors, "RESULTS", 1, 1, "error profile over all rates"),
@@ -143,15 +154,24 @@ SECTIONS: dict[str, Section] = {
         _ablation, "ABLATION", 1, 1, "the LocNet variants per rate, env-map gain, loss ranking"
     ),
     "shift": Section(
-        lambda paper, shift: _caption(shift_section(paper, shift)), "RESULTS SHIFTED", 2, 2,
+        lambda paper, shift: _caption(shift_section(paper, shift)),
+        "RESULTS SHIFTED",
+        2,
+        2,
         "RMSE on paper-like vs randomised propagation and the degradation",
     ),
     "equal-budget": Section(
-        lambda folder: _caption(equal_budget_section(folder)), "RESULTS", 1, 1,
+        lambda folder: _caption(equal_budget_section(folder)),
+        "RESULTS",
+        1,
+        1,
         "each checkpoint's CPU budget beside its RMSE, per rate, and the winners",
     ),
     "budget-curve": Section(
-        lambda *paths: _caption(budget_section(list(paths))), "CHECKPOINT ...", 1, None,
+        lambda *paths: _caption(budget_section(list(paths))),
+        "CHECKPOINT ...",
+        1,
+        None,
         "validation RMSE after every validation, with the cumulative budget",
     ),
     "checkpoints": Section(
@@ -162,10 +182,16 @@ SECTIONS: dict[str, Section] = {
     ),
     "tta": Section(
         lambda plain, tta: T.tta_table(_results(str(plain)), _results(str(tta))),
-        "RESULTS RESULTS_TTA", 2, 2, "LocNet without and with test-time augmentation"
+        "RESULTS RESULTS_TTA",
+        2,
+        2,
+        "LocNet without and with test-time augmentation",
     ),
     "hardware": Section(
-        lambda *paths: T.hardware_table(list(paths)), "PATH ...", 1, None,
+        lambda *paths: T.hardware_table(list(paths)),
+        "PATH ...",
+        1,
+        None,
         "every hardware string recorded in results folders, checkpoint folders, bench files",
     ),
     "bench-models": Section(T.bench_models_table, "JSON", 1, 1, "`bench models --json` as a table"),
@@ -179,10 +205,10 @@ SECTIONS: dict[str, Section] = {
 
 def _missing_path(path: str) -> str:
     hint = MISSING_HINTS.get(path.rstrip("/"))
-    return (
-        f"{path} does not exist"
-        + (f" (make it with `{hint}`)" if hint else " (make it with `python -m locnet evaluate`, "
-           "`train` or `bench`, or fix the path)")
+    return f"{path} does not exist" + (
+        f" (make it with `{hint}`)"
+        if hint
+        else " (make it with `python -m locnet evaluate`, `train` or `bench`, or fix the path)"
     )
 
 
@@ -190,12 +216,12 @@ def render_section(name: str, args: list[str]) -> str:
     """The Markdown of one section (no date line); LocNetError on a bad name, arity or path."""
     section = SECTIONS.get(name)
     if section is None:
-        raise LocNetError(
-            f"unknown report section {name!r} (known: {', '.join(sorted(SECTIONS))})"
-        )
+        raise LocNetError(f"unknown report section {name!r} (known: {', '.join(sorted(SECTIONS))})")
     high = section.max_args
     if len(args) < section.min_args or (high is not None and len(args) > high):
-        raise LocNetError(f"report section {name!r} takes {section.usage}, got {len(args)} argument(s)")
+        raise LocNetError(
+            f"report section {name!r} takes {section.usage}, got {len(args)} argument(s)"
+        )
     for arg in args:
         if not Path(arg).exists():
             raise LocNetError(f"report section {name!r}: {_missing_path(arg)}")
@@ -225,9 +251,14 @@ class Block:
 
 
 def find_blocks(lines: list[str], file: str) -> list[Block]:
-    """The report blocks of a file's lines; LocNetError for an unclosed, nested or stray marker."""
-    blocks, open_at, spec = [], None, ""
+    """The report blocks of a file's lines (markers inside ``` fences outside blocks are
+    examples, not blocks); LocNetError for an unclosed, nested or stray marker."""
+    blocks, open_at, spec, fenced = [], None, "", False
     for i, line in enumerate(lines):
+        if open_at is None and FENCE.match(line):
+            fenced = not fenced
+        if fenced:
+            continue
         opening, closing = BLOCK_OPEN.match(line), BLOCK_CLOSE.match(line)
         if opening:
             if open_at is not None:
@@ -269,15 +300,17 @@ def update_text(text: str, file: str, today: dt.date | None = None) -> tuple[str
     lines = text.splitlines(keepends=True)
     blocks = find_blocks([line.rstrip("\r\n") for line in lines], file)
     out, done, changed = [], 0, 0
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     for block in blocks:
+        newline = "\r\n" if lines[block.start].endswith("\r\n") else "\n"  # the marker's
         out += lines[done : block.start + 1]
         old = [line.rstrip("\r\n") for line in lines[block.start + 1 : block.end]]
         try:
             new = block_body(block.spec, file, today)
         except LocNetError as exc:
             raise LocNetError(f"{file}:{block.start + 1}: {exc}") from exc
-        if _without_date(new) == _without_date(old) and any(l.startswith(DATE_LINE) for l in old):
+        if _without_date(new) == _without_date(old) and any(
+            line.startswith(DATE_LINE) for line in old
+        ):
             out += lines[block.start + 1 : block.end]  # unchanged: keep its date
         else:
             out += [line + newline for line in new]
@@ -295,7 +328,10 @@ def update_files(files: list[str | Path], today: dt.date | None = None) -> list[
     for file in map(Path, files):
         if not file.is_file():
             raise LocNetError(f"{file} is not a file (give Markdown files with report blocks)")
-        text = file.read_text(encoding="utf-8")
+        try:
+            text = file.read_bytes().decode("utf-8")  # not read_text: keep "\r\n" as it is
+        except UnicodeDecodeError as exc:
+            raise LocNetError(f"{file} is not UTF-8 text ({exc.reason})") from exc
         new, count, changed = update_text(text, str(file), today)
         if count == 0:
             raise LocNetError(f"{file} has no report blocks (<!-- report: SECTION ARG ... -->)")
@@ -384,21 +420,32 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--section",
         nargs="+",
         metavar=("SECTION", "ARG"),
-        help="print one block's section: " + ", ".join(SECTIONS),
+        help="print one block's section (listed below)",
+    )
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "sections of --update blocks and --section:\n" + "\n".join(
+        f"  {name} {section.usage}\n      {section.help}" for name, section in SECTIONS.items()
     )
 
 
 def _other_flags(args: argparse.Namespace) -> bool:
     return bool(
-        args.results or args.ablation or args.checkpoints or args.shift or args.equal_budget
-        or args.budget_curve or args.campaign
+        args.results
+        or args.ablation
+        or args.checkpoints
+        or args.shift
+        or args.equal_budget
+        or args.budget_curve
+        or args.campaign
     )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.update or args.section:
         if _other_flags(args) or (args.update and args.section):
-            raise LocNetError("--update and --section each go alone (no --results, --campaign, ...)")
+            raise LocNetError(
+                "--update and --section each go alone (no --results, --campaign, ...)"
+            )
         if args.section:
             _results.cache_clear()
             print(render_section(args.section[0], args.section[1:]))

@@ -251,9 +251,7 @@ def reliability_table(samples: pd.DataFrame) -> str:
     for (model, variant), rows in coverage.groupby(["model", "variant"], sort=True):
         cells = rows.set_index("level")["coverage"].reindex(levels)
         lines.append(
-            f"| {series_label(model, variant)} | "
-            + " | ".join(_fmt(100 * c) for c in cells)
-            + " |"
+            f"| {series_label(model, variant)} | " + " | ".join(_fmt(100 * c) for c in cells) + " |"
         )
     return "\n".join(lines)
 
@@ -286,7 +284,12 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
         parts += [f"### Ablation at equal budget — `{ablation}`", "", rate_table(abl), ""]
     for folder in checkpoint_dirs:
         parts += [f"### Checkpoints in `{folder}`", "", checkpoint_table(folder), ""]
-        parts += ["Calibration (`python -m locnet calibrate`):", "", calibration_of_checkpoints(folder), ""]
+        parts += [
+            "Calibration (`python -m locnet calibrate`):",
+            "",
+            calibration_of_checkpoints(folder),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -306,53 +309,67 @@ def _sha256(path: Path) -> str:
     return _SHA_CACHE[key]
 
 
-def locate_checkpoint(record: dict, search: Path = CHECKPOINT_ROOT) -> str:
+def locate_checkpoint(record: dict, name: str = "", search: Path = CHECKPOINT_ROOT) -> str:
     """Where the weights a meta.json entry names are today: the file it names, another
     file under `search` with the same sha256, or nowhere in this repository."""
-    path, sha = Path(str(record.get("path", ""))), str(record.get("sha256", ""))
-    if path.is_file() and sha and _sha256(path) == sha:
+    path, sha = Path(str(record.get("path") or name)), str(record.get("sha256") or "")
+    if not sha:
+        return f"`{path}` (no sha256 recorded)"
+    if path.is_file() and _sha256(path) == sha:
         return f"`{path}`, the file there today"
     moved = ""
-    if sha and search.is_dir():
+    if search.is_dir():
         for candidate in sorted(search.rglob("*.pt")):
-            if candidate.name.endswith(".last.pt") or candidate.stat().st_size > MAX_HASHED_MB * 1e6:
+            if (
+                candidate.name.endswith(".last.pt")
+                or candidate.stat().st_size > MAX_HASHED_MB * 1e6
+            ):
                 continue
             if _sha256(candidate) == sha:
                 moved = f"now `{candidate}`"
                 break
     if path.is_file():
         changed = f"`{path}` has changed since"
-        return f"{moved}; {changed}" if moved else f"{changed}; these weights are not in the repository"
+        return (
+            f"{moved}; {changed}"
+            if moved
+            else f"{changed}; these weights are not in the repository"
+        )
     return moved or f"`{path}` is not in the repository (weights not committed)"
 
 
 def folder_provenance(res: ResultSet) -> str:
-    """One paragraph: what a results folder is (data, samples, models, which weights,
-    date, device), read from its meta.json; a checkpoint's bytes are looked up by sha256."""
-    folder, meta = res.folder, res.meta
-    dataset = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
-    rates, masks, limit = meta.get("rates") or [], meta.get("masks_per_tx"), meta.get("limit")
-    pairs = f"{limit} (map, transmitter) pairs" if limit else "every (map, transmitter) pair"
-    models = [m for m in meta.get("models") or [] if isinstance(m, dict)]
-    names = ", ".join(series_label(m["model"], m.get("variant", DEFAULT_VARIANT)) for m in models)
-    n = meta.get("n_samples")
-    lines = [
-        f"`{folder}`: `python -m locnet evaluate` of {str(meta.get('date', '?'))[:10]} on "
-        f"`{dataset.get('path', '?')}` (split {meta.get('split', '?')}), {pairs} x "
-        f"{len(rates)} rates x {masks} mask{'' if masks == 1 else 's'} = **{n:,} samples** per answer"
-        if isinstance(n, int)
-        else f"`{folder}`",
-        f"(test-time augmentation {_tta(meta)}, device {meta.get('device', '?')}); {names}.",
-    ]
+    """One paragraph: what a results folder is (data, split, samples, models, date, which
+    weights), read from its meta.json; a checkpoint's bytes are looked up by sha256."""
+    meta = res.meta
+    head = f"`{res.folder}`: evaluated {str(meta.get('date') or '?')[:10]}"
+    head += f" on `{res.dataset.get('path', '?')}` (split {meta.get('split', '?')})"
+    rates, masks, limit, n = (meta.get(k) for k in ("rates", "masks_per_tx", "limit", "n_samples"))
+    if isinstance(n, int) and isinstance(rates, list) and isinstance(masks, int):
+        pairs = f"{limit} (map, transmitter) pairs" if limit else "every (map, transmitter) pair"
+        head += (
+            f": {pairs} x {len(rates)} rates x {masks} mask{'' if masks == 1 else 's'} = "
+            f"**{n:,} samples** per answer"
+        )
+    lines = [head + f", test-time augmentation {_tta(meta)}."]
+    models = [m for m in meta.get("models") or [] if isinstance(m, dict) and "model" in m]
+    if models:
+        names = (series_label(m["model"], m.get("variant", DEFAULT_VARIANT)) for m in models)
+        lines.append(f"Models: {', '.join(names)}.")
     records = meta.get("checkpoints") or {}
     for name, record in sorted(records.items()) if isinstance(records, dict) else []:
+        if not isinstance(record, dict):
+            continue
         budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
-        seen = budget.get("samples_seen")
+        seen, sha = budget.get("samples_seen"), record.get("sha256")
+        facts = ([f"sha256 `{str(sha)[:12]}…`"] if sha else []) + (
+            [f"{seen:,} training samples"] if isinstance(seen, int) else []
+        )
+        label = series_label(record.get("model", "?"), record.get("variant", DEFAULT_VARIANT))
         lines.append(
-            f"Weights of {series_label(record.get('model', '?'), record.get('variant', DEFAULT_VARIANT))}: "
-            f"sha256 `{str(record.get('sha256', '?'))[:12]}…`"
-            + (f" ({seen:,} training samples)" if isinstance(seen, int) else "")
-            + f", {locate_checkpoint(record)}."
+            f"{label} weights"
+            + (f" ({', '.join(facts)})" if facts else "")
+            + f": {locate_checkpoint(record, name)}."
         )
     return " ".join(lines)
 
@@ -469,7 +486,11 @@ def _hardware_of_results(folder: Path) -> list[tuple[str, str, str]]:
 
 def _hardware_of_checkpoints(folder: Path) -> list[tuple[str, str, str]]:
     return [
-        (f"training: {info.budget.get('hardware') or 'not recorded'}", f"`{folder}`", info.path.name)
+        (
+            f"training: {info.budget.get('hardware') or 'not recorded'}",
+            f"`{folder}`",
+            info.path.name,
+        )
         for info in ckpt.list_checkpoints(folder)
     ]
 
@@ -610,7 +631,9 @@ def bench_posterior_table(path: Path) -> str:
     steps = data.get("ms_per_map") or {}
     lines = ["| step | ms per map |", "|---|---|"]
     lines += [
-        f"| {label} | {_num(steps[key], 2)} |" for key, label in POSTERIOR_STEPS.items() if key in steps
+        f"| {label} | {_num(steps[key], 2)} |"
+        for key, label in POSTERIOR_STEPS.items()
+        if key in steps
     ]
     lines += [
         "",

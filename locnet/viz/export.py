@@ -2,16 +2,18 @@
 
 No plotly/kaleido here: Pillow draws the building map scaled up with the same marker
 colours as the app (sensors green, predictions yellow, truth red, orange on the truth),
-which is fast and needs no browser. Positions are pixel (x, y); the CSV gives metres,
-and for each prediction the readout it is (mode / mean / median, or point for models
-without a posterior), its expected error and the 90 % region's equivalent radius.
+which is fast and needs no browser. Positions are pixel (x, y); the CSV gives metres.
+Predictions are the rows of locnet.inference.answer_row (metres), one per model: the
+readout it is (mode / mean / median, or point for models without a posterior), its
+expected error and the 90 % region's equivalent radius; a row without a position (a
+failed run) is left out.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,21 +49,16 @@ CSV_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class PredictionPoint:
-    """One model's answer for the export: label, pixel (x, y), error in metres or None;
-    the readout it is, sqrt(E[d^2]) and the 90 % radius in metres (None without posterior)."""
+Row = Mapping[str, Any]  # one prediction: a locnet.inference.answer_row
 
-    model: str
-    xy: tuple[float, float]
-    error_m: float | None = None
-    runtime_ms: float | None = None
-    device: str | None = None
-    readout: str | None = None
-    expected_error_m: float | None = None
-    radius_90_m: float | None = None
-    calibration: str = ""
-    tta: bool = False
+
+def _placed(predictions: Sequence[Row]) -> list[Row]:
+    """The predictions that have a position (a failed run has none)."""
+    return [p for p in predictions if p.get("x_m") is not None]
+
+
+def _pixel_xy(row: Row) -> tuple[float, float]:
+    return row["x_m"] / PIXEL_M, row["y_m"] / PIXEL_M
 
 
 def _hex_rgb(color: str) -> tuple[int, int, int]:
@@ -102,10 +99,11 @@ def case_png(
     *,
     sensors_xy: Sequence[Sequence[float]],
     truth_xy: Sequence[float] | None,
-    predictions: Sequence[PredictionPoint] = (),
+    predictions: Sequence[Row] = (),
     title: str = "",
 ) -> bytes:
     """PNG bytes: the map at PNG_SCALE x, markers, model labels, and a legend below."""
+    predictions = _placed(predictions)
     side = MAP_SIZE * PNG_SCALE
     n_lines = 2 + len(predictions)
     canvas = Image.new("RGB", (side, side + LEGEND_PX * n_lines), "#ffffff")
@@ -118,12 +116,13 @@ def case_png(
     if truth_xy is not None:
         _dot(draw, truth_xy, 8, TRUTH_COLOR)
     for point in predictions:
-        color = OVERLAP_COLOR if coincide(point.xy, truth_xy) else PREDICTION_COLOR
-        _dot(draw, point.xy, 7, color, shape="diamond")
-        cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in point.xy)
+        xy = _pixel_xy(point)
+        color = OVERLAP_COLOR if coincide(xy, truth_xy) else PREDICTION_COLOR
+        _dot(draw, xy, 7, color, shape="diamond")
+        cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in xy)
         draw.text(
             (cx + 9, cy - 9),
-            point.model,
+            point["model"],
             fill="#000000",
             font=font,
             stroke_width=2,
@@ -136,9 +135,10 @@ def case_png(
     draw.text((8, y), legend, fill="#000000", font=font)
     for point in predictions:
         y += LEGEND_PX
-        err = "n/a" if point.error_m is None else f"{point.error_m:.1f} m"
-        how = f" ({point.readout})" if point.readout else ""
-        text = f"{point.model}{how}: ({point.xy[0]:.0f}, {point.xy[1]:.0f}) m, error {err}"
+        error, readout = point.get("error_m"), point.get("readout")
+        err = "n/a" if error is None else f"{error:.1f} m"
+        how = f" ({readout})" if readout else ""
+        text = f"{point['model']}{how}: ({point['x_m']:.0f}, {point['y_m']:.0f}) m, error {err}"
         draw.text((8, y), text, fill="#000000", font=font)
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=False)
@@ -150,32 +150,17 @@ def case_table(
     sensors_xy: Sequence[Sequence[float]],
     gains_db: Sequence[float] | None,
     truth_xy: Sequence[float] | None,
-    predictions: Sequence[PredictionPoint] = (),
+    predictions: Sequence[Row] = (),
 ) -> pd.DataFrame:
-    """Every point of the case, one row each: sensors (with dB), truth, predictions."""
+    """Every point of the case, one row each: sensors (with dB), truth, predictions (their
+    CSV_COLUMNS)."""
     rows = []
     gains = list(gains_db) if gains_db is not None else [None] * len(sensors_xy)
     for (x, y), gain in zip(sensors_xy, gains):
         rows.append({"kind": "sensor", "x_m": x * PIXEL_M, "y_m": y * PIXEL_M, "gain_db": gain})
     if truth_xy is not None:
         rows.append({"kind": "truth", "x_m": truth_xy[0] * PIXEL_M, "y_m": truth_xy[1] * PIXEL_M})
-    for p in predictions:
-        rows.append(
-            {
-                "kind": "prediction",
-                "model": p.model,
-                "x_m": p.xy[0] * PIXEL_M,
-                "y_m": p.xy[1] * PIXEL_M,
-                "error_m": p.error_m,
-                "readout": p.readout,
-                "expected_error_m": p.expected_error_m,
-                "radius_90_m": p.radius_90_m,
-                "tta": p.tta,
-                "calibration": p.calibration,
-                "runtime_ms": p.runtime_ms,
-                "device": p.device,
-            }
-        )
+    rows += [{**p, "kind": "prediction"} for p in _placed(predictions)]
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 

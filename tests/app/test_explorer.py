@@ -1,6 +1,7 @@
 """The Explorer page in AppTest: default case, sampling, clicks (via session state),
 open_case from other pages, bad checkpoints, zero sensors, the posterior (readout, TTA,
-credible regions, table columns); and locnet.app.models.with_readout."""
+credible regions, table columns). The readout switch itself (locnet.inference.with_readout)
+is tested in tests/test_inference.py."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from locnet.app.keys import (
     TX_ID,
     TX_XY,
 )
-from locnet.app.models import ModelRun, with_readout
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import n_sensors_for_rate
 from locnet.posterior.distribution import POINT_READOUT
@@ -220,22 +220,3 @@ def test_tta_toggle_reruns_only_the_heatmap_models(make_app):
     at.toggle(key="_w_" + TTA).set_value(False).run()
     assert _row(at, "LocNet")["runtime (ms)"] == plain["runtime (ms)"]  # remembered
 
-
-def test_with_readout_rereads_a_run_and_leaves_point_runs_alone():
-    run = ModelRun(
-        "LocNet",
-        xy=(10.0, 10.0),
-        error_m=0.0,
-        readout="mode",
-        readouts={"mode": (10.0, 10.0), "mean": (13.0, 14.0)},
-        expected_error_m=9.0,
-        expected_errors={"mode": 9.0, "mean": 7.0},
-        region_area_m2=(100.0, 400.0 * np.pi),
-    )
-    mean = with_readout(run, "mean", (10, 10))
-    assert mean.xy == (13.0, 14.0) and mean.error_m == pytest.approx(5.0)
-    assert mean.readout == "mean" and mean.expected_error_m == 7.0
-    assert run.readout == "mode" and run.radius_90_m == pytest.approx(20.0)
-    assert with_readout(run, None, (0, 0)) is run and with_readout(run, "mode", (0, 0)) is run
-    point = ModelRun("RSS centroid", xy=(1.0, 1.0), readout=POINT_READOUT, readouts={POINT_READOUT: (1.0, 1.0)})
-    assert with_readout(point, "mean", (0, 0)) is point and point.radius_90_m is None

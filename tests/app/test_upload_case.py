@@ -23,7 +23,7 @@ from locnet.data.cities import find_environment
 from locnet.data.maps import mask_to_sensors
 from locnet.data.propagation import simulate_gray
 from locnet.data.sampling import sample_mask
-from locnet.inference import load_model
+from locnet.inference import error_m, load_model
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "helsinki"
@@ -50,9 +50,11 @@ def _upload(zip_bytes: bytes) -> UploadedCase:
     return explorer_case(case_from_files(zip_members(zip_bytes, "case.zip"), "case.zip"))
 
 
-def _same_runs(a, b) -> None:
-    assert a.xy == b.xy and a.readouts == b.readouts and a.error_m == b.error_m
-    assert a.expected_errors == b.expected_errors and a.region_area_m2 == b.region_area_m2
+def _same_runs(a, b, truth_a, truth_b) -> None:
+    """The same answer on two versions of a case, with each case's truth."""
+    assert a.xy == b.xy and a.readouts == b.readouts
+    assert error_m(a, truth_a) == error_m(b, truth_b) is not None
+    assert a.expected_errors_m == b.expected_errors_m and a.region_area_m2 == b.region_area_m2
 
 
 def test_downloaded_dataset_case_reuploaded_gives_identical_predictions(dataset_case, models):
@@ -67,7 +69,12 @@ def test_downloaded_dataset_case_reuploaded_gives_identical_predictions(dataset_
     assert np.array_equal(uploaded.buildings, dataset_case.buildings)
     for name, model in models.items():
         choice = ModelChoice(name, name, name, "x", True)
-        _same_runs(run_choice(model, choice, dataset_case), run_choice(model, choice, uploaded))
+        _same_runs(
+            run_choice(model, choice, dataset_case),
+            run_choice(model, choice, uploaded),
+            dataset_case.truth_xy,
+            uploaded.truth_xy,
+        )
     again = _upload(case_zip_of(uploaded, {}, {}))  # and a second round trip, bit for bit
     assert np.array_equal(again.gains_db, uploaded.gains_db)
     assert np.array_equal(again.radio_gray, uploaded.radio_gray)
@@ -79,7 +86,8 @@ def test_the_explorer_and_the_cli_give_the_same_answers_on_an_upload(models):
     for name, model in models.items():
         run = run_choice(model, ModelChoice(name, name, name, "x", True), case)
         cli = estimate(model, name, user)
-        assert run.xy == cli.xy and run.readouts == cli.readouts and run.error_m == cli.error_m
+        _same_runs(run, cli, case.truth_xy, user.truth_xy)
+        assert run.label == cli.label == name
 
 
 def test_results_table_gets_lat_lon_for_a_geographic_upload(models, dataset_case):

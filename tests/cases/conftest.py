@@ -11,7 +11,7 @@ from PIL import Image
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "helsinki"
 HELSINKI_TILE = "osm-helsinki-01"  # what scripts/make_example_cases.py vectorised
-HELSINKI_CENTER = (60.17783108, 24.94904024)  # its centre, as in the README
+HELSINKI_CENTER = (60.17783108, 24.94904024)  # its centre, as in docs/own-data.md
 TX_POWER_DBM = 23.0
 
 

@@ -68,14 +68,6 @@ def test_calibrate_refuses_the_test_split_and_dry_run_changes_nothing(
     assert main(["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", "/nonexistent"]) == 2
 
 
-def test_malformed_stored_calibration_reads_as_uncalibrated():
-    assert Calibration.from_dict(None) == UNCALIBRATED
-    assert Calibration.from_dict({"temperature": "hot"}) == UNCALIBRATED
-    odd = Calibration.from_dict({"temperature": 0.5, "default_readout": "argmax"})
-    assert odd.default_readout == "mode" and odd.temperature == 0.5
-    assert UNCALIBRATED.label() == "uncalibrated (T = 1)"
-
-
 def test_answers_keep_the_models_own_mode_and_read_the_rest_from_the_posterior(tiny_model):
     torch.manual_seed(1)
     model = registry.create_model(tiny_model, width=3).eval()

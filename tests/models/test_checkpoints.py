@@ -6,6 +6,8 @@ the train/evaluate/inference tests import.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import torch
@@ -41,6 +43,18 @@ class TinyNet(LocalizationModel):
         return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / len(x)
 
 
+@dataclass(frozen=True)
+class TinyOptions:
+    """TinyNet's options as a family declares them for `register(config=...)`."""
+
+    env: bool = True
+    width: int = 4
+
+
+def build_tiny(*, env: bool, width: int) -> TinyNet:
+    return TinyNet(env=env, width=width)
+
+
 @pytest.fixture
 def tiny_model(monkeypatch) -> str:
     """Registers TinyNet as 'tiny' (trainable heatmap baseline) for one test."""
@@ -66,8 +80,8 @@ def test_variant_and_file_names_come_from_the_registry(monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, "tiny", None)  # restored after the test
     registry.register(
         "tiny", family="baseline", output="heatmap", trainable=True, description="test",
-        defaults={"env": True, "width": 4}, variants={"noenv": {"env": False}, "wide": {"width": 8}},
-    )(TinyNet)  # fmt: skip
+        config=TinyOptions, variants={"noenv": {"env": False}, "wide": {"width": 8}},
+    )(build_tiny)  # fmt: skip
     assert ckpt.variant_name("tiny", {}) == "env-4"
     assert ckpt.variant_name("tiny", {"env": False, "width": 8}) == "noenv-8"
     assert ckpt.default_filename("tiny", {}) == "tiny.pt"
@@ -169,6 +183,32 @@ def test_corrupt_truncated_missing_and_foreign_files(tmp_path, tiny_model):
     with pytest.raises(CheckpointError, match="pickled_module.pt"):
         ckpt.load_weights(tmp_path / "pickled_module.pt", tiny_model)
     assert issubclass(CheckpointError, LocNetError) and issubclass(CheckpointError, ValueError)
+
+
+GOOD_CALIBRATION = {
+    "temperature": 0.5, "readout_temperature": {"mean": 0.2}, "default_readout": "mean",
+    "fitted": {"split": "val", "n": 3},
+}  # fmt: skip
+
+
+def test_a_malformed_calibration_is_a_listed_problem_named_by_file(tmp_path, tiny_model):
+    model = registry.create_model(tiny_model)
+    ckpt.save_checkpoint(tmp_path / "good.pt", tiny_model, model, calibration=GOOD_CALIBRATION)
+    ckpt.save_checkpoint(tmp_path / "plain.pt", tiny_model, model)  # never calibrated: fine
+    bad = ckpt.save_checkpoint(
+        tmp_path / "bad.pt", tiny_model, model, calibration={**GOOD_CALIBRATION, "temperature": -1}
+    )
+    assert [i.path.name for i in ckpt.list_checkpoints(tmp_path)] == ["good.pt", "plain.pt"]
+    (problem,) = ckpt.checkpoint_problems(tmp_path)
+    assert problem.startswith(f"checkpoint {bad} has a malformed calibration: temperature")
+    assert f"python -m locnet calibrate --checkpoint {bad}" in problem
+    # its metadata and weights still read, so `calibrate` can fit and store a new one over it
+    assert ckpt.checkpoint_info(bad).calibration["temperature"] == -1
+    ckpt.store_calibration(bad, GOOD_CALIBRATION)
+    assert ckpt.checkpoint_problems(tmp_path) == []
+    with pytest.raises(CheckpointError, match=f"checkpoint {bad} has a malformed calibration"):
+        ckpt.store_calibration(bad, {**GOOD_CALIBRATION, "fitted": "yesterday"})
+    assert ckpt.checkpoint_info(bad).calibration == GOOD_CALIBRATION  # the refused one not written
 
 
 def test_resolve_and_sha256(tmp_path):

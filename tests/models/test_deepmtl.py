@@ -14,10 +14,10 @@ from locnet.models.deepmtl import (
     PEAK_SIGMA_PX,
     DeepMTL,
     DeepMTLOutput,
-    build_deepmtl,
     gaussian_peak_target,
     transmitter_boxes,
 )
+from locnet.models.registry import create_model
 from locnet.models.yolo import ANCHORS_PX, STRIDES, best_box_centre, decode_boxes, yolo_loss
 
 PAPER_PARAMS = 61.5e6
@@ -31,7 +31,7 @@ VERY_POSITIVE = 20.0
 @pytest.fixture(scope="module")
 def small_model() -> DeepMTL:
     torch.manual_seed(0)
-    return build_deepmtl(width=SMALL_WIDTH)
+    return create_model("deepmtl", width=SMALL_WIDTH)
 
 
 def quiet_heads(batch: int) -> tuple[torch.Tensor, ...]:
@@ -54,7 +54,7 @@ def light_box(raw: torch.Tensor, image: int, anchor: int, row: int, col: int) ->
 
 def test_parameter_count_matches_paper():
     with torch.device("meta"):
-        model = build_deepmtl()
+        model = create_model("deepmtl")
     n_params = sum(p.numel() for p in model.parameters())
     assert abs(n_params - PAPER_PARAMS) / PAPER_PARAMS < 0.03
     assert sum(p.numel() for p in model.sen2peak.parameters()) < 20_000  # the detector dominates
@@ -146,7 +146,7 @@ def test_untrained_detector_falls_back(small_model):
 
 def test_training_loss_reaches_both_stages():
     torch.manual_seed(0)
-    model = build_deepmtl(width=SMALL_WIDTH)
+    model = create_model("deepmtl", width=SMALL_WIDTH)
     x = torch.rand(2, 2, 64, 64)  # any multiple of 32 px works; small keeps the test fast
     tx = torch.tensor([[10, 50], [63, 0]])
     loss = model.training_loss(x, tx)
@@ -162,7 +162,7 @@ def test_training_loss_reaches_both_stages():
     ("detector", False, True),
 ])
 def test_stage_option_trains_one_stage(stage, trains_stage1, trains_detector):
-    model = build_deepmtl(width=SMALL_WIDTH, stage=stage)
+    model = create_model("deepmtl", width=SMALL_WIDTH, stage=stage)
     x = torch.rand(1, 2, 64, 64)
     model.training_loss(x, torch.tensor([[30, 20]])).backward()
     assert (model.sen2peak.conv1.weight.grad is not None) == trains_stage1
@@ -192,10 +192,10 @@ def test_yolo_loss_prefers_the_true_cell():
 
 def test_bad_options_and_sizes_raise():
     with pytest.raises(LocNetError):
-        build_deepmtl(stage="yolo")
+        create_model("deepmtl", stage="yolo")
     with pytest.raises(LocNetError):
-        build_deepmtl(width=3)
-    model = build_deepmtl(width=SMALL_WIDTH)
+        create_model("deepmtl", width=3)
+    model = create_model("deepmtl", width=SMALL_WIDTH)
     with pytest.raises(LocNetError):
         model(torch.zeros(1, 2, 100, 100))
     with pytest.raises(LocNetError):
@@ -203,7 +203,7 @@ def test_bad_options_and_sizes_raise():
 
 
 def test_registered_as_two_stage_baseline():
-    from locnet.models.registry import create_model, model_info
+    from locnet.models.registry import model_info
 
     info = model_info("deepmtl")
     assert (info.family, info.output, info.trainable) == ("baseline", "two-stage", True)
@@ -214,7 +214,7 @@ def test_registered_as_two_stage_baseline():
 @pytest.mark.slow
 def test_full_size_model_runs_on_cpu_batch_2():
     torch.manual_seed(0)
-    model = build_deepmtl()
+    model = create_model("deepmtl")
     x = torch.rand(2, 2, SIZE, SIZE)
     tx = torch.tensor([[5, 6], [128, 250]])
     loss = model.training_loss(x, tx)

@@ -7,7 +7,7 @@ import torch
 
 from locnet.errors import LocNetError
 from locnet.models.base import Prediction
-from locnet.models.locnet import LocNet
+from locnet.models.locnet import LocNet, LocNetOptions
 from locnet.models.registry import count_parameters, create_model
 
 
@@ -96,8 +96,11 @@ def test_gaussian_target_option():
     assert soft[0, 0, 5, 3] == 1.0
     assert soft[0, 0, 5, 5].item() == pytest.approx(torch.exp(torch.tensor(-0.5)).item())
     assert torch.equal(gaussian_target(xy, 16, 0.0), one_hot_target(xy, 16))
-    model = LocNet(target_sigma=4)
-    assert model.options == {"loss": "focal", "env": True, "target_sigma": 4.0}
+    model = LocNet(LocNetOptions(target_sigma=4))
+    assert model.target_sigma == 4.0
+    assert create_model("locnet", target_sigma=4.0).options == {
+        "loss": "focal", "env": True, "target_sigma": 4.0,
+    }  # fmt: skip
     assert torch.isfinite(model.training_loss(torch.rand(2, 2, 32, 32), xy))
     with pytest.raises(ValueError, match="target_sigma"):
         create_model("locnet", target_sigma=-1)
@@ -132,10 +135,24 @@ def test_training_loss_backpropagates(loss):
     assert model.encoder.conv2d.weight.grad.abs().sum() > 0
 
 
+def test_shipped_checkpoints_record_the_target_the_description_names():
+    from pathlib import Path
+
+    from locnet.models import checkpoints as ckpt
+    from locnet.models.locnet import SHIPPED_TARGET_SIGMA_PX
+
+    root = Path(__file__).resolve().parents[2] / "checkpoints"
+    infos = [i for folder in (root, *root.iterdir()) if folder.is_dir()
+             for i in ckpt.list_checkpoints(folder) if i.model == "locnet"]  # fmt: skip
+    assert infos, "no shipped LocNet checkpoint found"
+    for info in infos:
+        assert info.options.get("target_sigma") == SHIPPED_TARGET_SIGMA_PX, info.path
+
+
 def test_options_recorded():
     model = create_model("locnet", loss="bbce", env=False)
     assert model.options == {"loss": "bbce", "env": False}
-    assert LocNet().options == {"loss": "focal", "env": True}
+    assert create_model("locnet").options == {"loss": "focal", "env": True}
 
 
 def test_bad_options_and_inputs_raise():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 import torch
 
@@ -98,12 +100,80 @@ def test_parameter_counts(name):
 
 
 def test_create_model_merges_options_over_the_registered_defaults():
-    from locnet.models.locnet import LocNet
-
-    assert create_model("locnet").options == LocNet().options == {"env": True, "loss": "focal"}
+    assert create_model("locnet").options == {"env": True, "loss": "focal"}
     assert create_model("locnet", loss="bbce").options == {"env": True, "loss": "bbce"}
-    assert create_model("locnet", target_sigma=4.0).options == LocNet(target_sigma=4.0).options
+    assert create_model("locnet", target_sigma=4.0).options == {
+        "env": True, "loss": "focal", "target_sigma": 4.0,
+    }  # fmt: skip
     assert create_model("mslocnet").options == {}
+
+
+def test_defaults_live_once_in_each_familys_config():
+    """The registry holds no defaults of its own: it reads the family's options dataclass,
+    and the registered constructors declare none (register refuses one that does)."""
+    import dataclasses
+    import inspect
+
+    from locnet.models.deepmtl import DeepMTLOptions
+    from locnet.models.locnet import LocNetOptions
+    from locnet.models.registry import default_options
+
+    assert model_info("locnet").config is LocNetOptions
+    assert model_info("deepmtl").config is DeepMTLOptions
+    for name in ALL_MODELS:
+        info = model_info(name)
+        params = inspect.signature(info.constructor).parameters.values()
+        assert all(p.default is p.empty for p in params), name
+        expected = dataclasses.asdict(info.config()) if info.config else {}
+        assert default_options(name) == expected
+        assert info.defaults == {k: expected[k] for k in info.defaults}  # variant-naming ones
+    assert model_info("locnet").defaults == {"env": LocNetOptions.env, "loss": LocNetOptions.loss}
+
+
+def test_create_model_without_options_builds_the_documented_defaults():
+    from locnet.models.deepmtl import DeepMTLOptions
+    from locnet.models.locnet import LocNetOptions
+
+    locnet = create_model("locnet")
+    assert locnet.loss_name == LocNetOptions.loss
+    assert locnet.target_sigma == LocNetOptions.target_sigma
+    with torch.device("meta"):
+        deepmtl = create_model("deepmtl")
+    defaults = DeepMTLOptions()
+    assert (deepmtl.stage, deepmtl.confidence_threshold) == (
+        defaults.stage, defaults.confidence_threshold,
+    )  # fmt: skip
+    assert deepmtl.detector.backbone.stem[0].weight.shape[0] == defaults.width
+    with pytest.raises(TypeError, match="width"):
+        create_model("locnet", width=3)  # an option the family's config does not declare
+
+
+def test_register_refuses_a_constructor_with_defaults_of_its_own():
+    from locnet.models.registry import register
+
+    @dataclass(frozen=True)
+    class Options:
+        width: int = 4
+
+    def build(*, width: int = 8) -> LocalizationModel:
+        raise AssertionError("never built")
+
+    with pytest.raises(ValueError, match="defaults live once, in the config"):
+        register("bad", family="baseline", output="heatmap", trainable=True, description="x",
+                 config=Options)(build)  # fmt: skip
+
+
+def test_descriptions_say_what_the_code_and_the_shipped_weights_do():
+    from locnet.models.locnet import SHIPPED_TARGET_SIGMA_PX, LocNetOptions, target_words
+    from locnet.models.tldl import TARGET_SIGMA_PX
+
+    text = model_info("locnet").description
+    default = target_words(LocNetOptions.target_sigma)  # the one-hot pixel while sigma is 0
+    assert f"by default with {LocNetOptions.loss} loss on {default}" in text
+    assert f"shipped checkpoints on {target_words(SHIPPED_TARGET_SIGMA_PX)}" in text
+    assert "Gaussian target (sigma 16 px" in text
+    assert f"Gaussian heatmap (sigma {TARGET_SIGMA_PX:g} px)" in model_info("tldl").description
+    assert "one-hot" in model_info("mslocnet").description
 
 
 def test_variants_resolve_to_options_and_back_to_names():
@@ -129,8 +199,20 @@ def test_variants_resolve_to_options_and_back_to_names():
 def test_a_variant_may_only_override_options_with_defaults():
     from locnet.models.registry import register
 
-    with pytest.raises(ValueError, match="without defaults"):
+    @dataclass(frozen=True)
+    class EnvOnly:
+        env: bool = True
+
+    def build(*, env: bool) -> LocalizationModel:
+        raise AssertionError("never built")
+
+    with pytest.raises(ValueError, match="without defaults.*width not in EnvOnly"):
         register(
             "bad", family="baseline", output="heatmap", trainable=True, description="x",
-            defaults={"env": True}, variants={"wide": {"width": 8}},
-        )  # fmt: skip
+            config=EnvOnly, variants={"wide": {"width": 8}},
+        )(build)  # fmt: skip
+    with pytest.raises(ValueError, match="without defaults.*no config"):
+        register(
+            "bad", family="baseline", output="heatmap", trainable=True, description="x",
+            variants={"noenv": {"env": False}},
+        )(build)  # fmt: skip

@@ -121,8 +121,10 @@ def test_stages_on_different_hardware(tmp_path):
         FC.budget_figure(both, "epochs")
 
 
-@pytest.fixture
-def shifted(tmp_path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def shifted(tmp_path_factory) -> tuple[Path, Path]:
+    """Read-only (its tests only load it): written once per module."""
+    tmp_path = tmp_path_factory.mktemp("shifted")
     samples = synthetic_samples()
     paper = write_results_folder(tmp_path / "testset", samples)
     worse = samples.assign(error_m=1.5 * samples["error_m"])

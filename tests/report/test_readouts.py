@@ -38,6 +38,7 @@ from locnet.report.readouts import (
 from tests.results_data import (
     CALIBRATED,
     MODELS,
+    copy_results_folder,
     old_schema,
     synthetic_samples,
     write_results_folder,
@@ -45,8 +46,9 @@ from tests.results_data import (
 
 
 @pytest.fixture
-def result_folder(tmp_path) -> Path:
-    return write_results_folder(tmp_path / "results" / "demo")
+def result_folder(results_folder_template, tmp_path) -> Path:
+    """As write_results_folder(tmp_path / "results" / "demo") writes it; this test's own."""
+    return copy_results_folder(results_folder_template, tmp_path / "results" / "demo")
 
 
 def test_folder_written_before_readouts_still_loads(tmp_path):

@@ -52,12 +52,13 @@ from locnet.report.series import (
     series_label,
     series_options,
 )
-from tests.results_data import MODELS, write_results_folder
+from tests.results_data import MODELS, copy_results_folder, write_results_folder
 
 
 @pytest.fixture
-def result_folder(tmp_path) -> Path:
-    return write_results_folder(tmp_path / "results" / "demo")
+def result_folder(results_folder_template, tmp_path) -> Path:
+    """As write_results_folder(tmp_path / "results" / "demo") writes it; this test's own."""
+    return copy_results_folder(results_folder_template, tmp_path / "results" / "demo")
 
 
 def test_load_results_reads_all_tables(result_folder):

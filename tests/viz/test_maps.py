@@ -17,11 +17,12 @@ from locnet.constants import (
     SENSOR_COLOR,
     TRUTH_COLOR,
 )
+from locnet.inference import Answer, answer_row
+from locnet.posterior.calibration import Calibration
 from locnet.viz import maps as viz
 from locnet.viz import posterior as viz_posterior
 from locnet.viz.export import (
     PNG_SCALE,
-    PredictionPoint,
     building_rgb,
     case_csv,
     case_png,
@@ -120,7 +121,7 @@ def test_case_png_draws_the_map_and_markers(buildings):
         buildings,
         sensors_xy=[(5, 5)],
         truth_xy=(200, 200),
-        predictions=[PredictionPoint("LocNet", (80.0, 200.0), 120.0)],
+        predictions=[answer_row(Answer("LocNet", xy=(80.0, 200.0)), (200, 200))],
         title="t",
     )
     image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
@@ -137,7 +138,9 @@ def test_case_csv_lists_every_point(buildings):
         "sensors_xy": [(5, 6), (7, 8)],
         "gains_db": [-90.0, -100.0],
         "truth_xy": (1, 2),
-        "predictions": [PredictionPoint("LocNet", (1.0, 3.0), 1.0, 12.5, "cpu")],
+        "predictions": [
+            answer_row(Answer("LocNet", xy=(1.0, 3.0), runtime_ms=12.5, device="cpu"), (1, 2))
+        ],
     }
     table = pd.read_csv(io.BytesIO(case_csv(**kwargs)))
     assert list(table["kind"]) == ["sensor", "sensor", "truth", "prediction"]
@@ -147,25 +150,29 @@ def test_case_csv_lists_every_point(buildings):
 
 
 def test_case_csv_gives_each_prediction_its_readout_and_uncertainty():
-    points = [
-        PredictionPoint(
+    answers = [
+        Answer(
             "LocNet",
-            (1.0, 3.0),
-            2.0,
-            12.5,
-            "cpu",
+            xy=(1.0, 3.0),
             readout="mean",
+            posterior=np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32),
+            region_area_m2=(100.0, np.pi * 30.5**2),
             expected_error_m=17.25,
-            radius_90_m=30.5,
-            calibration="calibrated T=0.5 (val, n=9)",
+            calibration=Calibration(0.5, {}, "mean", {"split": "val", "n": 9}),
             tta=True,
+            runtime_ms=12.5,
+            device="cpu",
         ),
-        PredictionPoint("RSS centroid", (9.0, 9.0), 5.0, readout="point"),
+        Answer("RSS centroid", xy=(9.0, 9.0), readout="point"),
+        Answer("DeepTxFinder", problem="no checkpoint"),  # failed: no position, left out
     ]
+    points = [answer_row(a, (1, 2)) for a in answers]
     table = pd.read_csv(
         io.BytesIO(case_csv(sensors_xy=[], gains_db=None, truth_xy=(1, 2), predictions=points))
     )
+    assert list(table["kind"]) == ["truth", "prediction", "prediction"]
     locnet, centroid = table.iloc[1], table.iloc[2]
+    assert locnet["error_m"] == 1.0 and centroid["error_m"] == pytest.approx(10.63, abs=0.01)
     assert locnet["readout"] == "mean" and locnet["expected_error_m"] == 17.25
     assert locnet["radius_90_m"] == 30.5 and bool(locnet["tta"])
     assert locnet["calibration"].startswith("calibrated")
