@@ -17,6 +17,9 @@ from typing import Callable
 
 from locnet.errors import LocNetError
 
+# The repository root: relative paths in result folders and the app are relative to it.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 TEMP_SUFFIX = ".tmp"
 
 

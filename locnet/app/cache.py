@@ -19,8 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from locnet.constants import MAP_SIZE
+from locnet.files import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 THUMBNAIL_PX = 72  # thumbnail side in pixels (a 256 m map shrunk ~3.5x)
 MAX_DATASETS = 4
 MAX_MODELS = 12

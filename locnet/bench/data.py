@@ -25,9 +25,9 @@ from locnet.data.procedural import procedural_city
 from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import sample_transmitters
 from locnet.errors import LocNetError
-from locnet.files import atomic_write
+from locnet.files import PROJECT_ROOT, atomic_write
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
+DEFAULT_DATA = PROJECT_ROOT / "data" / "demo"
 LOADER_SPEEDUP_GOAL = 5.0
 
 

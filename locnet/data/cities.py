@@ -21,8 +21,9 @@ from locnet.constants import MAP_SIZE, OSM_ATTRIBUTION
 from locnet.data.environment import Environment
 from locnet.data.procedural import procedural_city
 from locnet.errors import DatasetError
+from locnet.files import PROJECT_ROOT
 
-DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "cities"
+DEFAULT_FOLDER = PROJECT_ROOT / "data" / "cities"
 INDEX_COLUMNS = ("env_id", "city", "source", "origin_x_m", "origin_y_m", "crs",
                  "building_fraction", "group")
 _REGENERATE = "restore it from git or rebuild it with `python scripts/extract_osm_tiles.py`"

@@ -27,11 +27,9 @@ from locnet.evaluate.folders import (
 )
 from locnet.evaluate.metrics import error_statistics, posterior_statistics
 from locnet.evaluate.plan import ModelEntry
-from locnet.files import atomic_write, ensure_writable_folder
+from locnet.files import PROJECT_ROOT, atomic_write, ensure_writable_folder
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import Answers
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

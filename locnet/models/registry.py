@@ -26,6 +26,7 @@ from locnet.models.base import LocalizationModel
 # Modules whose import registers models; imported on first registry use.
 MODEL_MODULES = (
     "locnet.models.locnet",
+    "locnet.models.locnet_voronoi",
     "locnet.models.mslocnet",
     "locnet.models.tldl",
     "locnet.models.deepmtl",

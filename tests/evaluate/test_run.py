@@ -267,3 +267,12 @@ def test_without_a_parquet_engine_samples_go_to_csv_gz_and_read_back(tiny_datase
     loaded, reference = load_results(out), load_results(tmp_path / "ref")
     assert len(loaded.samples) == len(reference.samples) > 0
     assert loaded.samples["error_m"].tolist() == pytest.approx(reference.samples["error_m"].tolist())
+
+
+def test_result_folders_record_paths_relative_to_the_repository():
+    """meta.json names `data/demo`, not this machine's absolute path (portable_path)."""
+    from locnet.evaluate.tables import portable_path
+    from locnet.files import PROJECT_ROOT
+
+    assert (PROJECT_ROOT / "pyproject.toml").is_file()
+    assert portable_path(PROJECT_ROOT / "data" / "demo") == "data/demo"
