@@ -13,6 +13,7 @@ Maps are (256, 256) arrays indexed [row, col]; transmitters are (x, y) = (col, r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import ndimage
@@ -106,6 +107,36 @@ def simulate_gray(
     return db_to_gray(simulate_db(buildings, tx_xy, params, rng), buildings)
 
 
+def simulate_batch_db(
+    buildings: np.ndarray,
+    txs: Sequence[Sequence[int]] | np.ndarray,
+    params: PropagationParams = PAPER_LIKE,
+    rng: np.random.Generator | None = None,
+    workers: int = 1,
+) -> np.ndarray:
+    """(N, 256, 256) float32 gain (dB) for N transmitters on one map: the map's geometry is
+    prepared once, and `workers` threads share it (the path search is numpy, which releases
+    the GIL in its large operations). With shadowing, each transmitter draws its own field
+    from the one rng stream in order (so use workers=1 to make shadowed batches seeded)."""
+    b = validate_buildings(buildings)
+    tx_list = [validate_tx(b, tx) for tx in np.asarray(txs).reshape(-1, 2)]
+    if rng is None and params.shadowing_sigma_db > 0:
+        rng = np.random.default_rng(0)
+    geom = prepare_map(b, params.canyon_radius_m)
+    out = np.empty((len(tx_list), MAP_SIZE, MAP_SIZE), dtype=np.float32)
+
+    def one(i: int) -> None:
+        out[i] = _simulate(geom, tx_list[i], params, rng)
+
+    if workers > 1 and len(tx_list) > 1 and params.shadowing_sigma_db == 0:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, range(len(tx_list))))
+    else:
+        for i in range(len(tx_list)):
+            one(i)
+    return out
+
+
 def simulate_batch(
     buildings: np.ndarray,
     txs: Sequence[Sequence[int]] | np.ndarray,
@@ -117,12 +148,6 @@ def simulate_batch(
     With shadowing, each transmitter draws its own field from the one rng stream, so a
     seed fixes the whole batch.
     """
+    maps = simulate_batch_db(buildings, txs, params, rng)
     b = validate_buildings(buildings)
-    tx_list = [validate_tx(b, tx) for tx in np.asarray(txs).reshape(-1, 2)]
-    if rng is None and params.shadowing_sigma_db > 0:
-        rng = np.random.default_rng(0)
-    geom = prepare_map(b, params.canyon_radius_m)
-    out = np.empty((len(tx_list), MAP_SIZE, MAP_SIZE), dtype=np.uint8)
-    for i, tx in enumerate(tx_list):
-        out[i] = db_to_gray(_simulate(geom, tx, params, rng), b)
-    return out
+    return np.stack([db_to_gray(m, b) for m in maps]) if len(maps) else maps.astype(np.uint8)

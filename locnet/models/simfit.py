@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from locnet.constants import FLOOR_DB, MAP_SIZE
-from locnet.data.dominant_path import prepare_map
-from locnet.data.propagation import simulate_db
+from locnet.data.propagation import simulate_batch_db
 from locnet.data.propagation_params import PAPER_LIKE, PropagationParams, random_params
 from locnet.models.base import LocalizationModel, Prediction, argmax_xy, check_input
 from locnet.models.classical import read_sensors
@@ -44,23 +42,6 @@ def propagation_settings(count: int, seed: int = 0) -> tuple[PropagationParams, 
     """The paper-like setting, then `count - 1` seeded draws of `random_params`."""
     rng = np.random.default_rng(seed)
     return (PAPER_LIKE, *(random_params(rng) for _ in range(max(count, 1) - 1)))
-
-
-def _simulate_many(buildings: np.ndarray, points: np.ndarray, params: PropagationParams,
-                   workers: int) -> np.ndarray:
-    """(N, S, S) float32 gain (dB) of a transmitter at each (x, y) point, on `workers` threads
-    (the path search is numpy and releases the GIL in its large operations)."""
-    prepare_map(buildings, params.canyon_radius_m)  # validate once before the pool
-
-    def one(point: np.ndarray) -> np.ndarray:
-        return simulate_db(buildings, (int(point[0]), int(point[1])), params)
-
-    if len(points) == 0:
-        return np.empty((0, MAP_SIZE, MAP_SIZE), np.float32)
-    if workers <= 1 or len(points) == 1:
-        return np.stack([one(p) for p in points])
-    with ThreadPoolExecutor(workers) as pool:
-        return np.stack(list(pool.map(one, points)))
 
 
 class SensorMapCache:
@@ -79,7 +60,7 @@ class SensorMapCache:
         if key in self._maps:
             self._maps.move_to_end(key)
             return self._maps[key]
-        maps = _simulate_many(buildings, sensors_xy, params, workers)
+        maps = simulate_batch_db(buildings, sensors_xy, params, workers=workers)
         self._maps[key] = maps
         while len(self._maps) > self.size:
             self._maps.popitem(last=False)
@@ -109,7 +90,7 @@ def reciprocity_gap_db(buildings: np.ndarray, points: np.ndarray,
                        params: PropagationParams = PAPER_LIKE) -> np.ndarray:
     """|gain(A -> B) - gain(B -> A)| in dB for every ordered pair of `points` (N, 2) (x, y),
     both clipped to the floor: how far our simulator is from reciprocal (0 = exact)."""
-    maps = _simulate_many(buildings, points, params, workers=1)
+    maps = simulate_batch_db(buildings, points, params)
     at = maps[:, points[:, 1], points[:, 0]]  # at[i, j]: gain from point i at point j
     return np.abs(at - at.T)
 
@@ -169,7 +150,7 @@ class SimFit(LocalizationModel):
         candidates = np.stack((flat % MAP_SIZE, flat // MAP_SIZE), axis=1)
         exact = []
         for params in self.settings:
-            forward = _simulate_many(buildings, candidates, params, self.config.workers)
+            forward = simulate_batch_db(buildings, candidates, params, workers=self.config.workers)
             at_sensors = torch.from_numpy(forward[:, sensors[:, 1], sensors[:, 0]].T).double()
             exact.append(-misfit(db, at_sensors, self.config.sigma_db))
         rescored = torch.logsumexp(torch.stack(exact), dim=0) - np.log(len(exact))

@@ -36,6 +36,8 @@ DISPLAY_NAMES = {
     "strongest": "Strongest sensor",
     "centroid": "RSS centroid",
     "pathloss": "Path-loss fit",
+    "locnet_voronoi": "LocNet-Voronoi",
+    "simfit": "Simulator fit (oracle on our simulator)",
 }
 
 # The paper's RMSE in metres on RadioMapSeer (Le & Huang, PAKDD 2024). READ OFF THE
