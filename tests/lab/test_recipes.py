@@ -64,6 +64,7 @@ def test_test_set_and_campaign_commands_parse():
     assert parse(campaign.EQUAL_BUDGET_EVAL_COMMAND).checkpoints == campaign.EQUAL_BUDGET_CHECKPOINTS
 
 
+@pytest.mark.lab_record
 @pytest.mark.parametrize("recipe", [r for r in recipes.RECIPES if r.shipped], ids=lambda r: r.file)
 def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
     path = ROOT / recipe.file
@@ -79,6 +80,7 @@ def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
         assert info.options == expected
 
 
+@pytest.mark.lab_record
 def test_each_shipped_stage_records_the_file_of_the_stage_before_it():
     """The chain `python -m lab.promote` keeps: budgets and the RMSE-vs-budget curve sum along it."""
     stages = recipes.LOCNET_STAGES
