@@ -51,10 +51,12 @@ class SensorMapCache:
         self.size = size
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def get(self, buildings: np.ndarray, sensors_xy: np.ndarray, params: PropagationParams,
-            workers: int) -> np.ndarray:
+    def get(
+        self, buildings: np.ndarray, sensors_xy: np.ndarray, params: PropagationParams, workers: int
+    ) -> np.ndarray:
         key = hashlib.sha1(
-            buildings.astype(np.uint8).tobytes() + sensors_xy.astype(np.int64).tobytes()
+            buildings.astype(np.uint8).tobytes()
+            + sensors_xy.astype(np.int64).tobytes()
             + repr(params).encode()
         ).hexdigest()
         if key in self._maps:
@@ -86,8 +88,9 @@ def misfit(readings_db: torch.Tensor, predicted_db: torch.Tensor, sigma_db: floa
     return torch.log1p((error / sigma_db) ** 2).sum(dim=0)
 
 
-def reciprocity_gap_db(buildings: np.ndarray, points: np.ndarray,
-                       params: PropagationParams = PAPER_LIKE) -> np.ndarray:
+def reciprocity_gap_db(
+    buildings: np.ndarray, points: np.ndarray, params: PropagationParams = PAPER_LIKE
+) -> np.ndarray:
     """|gain(A -> B) - gain(B -> A)| in dB for every ordered pair of `points` (N, 2) (x, y),
     both clipped to the floor: how far our simulator is from reciprocal (0 = exact)."""
     maps = simulate_batch_db(buildings, points, params)
@@ -142,8 +145,9 @@ class SimFit(LocalizationModel):
             logits = self._verify(buildings, sensors, db, logits)
         return logits.view(MAP_SIZE, MAP_SIZE).float()
 
-    def _verify(self, buildings: np.ndarray, sensors: np.ndarray, db: torch.Tensor,
-                logits: torch.Tensor) -> torch.Tensor:
+    def _verify(
+        self, buildings: np.ndarray, sensors: np.ndarray, db: torch.Tensor, logits: torch.Tensor
+    ) -> torch.Tensor:
         """Re-score the best candidates with forward simulations from each (exact direction)."""
         top = torch.topk(logits, min(self.config.verify_top, int(torch.isfinite(logits).sum())))
         flat = top.indices.numpy()
@@ -159,8 +163,12 @@ class SimFit(LocalizationModel):
         return logits
 
     def predict(self, x: torch.Tensor) -> Prediction:
-        scores = self.forward(x)
-        return Prediction(xy=argmax_xy(scores), scores=scores)
+        logits = self.forward(x)  # -misfit: the posterior is softmax(logits / T) like LocNet's
+        return Prediction(
+            xy=argmax_xy(logits),
+            scores=torch.exp(logits - logits.amax(dim=(1, 2), keepdim=True)),
+            logits=logits,
+        )
 
 
 @register(

@@ -76,8 +76,9 @@ def test_simfit_finds_the_transmitter_on_its_own_simulator(oracle_case):
     model = create_model("simfit").eval()
     with torch.inference_mode():
         prediction = model.predict(x)
-    scores = prediction.scores[0]
-    assert scores.shape == (256, 256) and torch.isneginf(scores[x[0, 1] < -0.5]).all()
+    logits = prediction.logits[0]
+    assert logits.shape == (256, 256) and torch.isneginf(logits[x[0, 1] < -0.5]).all()
+    assert prediction.scores.max() == 1.0 and (prediction.scores[0][x[0, 1] < -0.5] == 0).all()
     error = float(np.hypot(*(prediction.xy[0].numpy() - np.array(truth))))
     assert error <= 5.0  # an oracle: same simulator, same parameters
 
@@ -91,3 +92,19 @@ def test_moving_only_the_transmitter_reuses_the_sensor_maps(oracle_case):
     other[0, 0] = other[0, 0] * 0.9  # other readings, same sensors
     model.forward(other)
     assert dict(model.cache._maps).keys() == cached.keys()
+
+
+def test_simfit_answers_with_a_posterior_like_every_heatmap_model(oracle_case):
+    from locnet.inference import predict
+
+    x, truth = oracle_case
+    buildings = (x[0, 1] < -0.5).numpy().astype(np.uint8)
+    gray = (x[0, 0] * 255).round().numpy().astype(np.uint8)
+    answer = predict(
+        create_model("simfit").eval(),
+        buildings,
+        mask=(x[0, 1] > 0.5).numpy().astype(np.uint8),
+        radio_gray=gray,
+    )
+    assert set(answer.readouts) == {"mode", "mean", "median"} and answer.posterior is not None
+    assert answer.regions[1][truth[1], truth[0]]  # the truth is inside the 90 % region
