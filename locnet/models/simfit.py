@@ -35,7 +35,9 @@ from locnet.models.classical import read_sensors
 from locnet.models.registry import register
 
 HEARD_MARGIN_DB = 0.5  # a reading this close to the floor counts as "not heard" (censored)
-CACHE_SIZE = 8  # sensor sets kept: moving only the transmitter in the Explorer reuses them
+# Sensor maps kept (bytes; 66 sensors at 0.1 % are 17 MB a setting): moving only the
+# transmitter in the Explorer reuses them, and memory stays bounded per model.
+CACHE_BYTES = 128 * 2**20
 
 
 def propagation_settings(count: int, seed: int = 0) -> tuple[PropagationParams, ...]:
@@ -45,10 +47,11 @@ def propagation_settings(count: int, seed: int = 0) -> tuple[PropagationParams, 
 
 
 class SensorMapCache:
-    """The K reciprocal maps of a sensor set, per (buildings, sensors, setting): a small LRU."""
+    """The K reciprocal maps of a sensor set, per (buildings, sensors, setting): an LRU
+    bounded in bytes (the newest entry is always kept)."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def get(
@@ -64,7 +67,7 @@ class SensorMapCache:
             return self._maps[key]
         maps = simulate_batch_db(buildings, sensors_xy, params, workers=workers)
         self._maps[key] = maps
-        while len(self._maps) > self.size:
+        while len(self._maps) > 1 and sum(m.nbytes for m in self._maps.values()) > self.max_bytes:
             self._maps.popitem(last=False)
         return maps
 

@@ -9,6 +9,7 @@ import torch
 from locnet.constants import FLOOR_DB
 from locnet.data.procedural import procedural_city
 from locnet.data.propagation import simulate_gray
+from locnet.data.propagation_params import PAPER_LIKE
 from locnet.data.sampling import encode_input, sample_mask
 from locnet.models.registry import create_model, model_info
 from locnet.models.simfit import misfit, propagation_settings, reciprocity_gap_db
@@ -108,3 +109,14 @@ def test_simfit_answers_with_a_posterior_like_every_heatmap_model(oracle_case):
     )
     assert set(answer.readouts) == {"mode", "mean", "median"} and answer.posterior is not None
     assert answer.regions[1][truth[1], truth[0]]  # the truth is inside the 90 % region
+
+
+def test_the_sensor_map_cache_is_bounded_in_bytes():
+    from locnet.models.simfit import SensorMapCache
+
+    buildings = procedural_city(5).buildings
+    outdoor = np.argwhere(buildings == 0)[:, ::-1].copy()
+    cache = SensorMapCache(max_bytes=3 * 256 * 256 * 4)  # room for three maps
+    for start in range(0, 8, 2):  # four sets of two sensors (two maps each): one set fits
+        cache.get(buildings, outdoor[start * 500 : start * 500 + 1000 : 500], PAPER_LIKE, 1)
+    assert len(cache._maps) == 1 and sum(m.nbytes for m in cache._maps.values()) <= 3 * 2**18
