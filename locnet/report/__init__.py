@@ -1,6 +1,7 @@
 """Reports: the tables and figures that README.md, docs/results.md and the pages show.
 
-`cli` is `python -m locnet report`; `tables` and `campaign_tables` print Markdown;
+`cli` is `python -m locnet report` (and `--update`, the docs' generated blocks); `tables`,
+`campaign_tables`, `provenance` and `bench_tables` print Markdown;
 `figures`, `campaign_figures`, `reliability` and `style` draw the result pages' plotly
 charts; `series`, `readouts`, `ranking`, `lookups`, `campaign` and `budget` are the pure
 look-ups behind them (series names and the paper's values, readout selection, best/worst

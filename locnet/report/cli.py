@@ -34,6 +34,7 @@ from pathlib import Path
 from locnet.errors import LocNetError
 from locnet.evaluate.folders import ResultSet, load_results
 from locnet.files import atomic_write
+from locnet.report import bench_tables, provenance
 from locnet.report import campaign as C
 from locnet.report import tables as T
 from locnet.report.campaign_tables import (
@@ -43,6 +44,7 @@ from locnet.report.campaign_tables import (
     shift_section,
 )
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
+from locnet.report.readouts import select_readout
 
 BLOCK_OPEN = re.compile(r"^<!-- report: (?P<spec>.*?) -->\s*$")
 BLOCK_CLOSE = re.compile(r"^<!-- /report -->\s*$")
@@ -92,7 +94,7 @@ def _calibration(results: Path) -> str:
     if res.samples is None:
         raise LocNetError(f"{results} has no samples file: re-run `python -m locnet evaluate`")
     parts = [
-        f"Test-time augmentation: {T._tta(res.meta)}.",
+        f"Test-time augmentation: {T.tta_label(res.meta)}.",
         "",
         T.calibration_table(res.samples, res.meta),
     ]
@@ -104,13 +106,13 @@ def _calibration(results: Path) -> str:
 
 def _ablation(ablation: Path) -> str:
     summary = _results(str(ablation)).summary
-    lines = T._ablation_lines(T.select_readout(summary, T.PAPER_READOUT))
+    lines = T.ablation_lines(select_readout(summary, T.PAPER_READOUT))
     return "\n".join([T.rate_table(summary), "", *lines]).rstrip()
 
 
 def _headline(results: Path) -> str:
     res = _results(str(results))
-    return "\n".join([T.folder_provenance(res), "", T.headline_table(res)])
+    return "\n".join([provenance.folder_provenance(res), "", T.headline_table(res)])
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ SECTIONS: dict[str, Section] = {
         "median error, near/far shares and 90 % coverage",
     ),
     "provenance": Section(
-        lambda results: T.folder_provenance(_results(str(results))),
+        lambda results: provenance.folder_provenance(_results(str(results))),
         "RESULTS",
         1,
         1,
@@ -188,18 +190,18 @@ SECTIONS: dict[str, Section] = {
         "LocNet without and with test-time augmentation",
     ),
     "hardware": Section(
-        lambda *paths: T.hardware_table(list(paths)),
+        lambda *paths: provenance.hardware_table(list(paths)),
         "PATH ...",
         1,
         None,
         "every hardware string recorded in results folders, checkpoint folders, bench files",
     ),
-    "bench-models": Section(T.bench_models_table, "JSON", 1, 1, "`bench models --json` as a table"),
-    "bench-train": Section(T.bench_train_table, "JSON", 1, 1, "`bench train --json` as a table"),
+    "bench-models": Section(bench_tables.bench_models_table, "JSON", 1, 1, "`bench models --json` as a table"),
+    "bench-train": Section(bench_tables.bench_train_table, "JSON", 1, 1, "`bench train --json` as a table"),
     "bench-posterior": Section(
-        T.bench_posterior_table, "JSON", 1, 1, "`bench posterior --json` as a table"
+        bench_tables.bench_posterior_table, "JSON", 1, 1, "`bench posterior --json` as a table"
     ),
-    "text": Section(T.text_file_block, "FILE", 1, 1, "a measuring script's text output, quoted"),
+    "text": Section(bench_tables.text_file_block, "FILE", 1, 1, "a measuring script's text output, quoted"),
 }
 
 

@@ -12,16 +12,12 @@ command.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from locnet.errors import LocNetError
 from locnet.evaluate.folders import ResultSet, load_results
-from locnet.models import checkpoints as ckpt
-from locnet.models.checkpoints import file_sha256
 from locnet.models.registry import DEFAULT_VARIANT
 from locnet.posterior.distribution import DEFAULT_READOUT, POINT_READOUT, READOUTS
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
@@ -46,7 +42,6 @@ from locnet.report.series import (
     series_options,
 )
 
-HEADLINE_RATES = HEADLINE_RATES  # the paper's average
 PAPER_READOUT = DEFAULT_READOUT  # the paper's answer: the heatmap's most probable pixel
 DEEP_BASELINES = ("mslocnet", "tldl", "deepmtl", "deeptxfinder")
 
@@ -138,7 +133,7 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
             f"- LocNet beats {DISPLAY_NAMES.get(best, best)} at {wins} of {len(shared)} rates."
         )
     if ablation is not None:
-        out += _ablation_lines(select_readout(ablation, PAPER_READOUT))
+        out += ablation_lines(select_readout(ablation, PAPER_READOUT))
     return "\n".join(out)
 
 
@@ -156,7 +151,7 @@ def _readout_line(summary: pd.DataFrame) -> list[str]:
     ]
 
 
-def _ablation_lines(ablation: pd.DataFrame) -> list[str]:
+def ablation_lines(ablation: pd.DataFrame) -> list[str]:
     """The environment map's gain and the loss ranking (one readout per series)."""
     out = []
     imp = relative_improvement(ablation, (LOCNET, NOENV_VARIANT), (LOCNET, ENV_VARIANT))
@@ -256,7 +251,8 @@ def reliability_table(samples: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _tta(meta: dict) -> str:
+def tta_label(meta: dict) -> str:
+    """Whether a results folder was evaluated with test-time augmentation, in words."""
     return {True: "on", False: "off"}.get(meta.get("tta"), "not recorded")
 
 
@@ -272,7 +268,7 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
             error_profile(res.samples),
             "",
             f"#### Calibration of the posteriors over all rates — `{results}` "
-            f"(test-time augmentation: {_tta(res.meta)})",
+            f"(test-time augmentation: {tta_label(res.meta)})",
             "",
             calibration_table(res.samples, res.meta),
             "",
@@ -293,85 +289,6 @@ def build_report(results: Path, ablation: Path | None, checkpoint_dirs: list[Pat
     return "\n".join(parts)
 
 
-# --- Sections of README.md / docs/results.md (`python -m locnet report --update`) --------
-
-CHECKPOINT_ROOT = Path("checkpoints")
-MAX_HASHED_MB = 64  # weights searched by sha256 are small; larger files are not hashed
-_SHA_CACHE: dict[tuple[str, int, float], str] = {}
-
-
-def _sha256(path: Path) -> str:
-    """file_sha256, cached by (path, size, mtime) for one report run."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime)
-    if key not in _SHA_CACHE:
-        _SHA_CACHE[key] = file_sha256(path)
-    return _SHA_CACHE[key]
-
-
-def locate_checkpoint(record: dict, name: str = "", search: Path = CHECKPOINT_ROOT) -> str:
-    """Where the weights a meta.json entry names are today: the file it names, another
-    file under `search` with the same sha256, or nowhere in this repository."""
-    path, sha = Path(str(record.get("path") or name)), str(record.get("sha256") or "")
-    if not sha:
-        return f"`{path}` (no sha256 recorded)"
-    if path.is_file() and _sha256(path) == sha:
-        return f"`{path}`, the file there today"
-    moved = ""
-    if search.is_dir():
-        for candidate in sorted(search.rglob("*.pt")):
-            if (
-                candidate.name.endswith(".last.pt")
-                or candidate.stat().st_size > MAX_HASHED_MB * 1e6
-            ):
-                continue
-            if _sha256(candidate) == sha:
-                moved = f"now `{candidate}`"
-                break
-    if path.is_file():
-        changed = f"`{path}` has changed since"
-        return (
-            f"{moved}; {changed}"
-            if moved
-            else f"{changed}; these weights are not in the repository"
-        )
-    return moved or f"`{path}` is not in the repository (weights not committed)"
-
-
-def folder_provenance(res: ResultSet) -> str:
-    """One paragraph: what a results folder is (data, split, samples, models, date, which
-    weights), read from its meta.json; a checkpoint's bytes are looked up by sha256."""
-    meta = res.meta
-    head = f"`{res.folder}`: evaluated {str(meta.get('date') or '?')[:10]}"
-    head += f" on `{res.dataset.get('path', '?')}` (split {meta.get('split', '?')})"
-    rates, masks, limit, n = (meta.get(k) for k in ("rates", "masks_per_tx", "limit", "n_samples"))
-    if isinstance(n, int) and isinstance(rates, list) and isinstance(masks, int):
-        pairs = f"{limit} (map, transmitter) pairs" if limit else "every (map, transmitter) pair"
-        head += (
-            f": {pairs} x {len(rates)} rates x {masks} mask{'' if masks == 1 else 's'} = "
-            f"**{n:,} samples** per answer"
-        )
-    lines = [head + f", test-time augmentation {_tta(meta)}."]
-    models = [m for m in meta.get("models") or [] if isinstance(m, dict) and "model" in m]
-    if models:
-        names = (series_label(m["model"], m.get("variant", DEFAULT_VARIANT)) for m in models)
-        lines.append(f"Models: {', '.join(names)}.")
-    records = meta.get("checkpoints") or {}
-    for name, record in sorted(records.items()) if isinstance(records, dict) else []:
-        if not isinstance(record, dict):
-            continue
-        budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
-        seen, sha = budget.get("samples_seen"), record.get("sha256")
-        facts = ([f"sha256 `{str(sha)[:12]}…`"] if sha else []) + (
-            [f"{seen:,} training samples"] if isinstance(seen, int) else []
-        )
-        label = series_label(record.get("model", "?"), record.get("variant", DEFAULT_VARIANT))
-        lines.append(
-            f"{label} weights"
-            + (f" ({', '.join(facts)})" if facts else "")
-            + f": {locate_checkpoint(record, name)}."
-        )
-    return " ".join(lines)
 
 
 def _sample_stats(samples: pd.DataFrame | None, key: tuple[str, str], readout: str) -> dict:
@@ -460,7 +377,7 @@ def tta_table(
         in50 = 100 * float(np.mean(rows["credible_level"] < 0.5)) if not rows.empty else None
         runtime = float(rows["runtime_ms"].median()) if not rows.empty else None
         lines.append(
-            f"| | `{res.folder}` | {_tta(res.meta)} | "
+            f"| | `{res.folder}` | {tta_label(res.meta)} | "
             + " | ".join(_fmt(headline_average(res.summary, key, r)) for r in READOUTS)
             + f" | {_pct(stats.get('far'))} | {_pct(stats.get('in90'))} / {_pct(in50)} | "
             f"{_fmt(runtime, 0)} |"
@@ -469,180 +386,3 @@ def tta_table(
     if len(sizes) > 1 or folders[0].dataset != folders[1].dataset:
         lines += ["", "Warning: the two folders do not hold the same samples."]
     return "\n".join(lines)
-
-
-def _hardware_of_results(folder: Path) -> list[tuple[str, str, str]]:
-    """(hardware, where, file): the evaluation device and the evaluated checkpoints'
-    training hardware recorded in a results folder's meta.json."""
-    meta = load_results(folder).meta
-    found = [(f"evaluation: {meta.get('device', 'not recorded')}", f"`{folder}`", "")]
-    records = meta.get("checkpoints") or {}
-    for name, record in sorted(records.items()) if isinstance(records, dict) else []:
-        budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
-        hardware = budget.get("hardware") or "not recorded"
-        found.append((f"training: {hardware}", f"`{folder}` (meta.json)", ""))
-    return found
-
-
-def _hardware_of_checkpoints(folder: Path) -> list[tuple[str, str, str]]:
-    return [
-        (
-            f"training: {info.budget.get('hardware') or 'not recorded'}",
-            f"`{folder}`",
-            info.path.name,
-        )
-        for info in ckpt.list_checkpoints(folder)
-    ]
-
-
-def _hardware_of_bench(path: Path) -> list[tuple[str, str, str]]:
-    if path.suffix != ".json":
-        first = path.read_text(encoding="utf-8").splitlines()[:1]
-        line = first[0].split(";")[0] if first else "not recorded"  # paths after the ';'
-        return [(f"benchmark: {line}", f"`{path}`", "")]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    entries = data.values() if all(isinstance(v, dict) for v in data.values()) else [data]
-    found = set()
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("hardware"):
-            text = str(entry["hardware"])
-        elif entry.get("cpu_threads") or entry.get("threads"):
-            device = entry.get("device", "cpu")
-            text = f"{device} ({entry.get('cpu_threads') or entry.get('threads')} threads)"
-        else:
-            continue
-        if entry.get("torch"):
-            text += f", torch {entry['torch']}"
-        found.add(f"benchmark: {text}")
-    return [(text, f"`{path}`", "") for text in sorted(found)]
-
-
-GPU_WORDS = ("cuda", "gpu", "nvidia", "h100", "h200")
-
-
-def hardware_table(paths: list[Path]) -> str:
-    """Markdown: every hardware or device string recorded in the given results folders
-    (evaluation device, training hardware of the evaluated checkpoints), checkpoint folders
-    and benchmark files, with where it is recorded; and whether any names a GPU."""
-    found: dict[str, dict[str, list[str]]] = {}  # hardware -> where -> files
-    for path in paths:
-        if path.is_file():
-            entries = _hardware_of_bench(path)
-        elif (path / "meta.json").is_file():
-            entries = _hardware_of_results(path)
-        else:
-            entries = _hardware_of_checkpoints(path)
-        for text, where, name in entries:
-            files = found.setdefault(text, {}).setdefault(where, [])
-            if name and name not in files:
-                files.append(name)
-
-    def place(where: str, files: list[str]) -> str:
-        return where + (f" ({', '.join(f'`{f}`' for f in files)})" if files else "")
-
-    lines = ["| recorded hardware | where it is recorded |", "|---|---|"]
-    lines += [
-        f"| {text} | {'; '.join(place(w, f) for w, f in wheres.items())} |"
-        for text, wheres in sorted(found.items())
-    ]
-    gpu = [t for t in found if any(w in t.lower() for w in GPU_WORDS)]
-    lines += [
-        "",
-        "No record names a GPU." if not gpu else f"Records naming a GPU: {'; '.join(gpu)}.",
-    ]
-    return "\n".join(lines)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LocNetError(f"{path}: not a readable benchmark file ({exc})") from exc
-
-
-def _num(value, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}" if isinstance(value, (int, float)) else "–"
-
-
-def bench_models_table(path: Path) -> str:
-    """Markdown from `python -m locnet bench models --json`: parameters, CPU latency and
-    throughput per model, in the file's order."""
-    data = _read_json(path)
-    lines = [
-        "| model | parameters | CPU ms per map (batch 1) | CPU maps/s (batch 16) | threads | repeats |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, entry in data.items():
-        repeats = entry.get("repeats") or {}
-        lines.append(
-            f"| {DISPLAY_NAMES.get(name, name)} | {entry.get('params', 0):,} | "
-            f"{_num(entry.get('cpu_latency_ms_batch1'))} | {_num(entry.get('cpu_maps_per_s_batch16'), 2)} | "
-            f"{entry.get('cpu_threads', '–')} | {repeats.get('latency', '–')} |"
-        )
-    return "\n".join(lines)
-
-
-def bench_train_table(path: Path) -> str:
-    """Markdown from `python -m locnet bench train --json`: images/s of one training step
-    in fp32 and bf16 (and fed by the stream) per model, and the stream's own rate."""
-    data = _read_json(path)
-    lines = [
-        "| model | fp32 images/s | bf16 images/s | bf16 speed-up | bf16 fed by the stream | batch | hardware |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, entry in data.items():
-        if name == "stream":
-            continue
-        stream = entry.get("images_per_s_bf16-stream")
-        lines.append(
-            f"| {DISPLAY_NAMES.get(name, name)} | {_num(entry.get('images_per_s_fp32'), 2)} | "
-            f"{_num(entry.get('images_per_s_bf16'), 2)} | {_num(entry.get('speedup_bf16'), 2)}x | "
-            f"{_num(stream, 2) if stream is not None else '–'} | {entry.get('batch', '–')} | "
-            f"{entry.get('hardware', '–')} |"
-        )
-    stream = data.get("stream")
-    if isinstance(stream, dict):
-        lines += [
-            "",
-            f"The stream alone: {_num(stream.get('samples_per_s'))} samples/s with "
-            f"{stream.get('workers', '?')} worker(s) ({stream.get('samples', '?')} samples).",
-        ]
-    return "\n".join(lines)
-
-
-POSTERIOR_STEPS = {
-    "model_predict": "the model (one forward pass)",
-    "posterior_softmax": "posterior softmax",
-    "readout_mode": "readout `mode`",
-    "readout_mean": "readout `mean`",
-    "readout_median": "readout `median`",
-    "regions_50_90": "50 / 90 % regions",
-    "expected_error": "expected error",
-    "predict_total": "`predict`, all of it",
-    "predict_total_tta": "`predict` with test-time augmentation",
-}
-
-
-def bench_posterior_table(path: Path) -> str:
-    """Markdown from `python -m locnet bench posterior --json`: ms per map of each step."""
-    data = _read_json(path)
-    steps = data.get("ms_per_map") or {}
-    lines = ["| step | ms per map |", "|---|---|"]
-    lines += [
-        f"| {label} | {_num(steps[key], 2)} |"
-        for key, label in POSTERIOR_STEPS.items()
-        if key in steps
-    ]
-    lines += [
-        "",
-        f"Checkpoint `{data.get('checkpoint', '?')}`, device {data.get('device', '?')} "
-        f"({data.get('threads', '?')} threads, {data.get('cpu', '?')}), torch {data.get('torch', '?')}.",
-    ]
-    return "\n".join(lines)
-
-
-def text_file_block(path: Path) -> str:
-    """A text file written by a measuring script, quoted as it is."""
-    return "```text\n" + path.read_text(encoding="utf-8").rstrip("\n") + "\n```"
