@@ -120,7 +120,13 @@ def defined_names(path: Path) -> set[str]:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names |= {t.id for tg in targets for t in ast.walk(tg) if isinstance(t, ast.Name)}
-    return names
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(parsed(path))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    return names - imported  # `X = X` after importing X hands X on: not a definition
 
 
 def python_files() -> list[Path]:
