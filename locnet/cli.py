@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset-info": ("locnet.data.info", "print counts, splits and sources of a dataset"),
     "train": ("locnet.train.loop", "train a model"),
     "calibrate": ("locnet.evaluate.calibrate", "fit a heatmap checkpoint's posterior temperature on validation data"),
+    "fuse": ("locnet.evaluate.fuse", "fit a LocNet x simfit fusion checkpoint on validation data"),
     "evaluate": ("locnet.evaluate.run", "evaluate models on a split across sampling rates"),
     "bench": ("locnet.bench.cli", "benchmark data loading/simulation or models"),
     "report": ("locnet.report.cli", "print the README's result and checkpoint tables from files"),

@@ -32,7 +32,7 @@ from locnet.models import checkpoints as ckpt
 from locnet.models.base import LocalizationModel
 from locnet.models.checkpoints import how_to_get
 from locnet.models.device import model_device, pick_device
-from locnet.models.registry import available_models, create_model, model_info
+from locnet.models.registry import available_models, create_model, fixed_variant
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
 
@@ -161,8 +161,9 @@ def load_model(
     """
     device = pick_device(device)
     spec, names = str(name_or_checkpoint), available_models()
-    if spec in names and not model_info(spec).trainable:
-        return create_model(spec).to(device).eval()
+    fixed = fixed_variant(spec)
+    if fixed is not None:  # no weights: classical models, simfit and its variants
+        return create_model(fixed[0], **fixed[1]).to(device).eval()
     path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
     if spec in names:
         name = name or spec

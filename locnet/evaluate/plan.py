@@ -19,7 +19,7 @@ from locnet.data.sampling import evaluation_mask_rng, sample_mask
 from locnet.errors import LocNetError
 from locnet.models import checkpoints as ckpt
 from locnet.models.checkpoints import how_to_get
-from locnet.models.registry import available_models, model_info
+from locnet.models.registry import available_models, fixed_variant, model_info
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,9 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
                 ModelEntry(n, n, "default") for n in names if model_info(n).family == "classical"
             ]
             continue
-        if spec in names and not model_info(spec).trainable:
-            entries.append(ModelEntry(spec, spec, "default"))
+        fixed = fixed_variant(spec)
+        if fixed is not None:  # a model without weights (simfit-robust): built from options
+            entries.append(ModelEntry(spec, fixed[0], ckpt.variant_name(*fixed)))
             continue
         name, _, weights = spec.partition("=")
         if weights:  # NAME=PATH: a bare state_dict such as the authors' Pretrained_LocNet.pt

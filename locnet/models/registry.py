@@ -33,13 +33,14 @@ MODEL_MODULES = (
     "locnet.models.deeptxfinder",
     "locnet.models.classical",
     "locnet.models.simfit",
+    "locnet.models.fusion",
 )
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    family: str  # "locnet", "baseline", "classical" or "physics"
+    family: str  # "locnet", "baseline", "classical" or "physics" (simfit, fusion)
     output: str  # "heatmap", "coordinates" or "two-stage"
     trainable: bool
     description: str
@@ -51,6 +52,8 @@ class ModelInfo:
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the family's frozen options dataclass: every option and its default (None: no options)
     config: type | None = None
+    #: the command that makes its checkpoint when that is not `train` (a fusion is fitted)
+    made_by: str | None = None
 
 
 DEFAULT_VARIANT = "default"  # the label of a model without variant-naming options
@@ -86,6 +89,7 @@ def register(
     description: str,
     config: type | None = None,
     variants: Mapping[str, Mapping[str, Any]] | None = None,
+    made_by: str | None = None,
 ):
     """Decorator registering a model constructor under `name`.
 
@@ -94,6 +98,7 @@ def register(
     **options) without defaults of its own: create_model passes all of them.
     variants: tag -> overrides of config options; the options they override name a variant
     and are recorded in every model built (so checkpoints name their variant).
+    made_by: for a model with a checkpoint that `train` does not make, the command that does.
     """
     variants = {tag: dict(overrides) for tag, overrides in (variants or {}).items()}
 
@@ -110,7 +115,8 @@ def register(
                 )
             naming.update({key: options[key] for key in overrides if key not in naming})
         _REGISTRY[name] = ModelInfo(
-            name, family, output, trainable, description, constructor, naming, variants, config
+            name, family, output, trainable, description, constructor, naming, variants, config,
+            made_by,
         )
         return constructor
 
@@ -173,11 +179,16 @@ def option_word(key: str, value: Any) -> str:
 
 def variant_label(name: str, options: Mapping[str, Any] | None = None) -> str:
     """Every variant-naming option in words: locnet -> 'env-focal', 'noenv-bbce' ...;
-    'default' for a model that registers none. Other options (target_sigma) do not count."""
+    'default' for a model that registers none. Other options (target_sigma) do not count.
+    A model whose variant options are all numbers or words (no on/off switch such as env)
+    reads as the tags of the options off their defaults: simfit -> 'default', 'robust'."""
     info = model_info(name)
     if not info.defaults:
         return DEFAULT_VARIANT
     opts = resolve_options(name, options)
+    if not any(isinstance(value, bool) for value in info.defaults.values()):
+        tags = [_tag(info, k, opts[k]) for k, default in info.defaults.items() if opts[k] != default]
+        return "-".join(tags) or DEFAULT_VARIANT
     return "-".join(option_word(key, opts[key]) for key in info.defaults)
 
 
@@ -215,6 +226,16 @@ def variant_options(variant: str) -> tuple[str, dict]:
             options.update(info.variants[tag])
         return name, options
     raise LocNetError(f"unknown model '{variant}'; choose one of: {', '.join(_REGISTRY)}")
+
+
+def fixed_variant(spec: str) -> tuple[str, dict] | None:
+    """(model, options) when `spec` names a model or variant that needs no weights
+    ('strongest', 'simfit', 'simfit-robust'); None for anything else (checkpoints, paths)."""
+    try:
+        name, options = variant_options(spec)
+    except LocNetError:
+        return None
+    return None if model_info(name).trainable else (name, options)
 
 
 def list_variants(name: str) -> list[str]:

@@ -41,9 +41,12 @@ CACHE_BYTES = 128 * 2**20
 
 
 def propagation_settings(count: int, seed: int = 0) -> tuple[PropagationParams, ...]:
-    """The paper-like setting, then `count - 1` seeded draws of `random_params`."""
+    """The paper-like setting, then `count - 1` seeded draws of `random_params`, each
+    without shadowing: shadowing is noise around the mean map, which the robust misfit
+    absorbs; a drawn shadowing field would be one arbitrary realisation of it."""
     rng = np.random.default_rng(seed)
-    return (PAPER_LIKE, *(random_params(rng) for _ in range(max(count, 1) - 1)))
+    draws = (random_params(rng).replace(shadowing_sigma_db=0.0) for _ in range(max(count, 1) - 1))
+    return (PAPER_LIKE, *draws)
 
 
 class SensorMapCache:
@@ -70,6 +73,34 @@ class SensorMapCache:
         while len(self._maps) > 1 and sum(m.nbytes for m in self._maps.values()) > self.max_bytes:
             self._maps.popitem(last=False)
         return maps
+
+
+def spread_subset(xy: np.ndarray, first: int, count: int) -> np.ndarray:
+    """Indices of `count` points of (N, 2) `xy`, starting at `first`, each next one the
+    farthest from those already taken (farthest-point order): a subset that still covers
+    the area the points cover."""
+    taken = [first]
+    nearest = np.linalg.norm(xy - xy[first], axis=1)
+    for _ in range(min(count, len(xy)) - 1):
+        taken.append(int(nearest.argmax()))
+        nearest = np.minimum(nearest, np.linalg.norm(xy - xy[taken[-1]], axis=1))
+    return np.array(taken, dtype=np.int64)
+
+
+def informative_sensors(xy: np.ndarray, db: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of at most `limit` sensors to simulate from (the cost is one simulation per
+    sensor and setting): the sensors that heard the transmitter first, spread from the
+    strongest; then floor sensors, spread over the map. All when there are few enough."""
+    if limit <= 0 or len(xy) <= limit:
+        return np.arange(len(xy))
+    heard = np.flatnonzero(db > FLOOR_DB + HEARD_MARGIN_DB)
+    floor = np.flatnonzero(db <= FLOOR_DB + HEARD_MARGIN_DB)
+    chosen = np.empty(0, dtype=np.int64)
+    if len(heard):
+        chosen = heard[spread_subset(xy[heard], int(db[heard].argmax()), limit)]
+    if len(chosen) < limit and len(floor):
+        chosen = np.concatenate([chosen, floor[spread_subset(xy[floor], 0, limit - len(chosen))]])
+    return np.sort(chosen)
 
 
 def misfit(readings_db: torch.Tensor, predicted_db: torch.Tensor, sigma_db: float) -> torch.Tensor:
@@ -109,6 +140,7 @@ class SimFitConfig:
     settings: int = 1  # propagation settings marginalised over (1 = paper-like only)
     settings_seed: int = 0
     verify_top: int = 8  # best candidates re-scored by forward simulation (0: off)
+    max_sensors: int = 32  # sensors simulated from (informative_sensors; 0: all)
     workers: int = 2  # simulation threads
 
 
@@ -130,6 +162,8 @@ class SimFit(LocalizationModel):
             valid = readings.valid[i].cpu()
             sensors = readings.xy[i][valid].cpu().numpy().astype(np.int64)
             db = readings.db[i][valid].cpu().double()
+            keep = informative_sensors(sensors, db.numpy(), self.config.max_sensors)
+            sensors, db = sensors[keep], db[keep]
             out[i] = self._scores(buildings, sensors, db)
         return out.to(x.device)
 
@@ -186,7 +220,8 @@ class SimFit(LocalizationModel):
     variants={"robust": {"settings": 4}},
 )
 def build_simfit(
-    *, sigma_db: float, settings: int, settings_seed: int, verify_top: int, workers: int
+    *, sigma_db: float, settings: int, settings_seed: int, verify_top: int, max_sensors: int,
+    workers: int,
 ) -> SimFit:
     """simfit with these options (SimFitConfig says what each means and its default)."""
-    return SimFit(SimFitConfig(sigma_db, settings, settings_seed, verify_top, workers))
+    return SimFit(SimFitConfig(sigma_db, settings, settings_seed, verify_top, max_sensors, workers))

@@ -68,6 +68,21 @@ EQUAL_BUDGET_MODELS = "locnet,mslocnet,tldl,deepmtl,deeptxfinder"
 EQUAL_BUDGET_EVAL_COMMAND = _evaluate(
     TEST_SET, EQUAL_BUDGET_CHECKPOINTS, EQUAL_BUDGET_RESULTS, EQUAL_BUDGET_MODELS
 )
+# The physical limit (locnet/report/limit.py): simfit with the parameters that made the
+# test set, on the first mask of each (pair, rate) of the same 48 pairs (about a second a
+# case); and the models that use physics on the shifted twin, where no model knows them.
+PHYSICS_MASKS = 1
+TEST_SET_LIMIT_RESULTS = "results/testset-physics"
+TEST_SET_LIMIT_COMMAND = (
+    _evaluate(TEST_SET, "checkpoints", TEST_SET_LIMIT_RESULTS, "simfit")
+    + f" --masks-per-tx {PHYSICS_MASKS}"
+)
+SHIFT_PHYSICS_MODELS = "simfit-robust,fusion"
+TEST_SET_SHIFT_PHYSICS_RESULTS = "results/testset-shift-physics"
+TEST_SET_SHIFT_PHYSICS_COMMAND = (
+    _evaluate(TEST_SET_SHIFT, "checkpoints", TEST_SET_SHIFT_PHYSICS_RESULTS, SHIFT_PHYSICS_MODELS)
+    + f" --masks-per-tx {PHYSICS_MASKS}"
+)
 TEST_SET_CLASSICAL_COMMAND = _evaluate(
     TEST_SET, "checkpoints", TEST_SET_CLASSICAL_RESULTS, "centre,strongest,centroid,pathloss"
 )

@@ -44,6 +44,7 @@ from locnet.report.campaign_tables import (
     shift_section,
 )
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
+from locnet.report.limit import limit_markdown
 from locnet.report.readouts import select_readout
 
 BLOCK_OPEN = re.compile(r"^<!-- report: (?P<spec>.*?) -->\s*$")
@@ -54,6 +55,8 @@ MISSING_HINTS = {  # folders whose absence names the command that makes them
     C.TEST_SET_RESULTS: C.TEST_SET_EVAL_COMMAND,
     C.TEST_SET_SHIFT_RESULTS: C.TEST_SET_SHIFT_EVAL_COMMAND,
     C.EQUAL_BUDGET_RESULTS: C.EQUAL_BUDGET_EVAL_COMMAND,
+    C.TEST_SET_LIMIT_RESULTS: C.TEST_SET_LIMIT_COMMAND,
+    C.TEST_SET_SHIFT_PHYSICS_RESULTS: C.TEST_SET_SHIFT_PHYSICS_COMMAND,
 }
 
 
@@ -161,6 +164,13 @@ SECTIONS: dict[str, Section] = {
         2,
         2,
         "RMSE on paper-like vs randomised propagation and the degradation",
+    ),
+    "limit": Section(
+        lambda results, limit: limit_markdown(_results(str(results)), _results(str(limit))),
+        "RESULTS LIMIT",
+        2,
+        2,
+        "each model's RMSE per rate beside the physical limit (simfit, exact parameters)",
     ),
     "equal-budget": Section(
         lambda folder: _caption(equal_budget_section(folder)),

@@ -120,3 +120,34 @@ def test_the_sensor_map_cache_is_bounded_in_bytes():
     for start in range(0, 8, 2):  # four sets of two sensors (two maps each): one set fits
         cache.get(buildings, outdoor[start * 500 : start * 500 + 1000 : 500], PAPER_LIKE, 1)
     assert len(cache._maps) == 1 and sum(m.nbytes for m in cache._maps.values()) <= 3 * 2**18
+
+
+def test_settings_beyond_the_first_carry_no_shadowing():
+    assert all(s.shadowing_sigma_db == 0 for s in propagation_settings(6, seed=3))
+
+
+def test_at_most_max_sensors_are_simulated_heard_ones_first_and_spread():
+    from locnet.models.simfit import informative_sensors
+
+    rng = np.random.default_rng(0)
+    xy = rng.integers(0, 256, size=(60, 2))
+    db = np.full(60, FLOOR_DB)
+    db[:10] = -90.0 - np.arange(10)  # ten sensors heard it, sensor 0 loudest
+    chosen = informative_sensors(xy, db, 16)
+    assert len(chosen) == 16 and set(range(10)) <= set(chosen.tolist())
+    assert informative_sensors(xy, db, 0).tolist() == list(range(60))  # 0: all
+    few = informative_sensors(xy, db, 4)
+    assert 0 in few and set(few.tolist()) <= set(range(10))
+    spread = xy[few]  # farthest-point order: no two of four picks are close together
+    gaps = np.linalg.norm(spread[:, None] - spread[None], axis=-1)[~np.eye(4, dtype=bool)]
+    assert gaps.min() > 20
+
+
+def test_variants_of_models_without_weights_are_built_by_name():
+    from locnet.models.registry import fixed_variant, variant_label
+
+    assert fixed_variant("simfit-robust") == ("simfit", {"settings": 4})
+    assert fixed_variant("strongest") == ("strongest", {})
+    assert fixed_variant("locnet") is None and fixed_variant("checkpoints/x.pt") is None
+    assert variant_label("simfit") == "default" and variant_label("simfit", {"settings": 4}) == "robust"
+    assert variant_label("locnet") == "env-focal"
