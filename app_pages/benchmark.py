@@ -23,16 +23,32 @@ from locnet.evaluate.folders import (
     newest_file_mtime,
     results_root,
 )
+from locnet.files import describe_os_error
+from locnet.models.registry import DEFAULT_VARIANT
+from locnet.posterior.distribution import DEFAULT_READOUT
 from locnet.report import campaign as C
 from locnet.report import campaign_figures as FC
 from locnet.report import figures as F
 from locnet.report.lookups import model_parameters
 from locnet.report.ranking import average_over_rates, select_series
-from locnet.report.readouts import READOUT_HELP, RELIABILITY_TOLERANCE, calibration_summary, coverage_table, readout_note, readout_rmse, select_readout
-from locnet.posterior.distribution import DEFAULT_READOUT
+from locnet.report.readouts import (
+    READOUT_HELP,
+    RELIABILITY_TOLERANCE,
+    calibration_summary,
+    coverage_table,
+    readout_note,
+    readout_rmse,
+    select_readout,
+)
 from locnet.report.reliability import reliability_figure
-from locnet.report.series import ENV_VARIANT, METRICS, PAPER_LABEL, paper_reference, series_label, series_options
-from locnet.models.registry import DEFAULT_VARIANT
+from locnet.report.series import (
+    ENV_VARIANT,
+    METRICS,
+    PAPER_LABEL,
+    paper_reference,
+    series_label,
+    series_options,
+)
 
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
@@ -184,6 +200,9 @@ def rerun_section(root, settings: Settings) -> None:
             write_results(evaluation, out)
         except LocNetError as exc:
             st.error(str(exc))
+            return
+        except OSError as exc:  # a broken dataset file, a full disk: one line naming the file
+            st.error(f"The evaluation stopped: {describe_os_error(exc)}")
             return
         st.session_state[FOLDER_KEY] = out.name
         st.rerun()

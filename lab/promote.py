@@ -20,7 +20,7 @@ from locnet import config_cli
 from locnet.cli import run_module
 from locnet.config_cli import option
 from locnet.errors import CheckpointError, LocNetError
-from locnet.files import atomic_write
+from locnet.files import atomic_write, ensure_writable_folder
 from locnet.models import checkpoints as ckpt
 from locnet.posterior.calibration import Calibration
 
@@ -101,7 +101,9 @@ def promote_stage(
         )
     payload = ckpt.load_checkpoint(new)
     record = _check_chain(new, payload, current, force)
-    keep_as.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable_folder(  # a file in the way or a read-only folder: refused before any change
+        keep_as.parent, "--keep-as", shown=keep_as, fix="choose another place (nothing was changed)"
+    )
     atomic_write(keep_as, lambda tmp: shutil.copyfile(current, tmp))  # 1. a copy: current stays
     payload["timings"]["init_from"] = dict(record, file=_record_label(keep_as))
     ckpt.atomic_torch_save(payload, current)  # 2. the stage replaces it in one rename

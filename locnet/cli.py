@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("locnet.bench.cli", "benchmark data loading/simulation or models"),
     "report": ("locnet.report.cli", "print the README's result and checkpoint tables from files"),
     "localize": ("locnet.cases.cli", "localize a transmitter in your own case (map + readings)"),
+    "import-powder": ("locnet.measurements.importer", "import the POWDER real-measurement dataset into a compact copy"),
+    "evaluate-powder": ("locnet.measurements.evaluate", "fit and evaluate the measurement models on the POWDER splits"),
 }
 
 

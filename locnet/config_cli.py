@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 Config = TypeVar("Config")
 
@@ -22,7 +24,7 @@ Config = TypeVar("Config")
 def option(
     default: Any = dataclasses.MISSING,
     *,
-    help: str = "",  # noqa: A002 (argparse's name)
+    help: str = "",  # argparse's name for it
     flag: str | None = None,
     choices: Sequence[str] | None = None,
     metavar: str | None = None,
@@ -100,7 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
 
 
 def from_args(cls: type[Config], args: argparse.Namespace) -> Config:
-    """The config that parsed flags describe (a --no-X flag sets X False)."""
+    """The config that parsed flags describe (a --no-X flag sets X False). Values are not
+    checked here: argparse's float() takes nan and inf, so each command checks its own
+    ranges (locnet.train.config.check_config, with `non_finite_floats`)."""
     values = {}
     for f in dataclasses.fields(cls):
         raw = getattr(args, _dest(f))
@@ -110,6 +114,19 @@ def from_args(cls: type[Config], args: argparse.Namespace) -> Config:
             raw = f.metadata["parse"](raw)
         values[f.name] = raw
     return cls(**values)
+
+
+def non_finite_floats(config: Any) -> list[tuple[str, float]]:
+    """(flag, value) of each float field of `config` that holds nan or +-inf (None is "not
+    set"), in field order: no option of this project means anything at those values."""
+    hints = typing.get_type_hints(type(config))
+    found = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        is_float = _scalar_type(hints[f.name]) is float and isinstance(value, (int, float))
+        if is_float and not math.isfinite(value):
+            found.append((flag_of(f), value))
+    return found
 
 
 def to_argv(config: Any) -> list[str]:

@@ -32,7 +32,13 @@ from locnet.models import checkpoints as ckpt
 from locnet.models.base import LocalizationModel
 from locnet.models.checkpoints import how_to_get
 from locnet.models.device import model_device, pick_device
-from locnet.models.registry import available_models, create_model, fixed_variant
+from locnet.models.registry import (
+    MEASUREMENT_FAMILY,
+    available_models,
+    create_model,
+    fixed_variant,
+    model_info,
+)
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import UNCALIBRATED, Answers, Calibration, answer_batch
 
@@ -162,6 +168,11 @@ def load_model(
     device = pick_device(device)
     spec, names = str(name_or_checkpoint), available_models()
     fixed = fixed_variant(spec)
+    if fixed is not None and model_info(fixed[0]).family == MEASUREMENT_FAMILY:
+        raise LocNetError(
+            f"'{spec}' localizes from measured receiver readings, not from a map; run it "
+            f"with `python -m locnet evaluate-powder --models {fixed[0]}`"
+        )
     if fixed is not None:  # no weights: classical models, simfit and its variants
         return create_model(fixed[0], **fixed[1]).to(device).eval()
     path = ckpt.resolve_checkpoint(spec, checkpoint_dir)

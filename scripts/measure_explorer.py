@@ -41,6 +41,7 @@ from locnet.app.keys import (
     READOUT_CHOICES,
 )
 from locnet.errors import LocNetError
+from locnet.evaluate.tables import portable_path
 
 GOAL_MODEL_MS = 150.0
 GOAL_RERUN_MS = 400.0
@@ -57,7 +58,7 @@ def checkpoint_folder(folder: Path) -> tuple[Path, str]:
     from locnet.models.registry import create_model
 
     if any(c.model == "locnet" for c in list_checkpoints(folder)):
-        return folder, f"from {folder}"
+        return folder, f"from {portable_path(folder)}"
     tmp = Path(tempfile.mkdtemp(prefix="locnet-measure-"))
     save_checkpoint(tmp / "locnet.pt", "locnet", create_model("locnet"))
     return tmp, "random weights"
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         checkpoints, kind = checkpoint_folder(Path(args.checkpoints).resolve())
         print(
             f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-            f"load average {os.getloadavg()[0]:.1f}; LocNet checkpoint: {kind}; data: {dataset}"
+            f"load average {os.getloadavg()[0]:.1f}; LocNet checkpoint: {kind}; "
+            f"data: {portable_path(dataset)}"  # relative to the repository: no machine path
         )
         model_ms = measure_predict(dataset, checkpoints, args.repeats)
         rerun_ms, _ = measure_reruns(dataset, checkpoints, args.repeats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 
 import pytest
 
@@ -47,3 +48,19 @@ def test_model_options_round_trip_through_their_flags():
     assert parse_options(unparse_options(options)) == options
     with pytest.raises(LocNetError, match="KEY=VALUE"):
         parse_options(["novalue"])
+
+
+@dataclasses.dataclass
+class _FloatConfig:
+    rate: float = config_cli.option(0.5, help="a float flag")
+    budget: float | None = config_cli.option(None, help="an optional float flag")
+
+
+@pytest.mark.parametrize("argv", [["--rate", "nan"], ["--rate=inf"], ["--budget=-inf"]])
+def test_non_finite_float_flags_are_found_by_their_flag(argv):
+    """N74: argparse's float() takes nan and inf; a command refuses them by flag name."""
+    args = _parser(lambda p: config_cli.add_arguments(p, _FloatConfig)).parse_args(argv)
+    config = config_cli.from_args(_FloatConfig, args)
+    ((flag, value),) = config_cli.non_finite_floats(config)
+    assert flag == argv[0].split("=")[0] and not math.isfinite(value)
+    assert config_cli.non_finite_floats(_FloatConfig(rate=1e300, budget=None)) == []

@@ -73,7 +73,7 @@ def test_train_into_an_unwritable_place_fails_before_an_epoch(tiny_dataset, tmp_
 
 
 def test_an_os_error_mid_run_is_one_line(monkeypatch, capsys):
-    import locnet.data.info as info
+    from locnet.data import info
 
     def full_disk(args):
         raise OSError(errno.ENOSPC, "No space left on device", "/data/x.png")

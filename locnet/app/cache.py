@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from locnet.constants import MAP_SIZE
-from locnet.files import PROJECT_ROOT
+from locnet.errors import LocNetError
+from locnet.files import PROJECT_ROOT, describe_os_error
 
 THUMBNAIL_PX = 72  # thumbnail side in pixels (a 256 m map shrunk ~3.5x)
 MAX_DATASETS = 4
@@ -60,6 +61,24 @@ def load_dataset(root: str | os.PathLike):
     """The RadioMapDataset at `root` (validated on first open). Raises DatasetError."""
     path = resolve_path(root)
     return _open_dataset(str(path), folder_mtimes_ns(path))
+
+
+def dataset_problem(root: str | os.PathLike, exc: Exception) -> str:
+    """One line for a dataset that cannot be opened or read: a LocNetError's own message, an
+    OSError (a symbolic-link loop, a permission) as the CLI words it, naming the file."""
+    if isinstance(exc, OSError):
+        return f"cannot read dataset {root}: {describe_os_error(exc)}"
+    return str(exc)
+
+
+def open_dataset_safely(root: str | os.PathLike) -> tuple[Any | None, str | None]:
+    """(the dataset, None), or (None, why not): the one guard every page opens the sidebar's
+    dataset through (the sidebar, the results pages' dataset check), so a broken dataset is
+    the same st.error or st.warning on every page, never an exception."""
+    try:
+        return load_dataset(root), None
+    except (LocNetError, OSError) as exc:
+        return None, dataset_problem(root, exc)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -132,11 +132,11 @@ def _registry_choice(info: Any, available: bool, note: str) -> ModelChoice:
 
 def model_choices(checkpoint_infos: Sequence[Any], checkpoint_dir: str) -> list[ModelChoice]:
     """All registered models as picker entries: LocNet first, then baselines, then classical."""
-    from locnet.models.registry import available_models, model_info
+    from locnet.models.registry import map_models, model_info
 
     order = {"locnet": 0, "baseline": 1, "classical": 2}
     infos = sorted(
-        (model_info(n) for n in available_models()),
+        (model_info(n) for n in map_models()),
         key=lambda i: (order.get(i.family, 3), i.name != LOCNET),
     )
     choices: list[ModelChoice] = []

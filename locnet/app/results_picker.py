@@ -83,15 +83,16 @@ def pick_results(
             f"`{evaluate_command(dataset_dir, folder)}`"
         )
         return None, None
-    try:
-        problem = dataset_mismatch(
-            res,
-            cache.load_dataset(dataset_dir).fingerprint(),
-            dataset_dir,
-            cache.dataset_map_table(dataset_dir),
-        )
-    except LocNetError as exc:
-        problem = f"{unreadable_dataset_note}: {exc}"
+    dataset, error = cache.open_dataset_safely(dataset_dir)  # the sidebar's guard
+    if error is not None:
+        problem = f"{unreadable_dataset_note}: {error}"
+    else:
+        try:
+            problem = dataset_mismatch(
+                res, dataset.fingerprint(), dataset_dir, cache.dataset_map_table(dataset_dir)
+            )
+        except (LocNetError, OSError) as exc:  # a file that broke since the dataset opened
+            problem = f"{unreadable_dataset_note}: {cache.dataset_problem(dataset_dir, exc)}"
     if problem:
         st.warning(problem)
     return res, problem

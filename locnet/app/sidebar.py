@@ -17,7 +17,6 @@ from locnet.app import cache
 from locnet.app import state as S
 from locnet.app.binding import bind
 from locnet.app.keys import CHECKPOINT_DIR, DATASET_DIR, DEVICE_PREF
-from locnet.errors import LocNetError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 ABOUT_DATA = (
@@ -69,13 +68,7 @@ def current_settings() -> Settings:
     """Settings from the session state, opening (cached) the chosen dataset."""
     state = st.session_state
     S.init_state(state)
-    dataset, error = None, None
-    try:
-        dataset = cache.load_dataset(state[DATASET_DIR])
-    except LocNetError as exc:
-        error = str(exc)
-    except OSError as exc:
-        error = f"cannot read {state[DATASET_DIR]} ({exc})"
+    dataset, error = cache.open_dataset_safely(state[DATASET_DIR])
     pref = state[DEVICE_PREF] if state[DEVICE_PREF] in DEVICE_CHOICES else "auto"
     device, note = resolve_device(pref, cuda_available())
     return Settings(

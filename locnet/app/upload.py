@@ -16,6 +16,7 @@ from locnet.app.keys import CASE_SOURCE, CASE_SOURCES, SOURCE_DATASET, SOURCE_UP
 from locnet.app.latlon_hover import add_latlon_hover
 from locnet.app.upload_case import UploadedCase, explorer_case
 from locnet.cases.case import FIT_CROP_OR_PAD, FIT_EXACT, CaseError, UserCase
+from locnet.cases.limits import MAX_CASE_BYTES, MAX_CSV_BYTES, MAX_READINGS
 from locnet.constants import PIXEL_M
 from locnet.viz.maps import case_figure
 
@@ -61,19 +62,20 @@ def parse_upload(
 ) -> UserCase:
     """The UserCase of the uploaded files (a case zip, or a map plus a readings CSV)."""
     from locnet.cases.load import build_case
-    from locnet.cases.store import case_from_files, zip_members
+    from locnet.cases.store import read_case_zip
 
     if map_name.lower().endswith(".zip"):
-        files = zip_members(map_bytes, map_name)
-        return case_from_files(
-            files,
+        return read_case_zip(
+            map_bytes,
             map_name,
             tx_power_dbm=tx_power_dbm,
             center=center,
             fit=fit if fit != FIT_EXACT else None,
         )
     if readings_bytes is None:
-        raise CaseError("upload the readings CSV too (or a case .zip holding both)")
+        raise CaseError(
+            f"upload the readings CSV too (or a case .zip holding both). {upload_limit_text()}"
+        )
     return build_case(
         map_bytes,
         map_name,
@@ -83,6 +85,17 @@ def parse_upload(
         center=center,
         fit=fit,
         metadata={"title": f"{map_name} + {readings_name}"},
+    )
+
+
+def upload_limit_text() -> str:
+    """What the upload boxes refuse, said where it can be seen: Streamlit tells of a file
+    over its size limit only in a tooltip on the file, and the page then sees no file."""
+    limit = st.get_option("server.maxUploadSize")
+    return (
+        f"A file over {limit} MB is refused by the upload box itself (the file shows a red "
+        f"mark); a readings CSV may be at most {MAX_CSV_BYTES >> 20} MB ({MAX_READINGS:,} "
+        f"readings) and a case zip at most {MAX_CASE_BYTES >> 20} MB unpacked."
     )
 
 
@@ -135,7 +148,8 @@ def upload_form() -> UploadedCase | None:
         if map_file is None:
             st.info(
                 "Upload a building map and readings, or a case .zip (examples/helsinki "
-                "holds samples; docs/cases.md the format)."
+                "holds samples; docs/cases.md the format). "
+                f"{upload_limit_text()}"
             )
         return None
     return explorer_case(state[UPLOADED])

@@ -9,7 +9,6 @@ decode-every-item approach) in one run, and checks both give identical tensors.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -25,7 +24,8 @@ from locnet.data.procedural import procedural_city
 from locnet.data.propagation_params import PAPER_LIKE, random_params
 from locnet.data.sampling import sample_transmitters
 from locnet.errors import LocNetError
-from locnet.files import PROJECT_ROOT, atomic_write
+from locnet.evaluate.tables import portable_path
+from locnet.files import PROJECT_ROOT, write_json_or_show
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "demo"
 LOADER_SPEEDUP_GOAL = 5.0
@@ -81,6 +81,8 @@ def _rate(dataset, indices: list[int]) -> float:
 
 def bench_loader(data: Path, split: str = "test", n_items: int = 300) -> dict:
     """Samples/s of LocalizationDataset vs NaivePngDataset on the same items (one process)."""
+    if n_items < 1:
+        raise LocNetError(f"--items must be >= 1, got {n_items}")
     with tempfile.TemporaryDirectory(prefix="locnet-bench-cache-") as cache_dir:
         start = time.perf_counter()
         fast = LocalizationDataset(data, split, cache_dir=cache_dir)
@@ -121,9 +123,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.items < 1 or args.sim_maps < 1:
+        raise LocNetError(
+            f"--items and --sim-maps must be >= 1, got {args.items} and {args.sim_maps}"
+        )
     data = Path(args.data) if args.data else DEFAULT_DATA
     results = {
-        "data": str(data),
+        "data": portable_path(data),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -134,7 +140,5 @@ def run(args: argparse.Namespace) -> int:
     for key, value in results.items():
         print(f"{key:<32} {value}")
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
+        print(f"wrote {write_json_or_show(args.json, results)}")
     return 0

@@ -14,8 +14,8 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -23,9 +23,9 @@ import torch
 from locnet.constants import MAP_SIZE
 from locnet.data.sampling import encode_input, sample_mask
 from locnet.errors import LocNetError
-from locnet.files import write_json
+from locnet.files import write_json_or_show
 from locnet.models.device import pick_device
-from locnet.models.registry import available_models, count_parameters, create_model
+from locnet.models.registry import count_parameters, create_model, map_models
 
 CPU_BATCH = 16  # throughput batch on CPU (maps)
 CUDA_BATCH = 64  # throughput batch on CUDA (maps)
@@ -147,14 +147,16 @@ def format_table(results: dict[str, dict], cpu_batch: int = CPU_BATCH) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    """Merge into the file's entries (models timed in separate runs), written atomically."""
+    """Merge into the file's entries (models timed in separate runs), written atomically;
+    printed as JSON if the write fails (locnet.files.write_json_or_show). A file that is
+    not a JSON object is replaced (`bench` asks for --force first: bench.cli)."""
     try:
         previous = json.loads(path.read_text())
     except (OSError, ValueError):
         previous = {}
     if isinstance(previous, dict):
         data = {**previous, **data}
-    write_json(path, data)
+    write_json_or_show(path, data)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -175,12 +177,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     names = [
-        n.strip() for n in (args.models or ",".join(available_models())).split(",") if n.strip()
+        n.strip() for n in (args.models or ",".join(map_models())).split(",") if n.strip()
     ]
-    unknown = [n for n in names if n not in available_models()]
+    unknown = [n for n in names if n not in map_models()]
     if unknown:
         raise LocNetError(
-            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(available_models())}"
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(map_models())}"
         )
     if min(args.cpu_batch, args.cuda_batch) < 1 or (args.repeats is not None and args.repeats < 1):
         raise LocNetError("--repeats, --cpu-batch and --cuda-batch must be >= 1")

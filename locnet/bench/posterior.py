@@ -17,7 +17,7 @@ import torch
 
 from locnet.bench.models import median_seconds, synthetic_input
 from locnet.errors import LocNetError
-from locnet.files import write_json
+from locnet.files import write_json_or_show
 from locnet.inference import load_model, predict
 from locnet.models.device import pick_device
 from locnet.posterior import distribution as P
@@ -51,7 +51,7 @@ def measure(checkpoint: str, device: str = "cpu") -> dict:
             "regions_50_90": ms(lambda: P.regions(probs)),
             "expected_error": ms(lambda: P.expected_error_m(probs, P.mean_xy(probs))),
         }
-    call = dict(mask=mask, radio_gray=gray)
+    call = {"mask": mask, "radio_gray": gray}
     steps["predict_total"] = ms(lambda: predict(model, buildings, **call))
     steps["predict_total_tta"] = ms(lambda: predict(model, buildings, tta=True, **call), TTA_REPEATS)
     steps["posterior_overhead"] = round(steps["predict_total"] - steps["model_predict"], 3)
@@ -78,5 +78,5 @@ def run(args: argparse.Namespace) -> int:
     for name, value in result["ms_per_map"].items():
         print(f"  {name:<{width}}  {value:9.2f}")
     if args.json:
-        print(f"wrote {write_json(args.json, result)}")
+        print(f"wrote {write_json_or_show(args.json, result)}")
     return 0

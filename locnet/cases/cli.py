@@ -76,10 +76,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, help="folder for estimates.json/csv, regions, case.png"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="write into a --out folder that already holds files"
+    )
 
 
 def load_input(args: argparse.Namespace):
     """The UserCase named by --case or by --buildings and --readings."""
+    from locnet.cases.limits import MAX_CSV_BYTES, MAX_MEMBER_BYTES, read_capped
     from locnet.cases.load import build_case
     from locnet.cases.store import read_case
 
@@ -90,12 +94,15 @@ def load_input(args: argparse.Namespace):
         return read_case(args.case, **tile, fit=args.fit if args.fit != FIT_EXACT else None)
     if not (args.buildings and args.readings):
         raise CaseError("give --buildings MAP (PNG or GeoJSON) and --readings CSV, or --case DIR")
-    files = []
-    for flag, name in (("--buildings", args.buildings), ("--readings", args.readings)):
-        path = Path(name)
-        if not path.is_file():
-            raise CaseError(f"{flag} {path} does not exist; give the path of the file")
-        files.append(path.read_bytes())
+    why = "a case is a 256 x 256 map and at most 65,536 readings"
+    files = []  # sizes checked before reading (docs/cases.md#limits)
+    for flag, name, limit in (
+        ("--buildings", args.buildings, MAX_MEMBER_BYTES),
+        ("--readings", args.readings, MAX_CSV_BYTES),
+    ):
+        if not Path(name).exists():
+            raise CaseError(f"{flag} {name} does not exist; give the path of the file")
+        files.append(read_capped(name, f"{flag} {name}", limit, why))
     return build_case(
         files[0],
         str(args.buildings),
@@ -108,15 +115,21 @@ def load_input(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from locnet.files import claim_output_folder
+
+    # --out is this run's alone until it ends; an earlier run's files need --force
+    with claim_output_folder(args.out, force=args.force) as out:
+        return _localize_into(args, out)
+
+
+def _localize_into(args: argparse.Namespace, out: Path) -> int:
     from locnet.cases.localize import case_row, localize
     from locnet.cases.outputs import write_outputs
-    from locnet.files import ensure_writable_folder
 
     start = time.perf_counter()
     import locnet.inference  # noqa: F401  (torch: timed apart, a fresh process pays it once)
 
     imported = time.perf_counter()
-    out = ensure_writable_folder(args.out)
     case = load_input(args)
     for warning in case.warnings:
         print(f"warning: {warning}", file=sys.stderr)

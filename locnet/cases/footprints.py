@@ -20,13 +20,21 @@ from shapely.geometry import shape
 
 from locnet.cases import geo
 from locnet.cases.case import FIT_EXACT, CaseError, GeoRef
+from locnet.cases.limits import MAX_JSON_BYTES, check_size
 from locnet.cases.raster import polygons_of, rasterise
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 
 
 def parse_json(data: bytes, name: str) -> Any:
-    """JSON of an uploaded file; CaseError for empty, non-UTF-8 or malformed content."""
+    """JSON of an uploaded file; CaseError for empty, too large (MAX_JSON_BYTES, checked
+    before decoding), non-UTF-8, malformed or too deeply nested content."""
+    check_size(
+        len(data),
+        MAX_JSON_BYTES,
+        name,
+        "footprints of one 256 m tile take far less: clip them to the tile's area first",
+    )
     if not data.strip():
         raise CaseError(f"{name} is empty; it must hold GeoJSON building footprints")
     try:
@@ -41,6 +49,11 @@ def parse_json(data: bytes, name: str) -> Any:
     except json.JSONDecodeError as exc:
         raise CaseError(
             f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+            "export the footprints again as GeoJSON"
+        ) from None
+    except RecursionError:
+        raise CaseError(
+            f"{name} is nested too deeply to be GeoJSON (lists inside lists thousands deep); "
             "export the footprints again as GeoJSON"
         ) from None
 
@@ -150,7 +163,7 @@ def footprints_to_map(
 
     mapped = [shapely.transform(p, to_map) for p in polygons]
     buildings = rasterise(mapped)
-    warnings = []
+    warnings = geo.check_area_of_use(georef, name)
     if not buildings.any():
         warnings.append(
             f"{name}: none of its {len(polygons)} polygon(s) falls inside the tile; "

@@ -15,12 +15,15 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
 from locnet.cases.case import FIT_CROP_OR_PAD, TILE_M, TILE_TOLERANCE_M, CaseError, GeoRef
 
 WGS84 = "EPSG:4326"
 METRE_UNITS = ("metre", "meter", "m")
+# A tile this far (degrees) outside its CRS's area of use is refused, nearer only warned
+# about: a city just across a UTM zone edge is fine, Greenland in a Swiss grid is not.
+AREA_MARGIN_DEG = 3.0
 
 
 def parse_crs(text: str, where: str) -> CRS:
@@ -140,3 +143,52 @@ def georef_from_bbox(bbox, bbox_crs: str, crs: str, fit: str, where: str) -> Geo
         )
     mid_x, mid_y = float(cx.min() + cx.max()) / 2, float(cy.min() + cy.max()) / 2
     return GeoRef(crs, mid_x - TILE_M / 2, mid_y + TILE_M / 2)
+
+
+@functools.lru_cache(maxsize=32)
+def _crs(text: str) -> CRS:
+    return CRS.from_user_input(text)
+
+
+def _degrees_apart(a: float, b: float) -> float:
+    gap = abs(a - b) % 360.0
+    return min(gap, 360.0 - gap)
+
+
+def degrees_outside(lat: float, lon: float, west: float, south: float, east: float, north: float):
+    """How far (degrees, 0 = inside) a point lies outside a lon/lat box; a box with
+    west > east crosses the antimeridian."""
+    inside_lon = west <= lon <= east if west <= east else (lon >= west or lon <= east)
+    off_lon = 0.0 if inside_lon else min(_degrees_apart(lon, west), _degrees_apart(lon, east))
+    return max(off_lon, south - lat, lat - north, 0.0)
+
+
+def check_area_of_use(georef: GeoRef, where: str) -> list[str]:
+    """Warnings about where the tile lies: a CaseError when its centre is not on Earth or
+    more than AREA_MARGIN_DEG outside the area its CRS is made for (pyproj's
+    CRS.area_of_use: the coordinates are then almost surely in another CRS), a warning
+    when it is outside by less. Nothing for a CRS without an area of use."""
+    crs = _crs(georef.crs)
+    try:
+        lat, lon = (float(v[0]) for v in map_to_latlon(georef, [TILE_M / 2], [TILE_M / 2]))
+    except ProjError:
+        lat = lon = float("nan")
+    if not (np.isfinite(lat) and np.isfinite(lon)):
+        raise CaseError(
+            f"{where}: the tile (west edge {georef.x_west:g}, north edge {georef.y_north:g} in "
+            f"{georef.crs}) is nowhere on Earth; are the coordinates in another CRS?"
+        )
+    area = crs.area_of_use
+    if area is None:
+        return []
+    off = degrees_outside(lat, lon, area.west, area.south, area.east, area.north)
+    if off == 0.0:
+        return []
+    text = (
+        f"{where}: the tile's centre ({lat:.4f}, {lon:.4f}) lies {off:.1f} degrees outside "
+        f"where {georef.crs} ({crs.name}) is used ({area.name}: lon {area.west:g} .. "
+        f"{area.east:g}, lat {area.south:g} .. {area.north:g})"
+    )
+    if off > AREA_MARGIN_DEG:
+        raise CaseError(f"{text}; the coordinates must be in another CRS: name the right one")
+    return [f"{text}; check that this is the CRS the coordinates were made in"]

@@ -17,7 +17,8 @@ from locnet.cases import geo
 from locnet.cases.case import FIT_EXACT, CaseError, GeoRef, UserCase
 from locnet.cases.footprints import footprints_to_map
 from locnet.cases.readings import parse_readings, place_readings
-from locnet.constants import MAP_SIZE
+from locnet.constants import FLOOR_DB, MAP_SIZE
+from locnet.data.maps import db_to_gray_value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -121,6 +122,22 @@ def build_case(
         parsed.truth_xy,
         georef,
         tx_power_dbm if parsed.value == "rss_dbm" else None,
-        warnings + parsed.warnings + dropped,
+        warnings + parsed.warnings + dropped + underdetermined_warning(gains, readings_name),
         meta,
     )
+
+
+def underdetermined_warning(gains_db: np.ndarray, name: str) -> list[str]:
+    """A warning when fewer than MIN_FIT_READINGS readings are above the floor (the models
+    see gray 0 below it): the path-loss fit's two parameters then fit them anywhere."""
+    from locnet.models.classical import MIN_FIT_READINGS  # torch: only once a case is read
+
+    heard = int((np.rint(db_to_gray_value(gains_db)) > 0).sum())
+    if heard >= MIN_FIT_READINGS:
+        return []
+    text = (
+        f"{name}: only {heard} reading(s) above the {FLOOR_DB:g} dB floor; the path-loss fit "
+        f"(pathloss) needs {MIN_FIT_READINGS} to tell positions apart, so it answers the "
+        "strongest sensor's position"
+    )
+    return [text]

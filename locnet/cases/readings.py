@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from locnet.cases import geo
-from locnet.cases.case import MAX_READINGS, CaseError, GeoRef
+from locnet.cases.case import CaseError, GeoRef
+from locnet.cases.limits import (
+    MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
+    MAX_LINE_BYTES,
+    MAX_READINGS,
+    check_size,
+)
 from locnet.constants import FLOOR_DB, MAP_SIZE, MAX_DB, PIXEL_M
 
 POSITIONS = {"metres": ("x_m", "y_m"), "latlon": ("lat", "lon")}
@@ -30,6 +37,8 @@ GAIN_RANGE_DB = (-250.0, 0.0)  # a path gain is a loss: never positive, never be
 RSS_RANGE_DBM = (-200.0, 90.0)
 TX_POWER_RANGE_DBM = (-50.0, 90.0)
 LISTED = 5  # rows named in a message before "..."
+KNOWN_COLUMNS = {c for kind in (POSITIONS, TRUTHS) for pair in kind.values() for c in pair}
+KNOWN_COLUMNS |= set(VALUES)  # the columns read; others are checked for width, then dropped
 
 
 @dataclass
@@ -67,52 +76,87 @@ def _lines(lines: np.ndarray) -> str:
     return shown + (f" and {len(lines) - LISTED} more" if len(lines) > LISTED else "")
 
 
-def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of every non-blank CSV row; CaseError on broken quoting."""
+def _check_lines(data: bytes, name: str) -> None:
+    """CaseError for a line over MAX_LINE_BYTES (checked on the bytes, before the CSV
+    parser builds a field for every comma of it)."""
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    lengths = np.diff(np.concatenate(([-1], breaks, [len(data)]))) - 1
+    if lengths.size and lengths.max() > MAX_LINE_BYTES:
+        line = int(np.argmax(lengths > MAX_LINE_BYTES)) + 1
+        raise CaseError(
+            f"{name}: line {line} is {int(lengths[line - 1]):,} bytes long; a line may have at "
+            f"most {MAX_LINE_BYTES:,} (one sensor per line: is this a readings CSV?)"
+        )
+
+
+def _table(text: str, name: str) -> tuple[list[str], pd.DataFrame]:
+    """(header, rows) of the CSV: the header's column names (lower case), and the known
+    columns of every row as strings, indexed by their line number in the file (for
+    messages). Rows are read one at a time: beyond MAX_READINGS they are only counted,
+    and a row of the wrong width is only noted, so the memory stays bounded."""
     reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
+    header: list[str] | None = None
+    keep: list[int] = []
+    rows, lines, ragged, count = [], [], [], 0
     try:
-        return [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue
+            if header is None:
+                header = _header(row, name)
+                keep = [i for i, c in enumerate(header) if c in KNOWN_COLUMNS]
+                continue
+            count += 1
+            if count > MAX_READINGS:
+                continue
+            if len(row) != len(header):
+                ragged.append(reader.line_num)
+                continue
+            rows.append([row[i] for i in keep])
+            lines.append(reader.line_num)
     except csv.Error as exc:
         raise CaseError(
             f"{name} is not a readable CSV (line {reader.line_num}: {exc}); one header "
             "line, then one comma-separated row per sensor"
         ) from None
-
-
-def _table(text: str, name: str) -> pd.DataFrame:
-    """The rows as strings, indexed by their line number in the file (for messages)."""
-    rows = _rows(text, name)
-    header = [c.strip().lower() for c in rows[0][1]]
-    twice = sorted({c for c in header if header.count(c) > 1})
-    if twice:
-        raise CaseError(
-            f"{name}: column(s) {', '.join(twice)} appear twice in the header; keep one"
-        )
-    body = rows[1:]
-    if not body:
+    if not count:
         raise CaseError(f"{name} has a header but no reading; add one row per sensor")
-    if len(body) > MAX_READINGS:
+    if count > MAX_READINGS:
         raise CaseError(
-            f"{name} has {len(body):,} readings; at most {MAX_READINGS:,} "
+            f"{name} has {count:,} readings; at most {MAX_READINGS:,} "
             "(one per 1 m pixel of the tile) are accepted: thin them out"
         )
-    ragged = [n for n, row in body if len(row) != len(header)]
     if ragged:
         raise CaseError(
             f"{name}: line(s) {_lines(np.array(ragged))} do not have the header's "
             f"{len(header)} fields; one value per column on every row"
         )
-    return pd.DataFrame([row for _, row in body], columns=header, index=[n for n, _ in body])
+    return header, pd.DataFrame(rows, columns=[header[i] for i in keep], index=lines)
 
 
-def _columns(table: pd.DataFrame, name: str) -> tuple[str, str]:
-    cols = set(table.columns)
+def _header(row: list[str], name: str) -> list[str]:
+    header = [c.strip().lower() for c in row]
+    if len(header) > MAX_CSV_COLUMNS:
+        raise CaseError(
+            f"{name} has {len(header):,} columns; at most {MAX_CSV_COLUMNS} are read "
+            "(x_m,y_m or lat,lon, gain_db or rss_dbm, optional truth): drop the others"
+        )
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise CaseError(
+            f"{name}: column(s) {', '.join(twice)} appear twice in the header; keep one"
+        )
+    return header
+
+
+def _columns(header: list[str], name: str) -> tuple[str, str]:
+    cols = set(header)
     kinds = [k for k, pair in POSITIONS.items() if set(pair) <= cols]
     if len(kinds) != 1:
         what = (
             "both x_m,y_m and lat,lon"
             if kinds
-            else f"none of x_m,y_m or lat,lon (header: {', '.join(table.columns)})"
+            else f"none of x_m,y_m or lat,lon (header: {', '.join(header)})"
         )
         raise CaseError(
             f"{name} has {what}; give exactly one position pair: x_m,y_m "
@@ -120,7 +164,7 @@ def _columns(table: pd.DataFrame, name: str) -> tuple[str, str]:
         )
     values = [v for v in VALUES if v in cols]
     if len(values) != 1:
-        unitless = [c for c in table.columns if c in UNITLESS]
+        unitless = [c for c in header if c in UNITLESS]
         hint = f" (column {unitless[0]!r} has no unit)" if unitless else ""
         what = "both gain_db and rss_dbm" if values else "no value column" + hint
         raise CaseError(
@@ -226,8 +270,15 @@ def parse_readings(
     data: bytes, name: str, *, tx_power_dbm: float | None = None, georef: GeoRef | None = None
 ) -> Readings:
     """Rows of a readings CSV in map metres and dB (checks everything except the map)."""
-    table = _table(decode_text(data, name), name)
-    kind, value = _columns(table, name)
+    check_size(
+        len(data),
+        MAX_CSV_BYTES,
+        name,
+        f"{MAX_READINGS:,} readings of up to 512 bytes: thin it out or drop unused columns",
+    )
+    _check_lines(data, name)
+    header, table = _table(decode_text(data, name), name)
+    kind, value = _columns(header, name)
     if kind == "latlon" and georef is None:
         raise CaseError(
             f"{name} gives lat,lon but the building map has no geographic "

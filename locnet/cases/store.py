@@ -1,6 +1,8 @@
 """The case format on disk (docs/cases.md): a folder or a .zip holding case.json,
 buildings.png (or buildings.geojson) and readings.csv, plus any extra files (a picture,
-predictions) that readers ignore.
+predictions) that readers ignore: only case.json and the two files it names are read,
+each within the size limits of locnet.cases.limits (a zip's checked on its central
+directory before anything is unpacked).
 
 Written from a UserCase the readings are x_m,y_m,gain_db at full float precision and the
 map a 0/255 PNG, so reading the files back gives the same case bit for bit (and the same
@@ -11,22 +13,38 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
-from pathlib import Path
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from PIL import Image
 
-from locnet.cases.case import FITS, FORMAT, CaseError, GeoRef, UserCase
+from locnet.cases.case import FORMAT, CaseError, UserCase
+from locnet.cases.limits import (
+    EXPANSION_FROM_BYTES,
+    MAX_CASE_BYTES,
+    MAX_CASE_JSON_BYTES,
+    MAX_EXPANSION,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    check_size,
+    megabytes,
+    read_capped,
+)
 from locnet.cases.load import build_case
+from locnet.cases.schema import read_case_json
 from locnet.files import atomic_write
 
 CASE_JSON = "case.json"
 BUILDINGS_PNG = "buildings.png"
 READINGS_CSV = "readings.csv"
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # a zip member larger than this is refused
+JSON_WHY = "a few fields and the metadata"
+MEMBER_WHY = "a case is a 256 x 256 map and at most 65,536 readings"
 
 
 def readings_csv(case: UserCase) -> bytes:
@@ -93,81 +111,144 @@ def write_case(folder: str | Path, case: UserCase, extras: dict[str, bytes] | No
     return folder
 
 
-def _georef(value: Any, where: str) -> GeoRef | None:
-    if value is None:
-        return None
-    try:
-        return GeoRef(str(value["crs"]), float(value["x_west_m"]), float(value["y_north_m"]))
-    except (KeyError, TypeError, ValueError):
-        raise CaseError(f"{where}: 'georef' needs crs, x_west_m and y_north_m") from None
+def case_from_files(files: Mapping[str, bytes], where: str, **overrides: Any) -> UserCase:
+    """A UserCase from the files of a case held in memory (name -> bytes)."""
+    return _read_case(files.get, where, **overrides)
 
 
-def case_from_files(files: dict[str, bytes], where: str, **overrides: Any) -> UserCase:
-    """A UserCase from the files of a case folder or zip (name -> bytes)."""
-    if CASE_JSON not in files:
+def _read_case(read: Callable[[str], bytes | None], where: str, **overrides: Any) -> UserCase:
+    """The case whose files `read(name)` gives (None: no such file): case.json first,
+    checked against the schema (locnet.cases.schema), then only the two files it names.
+    `overrides` (CLI flags, app inputs) replace case.json's values when not None."""
+    raw = read(CASE_JSON)
+    if raw is None:
         raise CaseError(
             f"{where} has no {CASE_JSON}; a case is a folder or zip with case.json, "
             "the building map and readings.csv (docs/cases.md)"
         )
+    check_size(len(raw), MAX_CASE_JSON_BYTES, f"{where}/{CASE_JSON}", JSON_WHY)
     try:
-        meta = json.loads(files[CASE_JSON].decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaseError(f"{where}/{CASE_JSON} is not UTF-8 JSON ({exc}); restore it") from None
-    fmt = meta.get("format") if isinstance(meta, dict) else None
-    if not isinstance(fmt, str) or not fmt.startswith("locnet-case/"):
-        raise CaseError(f"{where}/{CASE_JSON} has format {fmt!r}, expected {FORMAT!r}")
-    if fmt != FORMAT:
-        raise CaseError(
-            f"{where} is format {fmt}; this version reads {FORMAT}: update LocNet Explorer"
-        )
-    names = {k: meta.get(k) for k in ("buildings", "readings")}
-    for key, name in names.items():
-        if not isinstance(name, str) or name not in files:
+        meta = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise CaseError(f"{where}/{CASE_JSON} is not UTF-8 JSON ({reason}); restore it") from None
+    spec, warnings = read_case_json(meta, f"{where}/{CASE_JSON}")
+    data = {}
+    for key, name in (("buildings", spec.buildings), ("readings", spec.readings)):
+        data[key] = read(name)
+        if data[key] is None:
             raise CaseError(f"{where}: case.json names {key} file {name!r}, which is not there")
-    tile = meta.get("tile") or {}
-    fit = tile.get("fit", "exact")
-    if fit not in FITS:
-        raise CaseError(f"{where}/{CASE_JSON}: tile.fit must be one of {', '.join(FITS)}")
     kwargs = {
-        "tx_power_dbm": meta.get("tx_power_dbm"),
-        "center": tuple(tile["center"]) if tile.get("center") else None,
-        "bbox": tile.get("bbox"),
-        "fit": fit,
-        "georef": _georef(meta.get("georef"), f"{where}/{CASE_JSON}"),
-        "metadata": meta.get("metadata") or {},
+        "tx_power_dbm": spec.tx_power_dbm,
+        "center": spec.tile.center,
+        "bbox": list(spec.tile.bbox) if spec.tile.bbox else None,
+        "fit": spec.tile.fit,
+        "georef": spec.georef.georef() if spec.georef else None,
+        "metadata": spec.metadata,
     }
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    return build_case(
-        files[names["buildings"]],
-        f"{where}/{names['buildings']}",
-        files[names["readings"]],
-        f"{where}/{names['readings']}",
+    case = build_case(
+        data["buildings"],
+        f"{where}/{spec.buildings}",
+        data["readings"],
+        f"{where}/{spec.readings}",
         **kwargs,
     )
+    case.warnings[:0] = warnings
+    return case
 
 
-def zip_members(data: bytes, where: str) -> dict[str, bytes]:
-    """Top-level files of a case zip (one enclosing folder is allowed), name -> bytes."""
+def zip_index(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
+    """The files of a case zip by base name (any enclosing folders stripped), checked
+    from the central directory before anything is unpacked: at most MAX_MEMBERS files,
+    MAX_MEMBER_BYTES each, MAX_CASE_BYTES in all, none expanding more than MAX_EXPANSION
+    times, and no two with one base name (which one would be read could not be known)."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    total = sum(i.file_size for i in infos)
+    if len(infos) > MAX_MEMBERS or total > MAX_CASE_BYTES:
+        raise CaseError(
+            f"{where} holds {len(infos):,} files, {megabytes(total)} unpacked; a case zip may "
+            f"hold at most {MAX_MEMBERS} files and {megabytes(MAX_CASE_BYTES)} in all, since "
+            "it is unpacked in memory (a case is case.json, the map and readings.csv)"
+        )
+    for info in infos:
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise CaseError(
+                f"{where} holds {info.filename!r} of {megabytes(info.file_size)}; a file of a "
+                f"case may be at most {megabytes(MAX_MEMBER_BYTES)} (a case is a map and a "
+                "readings table)"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > EXPANSION_FROM_BYTES and ratio > MAX_EXPANSION:
+            raise CaseError(
+                f"{where}: {info.filename!r} would expand {ratio:,.0f} "
+                f"times ({megabytes(info.compress_size)} -> {megabytes(info.file_size)}); a "
+                f"case zip's files may expand at most {MAX_EXPANSION} times (is it a zip bomb?)"
+            )
+    by_name: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        base = PurePosixPath(info.filename.replace("\\", "/")).name
+        if base in by_name:
+            raise CaseError(
+                f"{where} holds both {by_name[base].filename!r} and {info.filename!r}, which "
+                f"are both {base!r} without their folders; keep only one of them"
+            )
+        by_name[base] = info
+    return by_name
+
+
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError)
+
+
+def read_case_zip(source: bytes | str | Path, where: str, **overrides: Any) -> UserCase:
+    """A case zip (its bytes, or its path: then only the central directory and the files
+    the case names are read from disk) -> UserCase."""
+
+    def unreadable(exc: BaseException) -> CaseError:
+        return CaseError(f"{where} is not a readable zip ({exc}); download the case again")
+
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir()]
-            if any(i.file_size > MAX_MEMBER_BYTES for i in infos):
-                raise CaseError(
-                    f"{where} holds a file over {MAX_MEMBER_BYTES >> 20} MB; "
-                    "a case is a map and a readings table"
-                )
-            return {Path(i.filename).name: archive.read(i) for i in infos}
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-        raise CaseError(f"{where} is not a readable zip ({exc}); download the case again") from None
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except ZIP_ERRORS as exc:
+        raise unreadable(exc) from None
+    with archive:
+        try:
+            members = zip_index(archive, where)
+        except ZIP_ERRORS as exc:
+            raise unreadable(exc) from None
+
+        def read(name: str) -> bytes | None:
+            if name not in members:
+                return None
+            try:
+                return archive.read(members[name])
+            except ZIP_ERRORS as exc:
+                raise unreadable(exc) from None
+
+        return _read_case(read, where, **overrides)
+
+
+def read_case_folder(folder: str | Path, **overrides: Any) -> UserCase:
+    """A case folder -> UserCase, reading case.json and the two files it names and
+    nothing else (other files may be anything, of any size)."""
+    folder = Path(folder)
+
+    def read(name: str) -> bytes | None:
+        path = folder / name
+        if not os.path.lexists(path):
+            return None
+        if name == CASE_JSON:
+            return read_capped(path, str(path), MAX_CASE_JSON_BYTES, JSON_WHY)
+        return read_capped(path, str(path), MAX_MEMBER_BYTES, MEMBER_WHY)
+
+    return _read_case(read, str(folder), **overrides)
 
 
 def read_case(path: str | Path, **overrides: Any) -> UserCase:
     """A case folder or .zip on disk -> UserCase."""
     path = Path(path)
     if path.is_dir():
-        files = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
-    elif path.is_file():
-        files = zip_members(path.read_bytes(), str(path))
-    else:
-        raise CaseError(f"case {path} does not exist; give a case folder or .zip")
-    return case_from_files(files, str(path), **overrides)
+        return read_case_folder(path, **overrides)
+    if path.is_file():
+        return read_case_zip(path, str(path), **overrides)
+    raise CaseError(f"case {path} does not exist; give a case folder or .zip")

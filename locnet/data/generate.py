@@ -33,7 +33,13 @@ from locnet.data.generate_plan import (
 from locnet.data.sampling import sample_mask, sample_transmitters
 from locnet.data.writer import DatasetWriter
 from locnet.errors import LocNetError
-from locnet.files import atomic_write, ensure_writable_folder, remove_stale_temps
+from locnet.files import (
+    atomic_write,
+    claim_output_folder,
+    ensure_writable_folder,
+    output_entries,
+    remove_stale_temps,
+)
 
 # The training set of the shipped checkpoints (not committed: deterministic, about 2 minutes
 # and 126 MB on 2 cores); checkpoints/README.md and the "not installed" notes quote it.
@@ -78,23 +84,34 @@ def _settings(config: GenerateConfig) -> dict:
     return {"format": SETTINGS_FORMAT, **values}
 
 
-def _prepare_out(out: Path, config: GenerateConfig) -> None:
+def check_out(out: Path, config: GenerateConfig, flag: str = "--out") -> bool:
+    """Whether `out` is a run of this command to resume (True) or new (False); LocNetError
+    naming `flag` for a folder made with other settings or by something else. Writes
+    nothing: `testset` checks both of its folders before it writes either."""
     settings_path = out / SETTINGS_FILE
     if settings_path.is_file():
-        previous = json.loads(settings_path.read_text())
-        if previous != _settings(config):
+        if json.loads(settings_path.read_text()) != _settings(config):
             raise LocNetError(
-                f"{out} was generated with other settings ({settings_path}); resume with the "
-                "same options or choose a new --out folder"
+                f"{flag} {out} was generated with other settings ({settings_path}); resume "
+                f"with the same options or choose a new {flag} folder"
             )
-        ensure_writable_folder(out)
+        return True
+    if out.exists() and output_entries(out):
+        raise LocNetError(
+            f"{flag} {out} is not empty and was not made by generate; choose a new {flag} folder"
+        )
+    return False
+
+
+def prepare_out(out: Path, config: GenerateConfig, flag: str = "--out") -> None:
+    """Check --out before any simulation (check_out), then resume it (stale temps removed)
+    or start it (generate.json written)."""
+    resume = check_out(out, config, flag)
+    ensure_writable_folder(out, flag)
+    if resume:
         remove_stale_temps(out)  # left by a killed or out-of-space run
         return
-    if out.exists() and any(out.iterdir()):
-        raise LocNetError(
-            f"{out} is not empty and was not made by generate; choose a new --out folder"
-        )
-    ensure_writable_folder(out)
+    settings_path = out / SETTINGS_FILE
     atomic_write(settings_path, lambda p: p.write_text(json.dumps(_settings(config), indent=2)))
 
 
@@ -105,12 +122,23 @@ def _init_worker() -> None:
 
 
 def generate_dataset(
-    out: str | os.PathLike, config: GenerateConfig, *, workers: int = 1, progress: bool = True
+    out: str | os.PathLike,
+    config: GenerateConfig,
+    *,
+    workers: int = 1,
+    progress: bool = True,
+    flag: str = "--out",
 ) -> dict:
-    """Generate (or resume) a dataset; returns counts and timings."""
+    """Generate (or resume) a dataset; returns counts and timings. `out` is claimed for
+    the run (locnet.files.claim_output_folder): a second generate on it fails at once."""
     config.validate()
     out = Path(out).expanduser()
-    _prepare_out(out, config)
+    with claim_output_folder(out, flag=flag, resume=True):
+        prepare_out(out, config, flag)
+        return _generate(out, config, workers, progress)
+
+
+def _generate(out: Path, config: GenerateConfig, workers: int, progress: bool) -> dict:
     start = time.perf_counter()
     tasks, table = plan(config, out)
     DatasetWriter(out).write_metadata(table)

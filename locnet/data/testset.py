@@ -16,13 +16,15 @@ import dataclasses
 import hashlib
 import os
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from locnet.constants import MASKS_PER_TX, RATES_PERCENT
-from locnet.data.generate import generate_dataset
+from locnet.data.generate import check_out, generate_dataset
 from locnet.data.generate_plan import GenerateConfig
 from locnet.data.layout import LAYOUT_DIRS, METADATA_FILE, SPLIT_DIRS
 from locnet.errors import LocNetError
+from locnet.files import claim_output_folder
 
 SHARED_COLUMNS = ["map", "env_id", "city", "source", "group", "split"]  # of cities.csv
 
@@ -85,13 +87,28 @@ def make_testset(
     workers: int = 1,
     progress: bool = True,
 ) -> dict:
-    """Generate (or resume) both folders and check they share antennas and masks."""
-    if Path(out).expanduser().resolve() == Path(shift_out).expanduser().resolve():
+    """Generate (or resume) both folders and check they share antennas and masks.
+
+    Every flag and both folders are checked (and claimed, locnet.files.claim_output_folder)
+    before the first map is simulated, so a bad --shift-out fails in the first second."""
+    if maps < 1 or tx_per_map < 1:
+        raise LocNetError(f"--maps and --tx-per-map must be at least 1, got {maps} and {tx_per_map}")
+    out, shift_out = Path(out).expanduser(), Path(shift_out).expanduser()
+    if out.resolve() == shift_out.resolve():
         raise LocNetError("--out and --shift-out must be two different folders")
     start = time.perf_counter()
     paper, shift = testset_configs(maps, tx_per_map, seed)
-    first = generate_dataset(out, paper, workers=workers, progress=progress)
-    second = generate_dataset(shift_out, shift, workers=workers, progress=progress)
+    paper.validate()
+    folders = ((out, paper, "--out"), (shift_out, shift, "--shift-out"))
+    with ExitStack() as claims:
+        for folder, config, flag in folders:
+            claims.enter_context(claim_output_folder(folder, flag=flag, resume=True))
+        for folder, config, flag in folders:
+            check_out(folder, config, flag)
+        first, second = [
+            generate_dataset(folder, config, workers=workers, progress=progress, flag=flag)
+            for folder, config, flag in folders
+        ]
     files = same_sensors(out, shift_out)
     return {
         "paper": first,

@@ -5,12 +5,19 @@ likelihood of the true pixels of the validation split (never the test split), pi
 the temperature each point readout is read at and the default readout by validation
 RMSE, prints the check grid, and stores all of it in the checkpoint (atomic rewrite:
 the weights are unchanged, the file's sha256 changes). docs/posterior.md.
+
+A fit on fewer than MIN_SAMPLES validation samples is refused unless --force (a handful
+of samples gives a temperature that is noise), the calibration it replaces is kept in the
+checkpoint's `calibration_history`, and the checkpoint's folder is checked writable (and
+the file claimed, locnet.files.claim_output_file) before the model runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +35,7 @@ from locnet.errors import LocNetError
 from locnet.evaluate.plan import SampleLoader, plan_samples
 from locnet.evaluate.run import parse_rates
 from locnet.evaluate.tables import portable_path
+from locnet.files import claim_output_file
 from locnet.models import checkpoints as ckpt
 from locnet.models.device import pick_device
 from locnet.posterior import distribution as P
@@ -36,6 +44,8 @@ from locnet.posterior.calibration import Calibration
 CHECK_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # temperatures printed and searched
 CALIBRATION_SPLITS = ("val", "train")  # the test split stays unseen
 CHUNK = 64  # maps per posterior computation (bounds memory)
+MIN_SAMPLES = 100  # validation samples below which a fit is refused without --force
+WRITE_FIX = "copy the checkpoint into a folder you can write to, or add --dry-run to only print the fit"
 
 
 @dataclass
@@ -148,15 +158,17 @@ def calibrate(
     data: str | os.PathLike,
     *,
     split: str = "val",
-    rates: list[float] = list(RATES_PERCENT),
+    rates: Sequence[float] = RATES_PERCENT,
     masks_per_tx: int = 2,
     limit: int | None = None,
     seed: int = 0,
     device: str = "auto",
     batch_size: int = 16,
     quiet: bool = True,
+    min_samples: int = MIN_SAMPLES,
 ) -> tuple[Calibration, list[dict]]:
-    """Fit the calibration of one checkpoint (not yet stored: see `run`)."""
+    """Fit the calibration of one checkpoint (not yet stored: see `run`). Fewer than
+    `min_samples` planned samples is a LocNetError before the model runs."""
     if split not in CALIBRATION_SPLITS:
         raise LocNetError(
             f"--split {split}: calibrate on validation data ('val'), never on the test "
@@ -172,6 +184,12 @@ def calibrate(
         raise LocNetError(f"--data {data} is not a folder; point it at a dataset")
     source = open_dataset(data)
     plan, _ = plan_samples(source, split, rates, masks_per_tx, limit, seed)
+    if len(plan) < min_samples:
+        raise LocNetError(
+            f"only {len(plan)} {split} samples of {data} (--limit/--rates/--masks-per-tx); "
+            f"a temperature fitted on fewer than {min_samples} is noise: use more samples, or "
+            f"pass --force to store it in {path} anyway (--dry-run only prints it)"
+        )
     collected = collect(model, source, plan, torch_device, batch_size, quiet)
     fitted = {
         "data": portable_path(source.root),
@@ -198,6 +216,9 @@ class CalibrateConfig:
     device: str = option("auto", help="auto | cpu | cuda | cuda:N | mps")
     batch_size: int = option(16, help="maps per model call")
     dry_run: bool = option(False, help="print the fit, do not rewrite the checkpoint")
+    force: bool = option(
+        False, help=f"store a fit on fewer than {MIN_SAMPLES} validation samples"
+    )
     quiet: bool = option(False, help="no progress bar")
 
 
@@ -223,17 +244,39 @@ def _print_fit(calibration: Calibration, grid: list[dict]) -> None:
     print(f"default readout: {calibration.default_readout}")
 
 
+def _stored_problem(path: Path) -> str | None:
+    """What is wrong with the calibration `path` holds, or None (none stored, or sound)."""
+    stored = ckpt.checkpoint_info(path).calibration
+    return ckpt.calibration_problem(stored, P.READOUTS) if stored else None
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = config_cli.from_args(CalibrateConfig, args)
     if cfg.masks_per_tx < 1 or cfg.batch_size < 1:
         raise LocNetError("--masks-per-tx and --batch-size must be >= 1")
-    fit_options = {k: v for k, v in asdict(cfg).items() if k not in ("checkpoint", "data", "dry_run")}
+    path = Path(cfg.checkpoint)
+    if not path.is_file():
+        raise LocNetError(f"--checkpoint {path} does not exist; give a .pt file from `train`")
+    skip = ("checkpoint", "data", "dry_run", "force")
+    fit_options = {k: v for k, v in asdict(cfg).items() if k not in skip}
     fit_options["rates"] = parse_rates(cfg.rates)
-    calibration, grid = calibrate(cfg.checkpoint, cfg.data, **fit_options)
-    _print_fit(calibration, grid)
+    if cfg.force or cfg.dry_run:
+        fit_options["min_samples"] = 0
     if cfg.dry_run:
+        calibration, grid = calibrate(path, cfg.data, **fit_options)
+        _print_fit(calibration, grid)
         print("dry run: checkpoint not changed")
         return 0
-    ckpt.store_calibration(cfg.checkpoint, calibration.to_dict())
-    print(f"wrote calibration into {cfg.checkpoint} (sha256 {ckpt.file_sha256(cfg.checkpoint)[:16]}…)")
+    with claim_output_file(path, flag="--checkpoint", fix=WRITE_FIX):  # before the fit
+        damaged = _stored_problem(path)
+        if damaged:
+            print(f"warning: checkpoint {path} holds a damaged calibration ({damaged}); the new "
+                  "fit replaces it, the damaged one is kept in calibration_history", file=sys.stderr)
+        calibration, grid = calibrate(path, cfg.data, **fit_options)
+        _print_fit(calibration, grid)
+        replaced = ckpt.store_calibration(path, calibration.to_dict(), readouts=P.READOUTS)
+    if replaced is not None and not damaged:
+        old = Calibration.from_dict(replaced["calibration"])
+        print(f"replaced {old.label()}, kept in the checkpoint's calibration_history")
+    print(f"wrote calibration into {path} (sha256 {ckpt.file_sha256(path)[:16]}…)")
     return 0

@@ -19,10 +19,10 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -46,13 +46,12 @@ from locnet.evaluate.plan import (
 from locnet.evaluate.tables import (
     Evaluation,
     _append_rows,
-    check_output_folder,
     portable_path,
     score_answers,
     summarise,
-    write_results,
+    write_result_files,
 )
-from locnet.files import ensure_writable_folder
+from locnet.files import claim_output_folder
 from locnet.inference import load_model
 from locnet.models import checkpoints as ckpt
 from locnet.models.device import model_device, pick_device
@@ -67,7 +66,7 @@ def evaluate(
     *,
     split: str = "test",
     models: list[str] | str = "all",
-    rates: list[float] = list(RATES_PERCENT),
+    rates: Sequence[float] = RATES_PERCENT,
     checkpoint_dir: str | os.PathLike = "checkpoints",
     masks_per_tx: int = MASKS_PER_TX,
     limit: int | None = None,
@@ -122,7 +121,7 @@ def evaluate(
 
 
 def _checked_arguments(
-    data: str | os.PathLike, rates: list[float], masks_per_tx: int, batch_size: int
+    data: str | os.PathLike, rates: Sequence[float], masks_per_tx: int, batch_size: int
 ) -> list[float]:
     """The rates as floats, or LocNetError for a bad count, rate or dataset folder."""
     if masks_per_tx < 1 or batch_size < 1:
@@ -281,28 +280,29 @@ def _canonical_command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_cli.from_args(EvaluateConfig, args)
-    out = ensure_writable_folder(check_output_folder(cfg.out, cfg.force))  # before the work
     command = (
         "python -m locnet " + shlex.join(sys.argv[1:])
         if sys.argv[1:2] == ["evaluate"]
         else _canonical_command(args)
     )
-    result = evaluate(
-        cfg.data,
-        split=cfg.split,
-        models=[m.strip() for m in cfg.models.split(",") if m.strip()],
-        rates=parse_rates(cfg.rates),
-        checkpoint_dir=cfg.checkpoints,
-        masks_per_tx=cfg.masks_per_tx,
-        limit=cfg.limit,
-        device=cfg.device,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
-        quiet=cfg.quiet,
-        command=command,
-        tta=cfg.tta,
-    )
-    write_results(result, out, force=cfg.force)
+    # --out is claimed before the work: a second run on it fails now, not this one at the end
+    with claim_output_folder(cfg.out, force=cfg.force) as out:
+        result = evaluate(
+            cfg.data,
+            split=cfg.split,
+            models=[m.strip() for m in cfg.models.split(",") if m.strip()],
+            rates=parse_rates(cfg.rates),
+            checkpoint_dir=cfg.checkpoints,
+            masks_per_tx=cfg.masks_per_tx,
+            limit=cfg.limit,
+            device=cfg.device,
+            batch_size=cfg.batch_size,
+            seed=cfg.seed,
+            quiet=cfg.quiet,
+            command=command,
+            tta=cfg.tta,
+        )
+        write_result_files(result, out)
     table = result.summary.pivot_table(
         index=["model", "variant", "readout"], columns="rate_percent", values="rmse_m"
     )

@@ -17,17 +17,20 @@ import pandas as pd
 import torch
 
 from locnet.constants import PIXEL_M
-from locnet.errors import LocNetError
 from locnet.evaluate.folders import (
+    META_FILE,
     PER_ENV_COLUMNS,
+    PER_ENV_FILE,
     POSTERIOR_COLUMNS,
     SAMPLE_COLUMNS,
     SAMPLES_CSV,
+    SAMPLES_FILE,
     SUMMARY_COLUMNS,
+    SUMMARY_FILE,
 )
 from locnet.evaluate.metrics import error_statistics, posterior_statistics
 from locnet.evaluate.plan import ModelEntry
-from locnet.files import PROJECT_ROOT, atomic_write, ensure_writable_folder
+from locnet.files import PROJECT_ROOT, atomic_write, claim_output_folder
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import Answers
 
@@ -121,32 +124,29 @@ def _append_rows(
             columns[name].append(record[name])
 
 
-def check_output_folder(out: str | os.PathLike, force: bool) -> Path:
-    """Refuse to overwrite a non-empty folder unless force (checked before any work)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise LocNetError(f"--out {out} is a file; give a folder path")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise LocNetError(
-            f"--out {out} exists and is not empty; choose a new folder or pass --force"
-        )
-    return out
-
-
-def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = False) -> Path:
-    """Write the four result files into `out` (created), each atomically."""
-    out = ensure_writable_folder(check_output_folder(out, force))
+def write_result_files(evaluation: Evaluation, out: Path) -> Path:
+    """Write the four result files into `out`, each atomically (the caller owns `out`:
+    see write_results). A samples file of the other format left by an earlier run is
+    removed, so the folder never holds two that disagree."""
     try:
-        atomic_write(
-            out / "samples.parquet", lambda p: evaluation.samples.to_parquet(p, index=False)
-        )
+        atomic_write(out / SAMPLES_FILE, lambda p: evaluation.samples.to_parquet(p, index=False))
+        stale = out / SAMPLES_CSV
     except ImportError:  # no parquet engine (the GPU machine has pandas without pyarrow)
         atomic_write(
             out / SAMPLES_CSV, lambda p: evaluation.samples.to_csv(p, index=False, compression="gzip")
         )
-    atomic_write(out / "summary.csv", lambda p: evaluation.summary.to_csv(p, index=False))
+        stale = out / SAMPLES_FILE
+    stale.unlink(missing_ok=True)
+    atomic_write(out / SUMMARY_FILE, lambda p: evaluation.summary.to_csv(p, index=False))
     atomic_write(
-        out / "per_environment.csv", lambda p: evaluation.per_environment.to_csv(p, index=False)
+        out / PER_ENV_FILE, lambda p: evaluation.per_environment.to_csv(p, index=False)
     )
-    atomic_write(out / "meta.json", lambda p: p.write_text(json.dumps(evaluation.meta, indent=2)))
+    atomic_write(out / META_FILE, lambda p: p.write_text(json.dumps(evaluation.meta, indent=2)))
     return out
+
+
+def write_results(evaluation: Evaluation, out: str | os.PathLike, force: bool = False) -> Path:
+    """Claim `out` (locnet.files.claim_output_folder: refused if another run holds it, or
+    if it holds files and not `force`) and write the four result files into it."""
+    with claim_output_folder(out, force=force) as folder:
+        return write_result_files(evaluation, folder)

@@ -16,10 +16,12 @@ import hashlib
 import math
 import os
 import pickle
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from numbers import Real
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any
 
 import torch
 
@@ -37,6 +39,7 @@ FORMAT = "locnet-checkpoint/1"
 RESUME_SUFFIX = ".last.pt"
 # The keys of a stored calibration: locnet.posterior.calibration.Calibration's fields.
 CALIBRATION_KEYS = ("temperature", "readout_temperature", "default_readout", "fitted")
+HISTORY_KEY = "calibration_history"  # the calibrations `calibrate` replaced, oldest first
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def default_filename(model: str, options: Mapping[str, Any] | None) -> str:
 def resume_path(out: str | os.PathLike) -> Path:
     """The resume file beside a checkpoint: checkpoints/locnet.pt -> checkpoints/locnet.last.pt."""
     out = Path(out)
-    stem = out.name[: -len(".pt")] if out.name.endswith(".pt") else out.name
+    stem = out.name.removesuffix(".pt")
     return out.with_name(stem + RESUME_SUFFIX)
 
 
@@ -104,11 +107,29 @@ def build_checkpoint(model_name: str, model: LocalizationModel, **fields: Any) -
     return payload
 
 
+def non_finite_weights(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors of a state_dict that hold NaN or +-inf."""
+    return [
+        name
+        for name, tensor in state.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+
+
 def save_checkpoint(
     path: str | os.PathLike, model_name: str, model: LocalizationModel, **fields: Any
 ) -> Path:
-    """Write a checkpoint atomically and return its path."""
-    atomic_torch_save(build_checkpoint(model_name, model, **fields), path)
+    """Write a checkpoint atomically and return its path. Weights holding NaN or +-inf (a
+    diverged run) are never written: CheckpointError, and the file on disk stays as it was."""
+    payload = build_checkpoint(model_name, model, **fields)
+    bad = non_finite_weights(payload["state_dict"])
+    if bad:
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise CheckpointError(
+            f"not saving {path}: its weights hold NaN or infinite values ({bad[0]}{more}), "
+            "so training diverged; lower --lr and train again (files saved before are kept)"
+        )
+    atomic_torch_save(payload, path)
     return Path(path)
 
 
@@ -179,6 +200,11 @@ def check_payload(path: str | os.PathLike, payload: Any) -> dict:
                 f"checkpoint {path} is damaged: its '{key}' is a {type(payload[key]).__name__}, "
                 "not a dict; retrain it or remove it from the folder"
             )
+    if payload.get(HISTORY_KEY) is not None and not isinstance(payload[HISTORY_KEY], list):
+        raise CheckpointError(
+            f"checkpoint {path} is damaged: its '{HISTORY_KEY}' is a "
+            f"{type(payload[HISTORY_KEY]).__name__}, not a list; retrain it or remove it"
+        )
     return payload
 
 
@@ -188,7 +214,7 @@ def _positive(value: Any) -> bool:
     return number and math.isfinite(value) and value > 0
 
 
-def _calibration_problem(value: Any, readouts: Collection[str] | None) -> str | None:
+def calibration_problem(value: Any, readouts: Collection[str] | None = None) -> str | None:
     """What is wrong with a stored calibration, or None (see check_calibration)."""
     if not isinstance(value, Mapping):
         return f"it is a {type(value).__name__}, not a dict"
@@ -233,7 +259,7 @@ def check_calibration(
     """
     if value is None or (isinstance(value, Mapping) and not value):
         return None
-    problem = _calibration_problem(value, readouts)
+    problem = calibration_problem(value, readouts)
     if problem is not None:
         where = f"checkpoint {source} has" if source is not None else "a checkpoint has"
         raise CheckpointError(
@@ -316,9 +342,16 @@ def load_weights(
     return model.to(device).eval()
 
 
-def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -> None:
-    """Rewrite one of our checkpoints with `calibration` added (atomically: a crash leaves
-    the old file). Its sha256 changes; the weights do not."""
+def store_calibration(
+    path: str | os.PathLike,
+    calibration: Mapping[str, Any],
+    *,
+    readouts: Collection[str] | None = None,
+) -> dict | None:
+    """Rewrite one of our checkpoints with `calibration` (atomically: a crash leaves the old
+    file). Its sha256 changes; the weights do not. The calibration it replaces, if any, is
+    appended to the file's `calibration_history` (oldest first) as {"calibration", "replaced"
+    (UTC date), "damaged" (what was wrong with it, or None)}; that entry is returned."""
     path = Path(path)
     payload = read_file(path)
     if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
@@ -326,8 +359,20 @@ def store_calibration(path: str | os.PathLike, calibration: Mapping[str, Any]) -
             f"{path} is not a LocNet Explorer checkpoint; only files written by "
             "`python -m locnet train` can hold a calibration"
         )
-    payload["calibration"] = check_calibration(calibration, path) or {}
+    new = check_calibration(calibration, path, readouts) or {}
+    previous, entry = payload.get("calibration"), None
+    if previous:
+        history = payload.get(HISTORY_KEY)
+        history = list(history) if isinstance(history, list) else []
+        entry = {
+            "calibration": previous,
+            "replaced": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "damaged": calibration_problem(previous, readouts),
+        }
+        payload[HISTORY_KEY] = [*history, entry]
+    payload["calibration"] = new
     atomic_torch_save(payload, path)
+    return entry
 
 
 def checkpoint_info(path: str | os.PathLike) -> CheckpointInfo:

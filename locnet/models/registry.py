@@ -33,6 +33,8 @@ MODEL_MODULES = (
     "locnet.models.deeptxfinder",
     "locnet.models.classical",
     "locnet.models.simfit",
+    "locnet.models.rss_classical",
+    "locnet.models.fingerprint",
     "locnet.models.fusion",
 )
 
@@ -56,6 +58,9 @@ class ModelInfo:
     made_by: str | None = None
 
 
+# The family of models that localize from measured receiver readings (real campaigns:
+# locnet.models.measurement), not from the 2-channel map input of every other model.
+MEASUREMENT_FAMILY = "measurement"
 DEFAULT_VARIANT = "default"  # the label of a model without variant-naming options
 _REGISTRY: dict[str, ModelInfo] = {}
 _loaded = False
@@ -134,6 +139,12 @@ def _ensure_loaded() -> None:
 def available_models() -> list[str]:
     _ensure_loaded()
     return list(_REGISTRY)
+
+
+def map_models() -> list[str]:
+    """The models that take a building map and sensor map (all but MEASUREMENT_FAMILY):
+    what the app's pickers, `bench models` and map evaluations offer."""
+    return [n for n in available_models() if _REGISTRY[n].family != MEASUREMENT_FAMILY]
 
 
 def model_info(name: str) -> ModelInfo:

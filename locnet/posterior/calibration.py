@@ -14,8 +14,9 @@ inference (app, scripts), evaluate and calibrate.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -61,7 +62,7 @@ class Calibration:
     @classmethod
     def from_dict(
         cls, value: Mapping[str, Any] | None, source: str | os.PathLike | None = None
-    ) -> "Calibration":
+    ) -> Calibration:
         """The Calibration a checkpoint stores (to_dict()); None or {} (never calibrated) is
         UNCALIBRATED. A malformed one (wrong types, a temperature that is not a finite number
         > 0, an unknown readout or key) raises CheckpointError naming `source`, its file."""

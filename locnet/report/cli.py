@@ -45,6 +45,7 @@ from locnet.report.campaign_tables import (
 )
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
 from locnet.report.limit import limit_markdown
+from locnet.report.powder_tables import powder_overview, powder_table
 from locnet.report.readouts import select_readout
 
 BLOCK_OPEN = re.compile(r"^<!-- report: (?P<spec>.*?) -->\s*$")
@@ -212,6 +213,12 @@ SECTIONS: dict[str, Section] = {
         bench_tables.bench_posterior_table, "JSON", 1, 1, "`bench posterior --json` as a table"
     ),
     "text": Section(bench_tables.text_file_block, "FILE", 1, 1, "a measuring script's text output, quoted"),
+    "powder-overview": Section(
+        powder_overview, "ROOT", 1, 1, "real measurements: mean / median error per split and model"
+    ),
+    "powder": Section(
+        powder_table, "ROOT", 1, 1, "real measurements: error per model and split (evaluate-powder)"
+    ),
 }
 
 

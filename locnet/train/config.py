@@ -6,10 +6,11 @@ Each field is one flag (locnet.config_cli): its type, default and help live here
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from locnet.config_cli import option
+from locnet.config_cli import non_finite_floats, option
 from locnet.constants import MAP_SIZE
 from locnet.errors import LocNetError
 from locnet.models.losses import LOSSES
@@ -60,7 +61,7 @@ class TrainConfig:
     out: str | None = option(None, help="best checkpoint (default: checkpoints/<model>[-variant].pt)")
     loss: str | None = option(None, choices=tuple(LOSSES), help="LocNet training loss (default focal)")
     env: bool = option(True, help="hide the building map from the model (ablation)")
-    options: dict = option(
+    options: dict = option(  # noqa: RUF009 (option() is dataclasses.field with flag metadata)
         default_factory=dict,
         flag="--opt",
         repeat=True,
@@ -115,6 +116,35 @@ class TrainConfig:
     quiet: bool = option(False, record=False, help="no progress output")
 
 
+# Float flags: (field, lowest, highest) allowed; a number, finite, inside [low, high]
+# ((0, x] where low is 0 and the value must be positive: "lr" and the budgets).
+POSITIVE = ("lr", "max_minutes", "max_cpu_minutes")
+FLOAT_RANGES = (
+    ("lr", 0.0, 1.0),  # AdamW: above 1 every step overshoots; NaN/inf poison the weights
+    ("weight_decay", 0.0, 1.0),
+    ("max_minutes", 0.0, math.inf),
+    ("max_cpu_minutes", 0.0, math.inf),
+    ("save_every_minutes", 0.0, math.inf),  # 0: a resume save after every batch
+    ("stream_real", 0.0, 1.0),
+    ("stream_paper_like", 0.0, 1.0),
+)
+
+
+def _check_float(cfg: TrainConfig, name: str, low: float, high: float) -> None:
+    """LocNetError naming the flag unless the field is None (not set), or a finite number
+    in [low, high] (> low for POSITIVE fields)."""
+    value = getattr(cfg, name)
+    if value is None and name in ("max_minutes", "max_cpu_minutes"):
+        return
+    flag = f"--{name.replace('_', '-')}"
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and low <= value <= high and not (name in POSITIVE and value <= low)
+    if not ok:
+        low_text = f"> {low:g}" if name in POSITIVE else f">= {low:g}"
+        high_text = "" if math.isinf(high) else f" and <= {high:g}"
+        raise LocNetError(f"{flag} must be a finite number {low_text}{high_text}, got {value}")
+
+
 def check_config(cfg: TrainConfig) -> None:
     """LocNetError naming the flag for a value training cannot use."""
     if cfg.data is None and not cfg.stream:
@@ -127,20 +157,16 @@ def check_config(cfg: TrainConfig) -> None:
     for name in ("epochs", "batch_size"):
         if getattr(cfg, name) < 1:
             raise LocNetError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(cfg, name)}")
-    if cfg.lr <= 0 or cfg.workers < 0:
-        raise LocNetError(f"--lr must be > 0 and --workers >= 0, got {cfg.lr} and {cfg.workers}")
+    for flag, value in non_finite_floats(cfg):
+        raise LocNetError(f"{flag} must be a finite number, got {value}")
+    for name, low, high in FLOAT_RANGES:
+        _check_float(cfg, name, low, high)
+    if cfg.workers < 0:
+        raise LocNetError(f"--workers must be >= 0, got {cfg.workers}")
     if cfg.crop is not None and not (8 <= cfg.crop <= MAP_SIZE and cfg.crop % 8 == 0):
         raise LocNetError(f"--crop {cfg.crop}: use a multiple of 8 between 8 and {MAP_SIZE}")
-    for name in ("max_minutes", "max_cpu_minutes"):
-        value = getattr(cfg, name)
-        if value is not None and not value > 0:
-            raise LocNetError(f"--{name.replace('_', '-')} must be > 0, got {value}")
-    if cfg.epoch_samples < 1 or cfg.stream_masks_per_case < 1 or not (0 <= cfg.stream_real <= 1 and 0 <= cfg.stream_paper_like <= 1):
-        raise LocNetError("--epoch-samples/--stream-masks-per-case must be >= 1; --stream-real/--stream-paper-like in [0, 1]")
-    if not cfg.weight_decay >= 0:
-        raise LocNetError(f"--weight-decay must be >= 0, got {cfg.weight_decay}")
-    if not cfg.save_every_minutes >= 0:  # 0: a resume save after every batch
-        raise LocNetError(f"--save-every-minutes must be >= 0, got {cfg.save_every_minutes}")
+    if cfg.epoch_samples < 1 or cfg.stream_masks_per_case < 1:
+        raise LocNetError("--epoch-samples/--stream-masks-per-case must be >= 1")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise LocNetError(f"--lr-schedule {cfg.lr_schedule}: use one of {', '.join(LR_SCHEDULES)}")
     if cfg.init_from is not None and not Path(cfg.init_from).is_file():

@@ -11,9 +11,11 @@ Data parallel: launch with torchrun (`python -m torch.distributed.run --nproc_pe
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -21,7 +23,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from locnet import config_cli
-from locnet.files import ensure_writable_folder
+from locnet.errors import LocNetError
+from locnet.files import claim_output_file, ensure_writable_folder
 from locnet.models import checkpoints as ckpt
 from locnet.train.config import LR_SCHEDULES, WARMUP_STEPS, TrainConfig, check_config
 from locnet.train.dist import Dist
@@ -76,6 +79,30 @@ def validate_and_keep(
                 metrics=state.best_metrics,
             )
     return entry
+
+
+def weights_finite(model: torch.nn.Module) -> bool:
+    """Whether every floating-point weight and buffer is finite (one device sync)."""
+    flags = [torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+def stop_if_diverged(
+    run: Run, state: TrainState, loss_sum: float, *, weights: bool, every_rank: bool = True
+) -> None:
+    """LocNetError once the epoch's summed loss (or, with `weights`, a weight) is NaN or
+    infinite: such a model is never validated or saved, so --out and the resume file keep
+    the last good state. every_rank: decided together (a collective every rank reaches);
+    False where ranks may not all call it (the mid-epoch save, which rank 0 alone writes)."""
+    bad = not math.isfinite(loss_sum) or (weights and not weights_finite(run.model))
+    if run.dist.any(bad) if every_rank else bad:
+        saved = [str(p) for p in (run.out, run.last_path) if p.is_file()]
+        kept = f"the last good state is in {' and '.join(saved)}" if saved else "nothing was saved"
+        raise LocNetError(
+            f"training diverged in epoch {state.epoch + 1} by step {state.step}: the loss or "
+            f"the weights became NaN or infinite ({kept}); lower --lr (now {run.cfg.lr:g}) and "
+            "train again, or --resume from the last good save"
+        )
 
 
 def epoch_loader(run: Run, state: TrainState) -> DataLoader:
@@ -142,6 +169,7 @@ def train_epoch(run: Run, state: TrainState) -> tuple[float, float]:
         if state.step % BAR_REFRESH_STEPS == 0 or state.step == state.steps:
             state.loss_sum += running.item()
             running.zero_()
+            stop_if_diverged(run, state, state.loss_sum, weights=False)
             bar.set_postfix(loss=f"{state.loss_sum / state.step:.4g}")
         if run.over_budget() and state.step < state.steps:
             state.stopped = "max-minutes"  # mid-epoch: saved by finish_epoch, resumable
@@ -150,6 +178,7 @@ def train_epoch(run: Run, state: TrainState) -> tuple[float, float]:
         if time.monotonic() - run.last_save > cfg.save_every_minutes * 60:
             state.loss_sum += running.item()
             running.zero_()
+            stop_if_diverged(run, state, state.loss_sum, weights=True, every_rank=False)  # a save
             state.rng = rng_state()
             now = time.monotonic()
             state.train_seconds += now - counted_until  # so a resume keeps it
@@ -157,6 +186,7 @@ def train_epoch(run: Run, state: TrainState) -> tuple[float, float]:
             save_resume(run, state)
     bar.close()
     state.loss_sum += running.item()
+    stop_if_diverged(run, state, state.loss_sum, weights=True)  # before validation saves
     state.train_seconds += time.monotonic() - counted_until
     rate = round(images / max(time.monotonic() - epoch_start, 1e-9), 2)
     return dist.mean(state.loss_sum / max(state.step, 1)), rate
@@ -213,17 +243,20 @@ def train(cfg: TrainConfig) -> dict:
     dist = Dist(cfg.device)
     started = time.monotonic()
     try:
-        run, state = set_up(cfg, options, out, dist, started)
-        if dist.main and not cfg.quiet:
-            print(
-                f"training {cfg.model} {options} on {run.hardware}: {len(run.train_idx)} train / "
-                f"{len(run.val_idx)} val samples, epochs {state.epoch + 1}..{cfg.epochs} -> {out}"
-            )
-        run.last_save = time.monotonic()
-        while state.epoch < cfg.epochs and state.stopped is None:
-            train_loss, rate = train_epoch(run, state)
-            finish_epoch(run, state, train_loss, rate)
-        return finish_run(run, state)
+        # rank 0 writes --out: a second run on the same file is refused now
+        with claim_output_file(out, flag="--out") if dist.main else nullcontext():
+            run, state = set_up(cfg, options, out, dist, started)
+            if dist.main and not cfg.quiet:
+                print(
+                    f"training {cfg.model} {options} on {run.hardware}: {len(run.train_idx)} "
+                    f"train / {len(run.val_idx)} val samples, epochs {state.epoch + 1}.."
+                    f"{cfg.epochs} -> {out}"
+                )
+            run.last_save = time.monotonic()
+            while state.epoch < cfg.epochs and state.stopped is None:
+                train_loss, rate = train_epoch(run, state)
+                finish_epoch(run, state, train_loss, rate)
+            return finish_run(run, state)
     finally:
         dist.shutdown()
 

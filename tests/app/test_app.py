@@ -81,3 +81,27 @@ def test_resolve_device():
     device, note = sidebar.resolve_device("cuda", False)
     assert device == "cpu" and "CUDA" in note
     assert sidebar.resolve_device("cpu", True) == ("cpu", None)
+
+
+def test_a_dataset_with_a_symlink_loop_is_an_error_on_every_page(
+    make_app, tiny_dataset: Path, results_folder_template: Path, tmp_path: Path
+):
+    """N116: the Explorer said so, the four results pages raised OSError (Too many levels of
+    symbolic links); every page now shows the sidebar's one line, and no exception."""
+    from locnet.evaluate.folders import ROOT_KEY
+
+    broken = tmp_path / "dataset"
+    shutil.copytree(tiny_dataset, broken)
+    victim = min((broken / "DPM").glob("*.png"))
+    victim.unlink()
+    victim.symlink_to(victim.name)
+    root = tmp_path / "results"
+    shutil.copytree(results_folder_template, root / "demo")
+    at = make_app(dataset_dir=broken, **{ROOT_KEY: str(root)}).run()
+    line = f"cannot read dataset {broken}: symbolic link loop ({victim}); point at the real file"
+    assert not at.exception and line in _texts(at.sidebar.error)
+    assert "No dataset to explore" in _texts(at.error)
+    for page in ("benchmark", "ablation", "gallery_environments", "gallery_cases"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert line in _texts(at.warning), page  # the page's own dataset check, same words

@@ -28,7 +28,7 @@ from tests.results_data import SCALE_M, with_readouts, write_results_folder
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = ("benchmark", "ablation", "gallery_environments", "gallery_cases")
-TIMEOUT_S = 60
+TIMEOUT_S = 600  # a hang guard only: a page takes ~1 s, ten times that on a busy machine
 
 
 def samples_for_dataset(root: Path, models=tuple(SCALE_M), seed: int = 0) -> pd.DataFrame:
@@ -323,3 +323,29 @@ def test_case_gallery_confidently_wrong_and_lucky(results_root, tiny_dataset):
     assert not answers(at) and "without a posterior" in texts(at)
     at.radio[0].set_value("all").run()
     assert all("no posterior (point answer)" in a for a in answers(at))
+
+
+def symlink_loop_dataset(dataset: Path, folder: Path) -> tuple[Path, Path]:
+    """A copy of `dataset` whose first radio map (DPM/0_1.png in the fault probe) is a
+    symbolic link to itself: (the copy, the looping file)."""
+    copy = folder / "loop-dataset"
+    shutil.copytree(dataset, copy)
+    victim = min((copy / "DPM").glob("*.png"))
+    victim.unlink()
+    victim.symlink_to(victim.name)
+    return copy, victim
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_a_dataset_with_a_symlink_loop_is_a_message_on_every_results_page(
+    name, results_root, tiny_dataset, tmp_path
+):
+    """N116: the results pages opened the dataset unguarded (OSError: Too many levels of
+    symbolic links); they now go through the sidebar's guard (cache.open_dataset_safely)."""
+    broken, victim = symlink_loop_dataset(tiny_dataset, tmp_path)
+    at = page(name, results_root, broken)
+    assert not at.exception, at.exception
+    message = next(w.value for w in at.warning if "symbolic link loop" in w.value)
+    assert str(victim) in message and "point at the real file or folder" in message
+    assert at.selectbox[0].value == "tiny"  # the results still show, without the dataset

@@ -3,9 +3,14 @@ bad files as st.error, dropped readings as st.warning, never an exception."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
+from PIL import Image
 
 from locnet.app.keys import CASE_SOURCE, SOURCE_DATASET, SOURCE_UPLOAD
 from locnet.cases.store import case_zip, read_case
@@ -96,3 +101,78 @@ def test_upload_works_without_a_dataset_and_switching_back_keeps_the_dataset_cas
         key=next(k for k in [r.key for r in at2.radio] if k and "case_source" in k)
     ).set_value(SOURCE_DATASET).run()
     assert not at2.exception and not at2.error and len(at2.dataframe) == 1
+
+
+def _case_zip(**changes) -> bytes:
+    """The example case as a zip, with case.json fields changed or extra members added."""
+    meta = json.loads((EXAMPLES / "case.json").read_text())
+    extra = changes.pop("members", {})
+    for key, value in changes.items():
+        if key == "crs":
+            meta["georef"]["crs"] = value
+        else:
+            meta[key] = value
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("case.json", json.dumps(meta))
+        for name in ("buildings.png", "readings_metres.csv"):
+            archive.writestr(name, (EXAMPLES / name).read_bytes())
+        for name, data in extra.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "probe, changes, message",
+    [
+        (
+            "N105",
+            {"members": {"sub/../../readings_metres.csv": b"x_m,y_m,gain_db\n10,250,-60\n"}},
+            "case.zip holds both 'readings_metres.csv' and 'sub/../../readings_metres.csv'",
+        ),
+        ("N106", {"metadata": [1, 2]}, "case.zip/case.json: metadata: must be a JSON object"),
+        ("N107", {"crs": "EPSG:999999"}, "case.zip/case.json: georef.crs: unknown CRS"),
+        ("N108", {"tile": [1, 2]}, "case.zip/case.json: tile: must be a JSON object"),
+        ("N109", {"tx_power_dbm": "lots"}, "case.zip/case.json: tx_power_dbm: must be a number"),
+        (
+            "N114",
+            {"members": {f"pad{k}.bin": bytes(60 << 20) for k in range(3)}},
+            "a case zip may hold at most 64 files and 128.0 MB in all",
+        ),
+    ],
+)
+def test_bad_case_zips_are_one_st_error_naming_the_problem(make_app, probe, changes, message):
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
+    at = _upload(at, ("case.zip", _case_zip(**changes), "application/zip"))
+    assert not at.exception, probe
+    assert len(at.error) == 1 and message in _texts(at.error), _texts(at.error)
+    assert len(at.dataframe) == 0  # nothing ran on a substituted or half-read case
+
+
+def test_the_upload_size_limit_is_said_on_the_page(make_app):
+    """N112: a file over 200 MB left only 'upload the readings CSV too' in view; the reason
+    was in a tooltip on the file. The page now says what the upload boxes refuse."""
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
+    assert "A file over 200 MB is refused by the upload box itself" in _texts(at.info)
+    at = _upload(at, _file("buildings.png"))  # the readings file was refused by its box
+    error = _texts(at.error)
+    assert "upload the readings CSV too" in error and "A file over 200 MB is refused" in error
+
+
+def test_30000_sensors_run_within_memory(make_app):
+    """N115: the strongest-sensor map asked for 7.86 GB (a (65,536 x 30,000) tensor)."""
+    buildings = np.asarray(Image.open(EXAMPLES / "buildings.png"))
+    rng = np.random.default_rng(0)
+    free = np.argwhere(buildings == 0)
+    rows, cols = free[rng.choice(len(free), 30_000, replace=False)].T
+    lines = "".join(
+        f"{x},{y},{g:.2f}\n" for x, y, g in zip(cols, rows, rng.uniform(-140, -60, 30_000))
+    )
+    readings = ("r.csv", ("x_m,y_m,gain_db\n" + lines).encode(), "text/csv")
+    at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
+    at = _upload(at, _file("buildings.png"), readings)
+    assert not at.exception and not at.error, _texts(at.error)
+    assert "30000 sensors" in _texts(at.markdown)
+    table = at.dataframe[0].value
+    assert {"Strongest sensor", "RSS centroid"} <= set(table["model"])
+    assert table["prediction (m)"].notna().all()

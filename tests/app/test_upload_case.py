@@ -18,7 +18,7 @@ from locnet.app.upload_case import (
     with_latlon,
 )
 from locnet.cases.localize import estimate
-from locnet.cases.store import case_from_files, read_case, zip_members
+from locnet.cases.store import read_case, read_case_zip
 from locnet.data.cities import find_environment
 from locnet.data.maps import mask_to_sensors
 from locnet.data.propagation import simulate_gray
@@ -47,7 +47,7 @@ def dataset_case() -> Case:
 
 
 def _upload(zip_bytes: bytes) -> UploadedCase:
-    return explorer_case(case_from_files(zip_members(zip_bytes, "case.zip"), "case.zip"))
+    return explorer_case(read_case_zip(zip_bytes, "case.zip"))
 
 
 def _same_runs(a, b, truth_a, truth_b) -> None:

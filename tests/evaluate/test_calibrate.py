@@ -30,7 +30,7 @@ def test_calibrate_fits_on_validation_and_stores_it_in_the_checkpoint(
     assert calibration_of(before) == UNCALIBRATED and not UNCALIBRATED.calibrated
     sha = ckpt.file_sha256(tiny_checkpoint)
     args = ["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_dataset)]
-    assert main(args + ["--rates", "0.05,0.1", "--quiet"]) == 0
+    assert main(args + ["--rates", "0.05,0.1", "--quiet", "--force"]) == 0  # 12 samples
     out = capsys.readouterr().out
     assert "max likelihood" in out and "default readout" in out
     assert ckpt.file_sha256(tiny_checkpoint) != sha
@@ -124,3 +124,98 @@ def test_report_lists_each_checkpoints_calibration(tmp_path, tiny_model):
     table = calibration_of_checkpoints(tmp_path).splitlines()
     assert "| `fitted.pt` | 0.49 | 0.1 / 0.49 | mean | 70.0 / 50.0 / 51.0 | 88.0 % |" in table[2]
     assert table[3].startswith("| `plain.pt` | 1 (uncalibrated)")
+
+
+FITTED = Calibration(0.487, {"mean": 0.3}, "mean", {"split": "val", "n": 236})
+
+
+def test_a_fit_on_too_few_samples_is_refused_and_the_old_one_kept(tiny_dataset, tiny_checkpoint, capsys):
+    """N65: `calibrate --limit 1` no longer replaces a 236-sample calibration silently."""
+    from locnet.evaluate.calibrate import MIN_SAMPLES
+
+    ckpt.store_calibration(tiny_checkpoint, FITTED.to_dict())
+    sha = ckpt.file_sha256(tiny_checkpoint)
+    args = ["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_dataset),
+            "--limit", "1", "--rates", "0.05", "--masks-per-tx", "1", "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: only 1 val samples") and f"fewer than {MIN_SAMPLES}" in err
+    assert "--force" in err and err.count("\n") == 1 and ckpt.file_sha256(tiny_checkpoint) == sha
+    assert main([*args, "--force"]) == 0
+    assert "replaced calibrated T=0.487 (val, n=236), kept in the checkpoint's calibration_history" in (
+        capsys.readouterr().out
+    )
+    payload = torch.load(tiny_checkpoint, weights_only=True)
+    (entry,) = payload[ckpt.HISTORY_KEY]
+    assert entry["calibration"] == FITTED.to_dict() and entry["damaged"] is None
+    assert Calibration.from_dict(payload["calibration"]).fitted["n"] == 1
+    ckpt.store_calibration(tiny_checkpoint, FITTED.to_dict())  # history grows, oldest first
+    history = torch.load(tiny_checkpoint, weights_only=True)[ckpt.HISTORY_KEY]
+    assert [h["calibration"]["fitted"]["n"] for h in history] == [236, 1]
+
+
+@pytest.mark.parametrize(
+    "stored, problem",
+    [
+        ({"temperature": "hot"}, "missing readout_temperature"),  # N67
+        ({**FITTED.to_dict(), "temperature": -1.0}, "temperature must be a finite number > 0, got -1.0"),  # N68
+    ],
+)
+def test_a_damaged_calibration_is_reported_naming_the_file(
+    tiny_dataset, tmp_path, tiny_model, capsys, stored, problem
+):
+    """N67/N68: loading, listing, evaluating and re-calibrating all say the calibration is
+    damaged, name the file and say how to fix it; none treats it as uncalibrated."""
+    from locnet.errors import LocNetError
+    from locnet.inference import load_model
+
+    path = ckpt.save_checkpoint(tmp_path / "ck" / "tiny.pt", tiny_model,
+                                registry.create_model(tiny_model, width=3), calibration=stored)  # fmt: skip
+    message = f"checkpoint {path} has a malformed calibration: {problem}"
+    with pytest.raises(LocNetError, match="malformed calibration") as raised:
+        load_model(path)
+    assert str(raised.value).startswith(message) and "python -m locnet calibrate" in str(raised.value)
+    assert [p for p in ckpt.checkpoint_problems(path.parent) if p.startswith(message)]
+    out = tmp_path / "res"
+    assert main(["evaluate", "--data", str(tiny_dataset), "--models", "all", "--checkpoints",
+                 str(path.parent), "--rates", "0.05", "--masks-per-tx", "1", "--limit", "1",
+                 "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    assert f"warning: skipped {message}" in capsys.readouterr().err
+    assert main(["calibrate", "--checkpoint", str(path), "--data", str(tiny_dataset), "--rates",
+                 "0.05", "--quiet", "--force"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: checkpoint {path} holds a damaged calibration ({problem}")
+    assert "the damaged one is kept in calibration_history" in err
+    (entry,) = torch.load(path, weights_only=True)[ckpt.HISTORY_KEY]
+    assert entry["calibration"] == stored and entry["damaged"].startswith(problem.split(",")[0])
+    assert load_model(path).calibration.calibrated  # the new fit loads
+
+
+def test_an_unwritable_checkpoint_fails_before_the_fit(tiny_dataset, tiny_checkpoint, monkeypatch, capsys):
+    """N71: a checkpoint on a read-only mount is refused in the first second (the fit is
+    not run and lost), with a fix that exists; --dry-run still prints the fit."""
+    import errno
+
+    import locnet.evaluate.calibrate as calibrate_module
+    from locnet import files
+
+    real_calibrate, fits = calibrate_module.calibrate, []
+
+    def counted(*args, **kwargs):
+        fits.append(1)
+        return real_calibrate(*args, **kwargs)
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(calibrate_module, "calibrate", counted)
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
+    sha = ckpt.file_sha256(tiny_checkpoint)
+    args = ["calibrate", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_dataset),
+            "--rates", "0.05", "--quiet", "--force"]  # fmt: skip
+    assert main(args) == 2 and not fits
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --checkpoint {tiny_checkpoint} cannot be written (Read-only")
+    assert "copy the checkpoint into a folder you can write to" in err and "--dry-run" in err
+    assert main([*args, "--dry-run"]) == 0 and fits == [1]
+    assert ckpt.file_sha256(tiny_checkpoint) == sha

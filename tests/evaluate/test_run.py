@@ -276,3 +276,24 @@ def test_result_folders_record_paths_relative_to_the_repository():
 
     assert (PROJECT_ROOT / "pyproject.toml").is_file()
     assert portable_path(PROJECT_ROOT / "data" / "demo") == "data/demo"
+
+
+def test_a_forced_rewrite_leaves_one_samples_file(tiny_dataset, tmp_path, monkeypatch):
+    """--force over an earlier run written with the other samples format: the stale file
+    goes, so the folder never holds two samples tables that disagree."""
+    result = evaluate(tiny_dataset, models=["centroid"], rates=[0.05], masks_per_tx=1, limit=1,
+                      device="cpu")  # fmt: skip
+    out = write_results(result, tmp_path / "res")
+    assert (out / "samples.parquet").is_file()
+    with pytest.raises(LocNetError, match="already holds"):
+        write_results(result, out)
+
+    def no_engine(*args, **kwargs):
+        raise ImportError("no parquet engine")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_engine)
+    write_results(result, out, force=True)
+    assert (out / "samples.csv.gz").is_file() and not (out / "samples.parquet").exists()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "meta.json", "per_environment.csv", "samples.csv.gz", "summary.csv",
+    ]  # fmt: skip

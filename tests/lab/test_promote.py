@@ -111,3 +111,15 @@ def test_promote_refuses_a_stage_of_another_model(campaign, tmp_path, monkeypatc
     assert _promote(current, other, tmp_path / "kept.pt") == 2
     assert "a stage replaces a file of its own model" in capsys.readouterr().err
     assert other.exists() and not (tmp_path / "kept.pt").exists()
+
+
+def test_a_keep_as_under_a_file_is_one_line_and_changes_nothing(campaign, tmp_path, capsys):
+    """N83: `--keep-as README.md/x.pt` was `error: File exists (README.md)`."""
+    current, stage = campaign
+    (tmp_path / "README.md").write_text("x")
+    keep_as = tmp_path / "README.md" / "x.pt"
+    before = _shas(current, stage)
+    assert _promote(current, stage, keep_as) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --keep-as {keep_as}: {tmp_path / 'README.md'} is a file, not a folder")
+    assert err.count("\n") == 1 and _shas(current, stage) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shlex
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_shipped_checkpoints_are_committed_and_match_their_recipe(recipe):
 def test_each_shipped_stage_records_the_file_of_the_stage_before_it():
     """The chain `python -m lab.promote` keeps: budgets and the RMSE-vs-budget curve sum along it."""
     stages = recipes.LOCNET_STAGES
-    for before, stage in zip(stages, stages[1:]):
+    for before, stage in itertools.pairwise(stages):
         record = ckpt.load_checkpoint(ROOT / stage.out)["timings"]["init_from"]
         assert record["file"] == before.out, stage.out
     last_start = ckpt.load_checkpoint(ROOT / stages[-1].out)["timings"]["init_from"]

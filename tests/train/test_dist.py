@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)  # hang guard, see below
 def test_two_cpu_ranks_train_identical_replicas(tiny_dataset, tmp_path):
     out = tmp_path / "locnet.pt"
     command = [
@@ -50,7 +50,10 @@ def test_two_cpu_ranks_train_identical_replicas(tiny_dataset, tmp_path):
         str(out),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)
+    # a hang guard only (a stuck collective), far above the ~30 s the run takes on 2 busy cores
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1700, check=False
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     payload = torch.load(out, weights_only=True)
     digests = payload["replicas"]

@@ -19,19 +19,19 @@ from tests.models.test_checkpoints import TinyNet, tiny_model  # noqa: F401  (fi
 
 
 def _config(data, out, **overrides) -> TrainConfig:
-    base = dict(
-        model="tiny",
-        data=str(data),
-        out=str(out),
-        epochs=2,
-        batch_size=4,
-        lr=1e-2,
-        crop=64,
-        train_samples=12,
-        val_samples=4,
-        device="cpu",
-        quiet=True,
-    )
+    base = {
+        "model": "tiny",
+        "data": str(data),
+        "out": str(out),
+        "epochs": 2,
+        "batch_size": 4,
+        "lr": 1e-2,
+        "crop": 64,
+        "train_samples": 12,
+        "val_samples": 4,
+        "device": "cpu",
+        "quiet": True,
+    }
     return TrainConfig(**{**base, **overrides})
 
 

@@ -31,10 +31,13 @@ def test_native_bf16_reads_the_cpu_probes(monkeypatch):
 
 def test_train_bench_times_each_mode_and_the_speedup():
     result = bench_training("locnet", ("fp32", "bf16", "fp32-channels-last"), batch=1, side=32, steps=1)
-    assert result["images_per_s_fp32"] > 0 and result["images_per_s_bf16"] > 0
-    assert result["speedup_bf16"] == pytest.approx(
-        result["images_per_s_bf16"] / result["images_per_s_fp32"], rel=0.01
-    )
+    fp32, bf16 = result["images_per_s_fp32"], result["images_per_s_bf16"]
+    assert fp32 > 0 and bf16 > 0
+    # rates rounded to 0.001 images/s, the speed-up to 0.001: whatever the machine's load
+    # (slow rates), the speed-up lies in the interval that rounding leaves open
+    low = (bf16 - 0.0005) / (fp32 + 0.0005) - 0.0005
+    high = (bf16 + 0.0005) / max(fp32 - 0.0005, 1e-9) + 0.0005
+    assert low <= result["speedup_bf16"] <= high
     assert result["params"] > 100_000 and result["batch"] == 1 and result["side_px"] == 32
 
 

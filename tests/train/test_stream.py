@@ -12,19 +12,19 @@ from tests.models.test_checkpoints import tiny_model  # noqa: F401  (fixture)
 
 
 def _stream_config(out, **overrides) -> TrainConfig:
-    base = dict(
-        model="tiny",
-        stream=True,
-        epoch_samples=8,
-        out=str(out),
-        epochs=2,
-        batch_size=4,
-        lr=1e-2,
-        crop=64,
-        val_samples=4,
-        device="cpu",
-        quiet=True,
-    )
+    base = {
+        "model": "tiny",
+        "stream": True,
+        "epoch_samples": 8,
+        "out": str(out),
+        "epochs": 2,
+        "batch_size": 4,
+        "lr": 1e-2,
+        "crop": 64,
+        "val_samples": 4,
+        "device": "cpu",
+        "quiet": True,
+    }
     return TrainConfig(**{**base, **overrides})
 
 
