@@ -44,7 +44,7 @@ from locnet.report.campaign_tables import (
     shift_section,
 )
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
-from locnet.report.limit import limit_markdown
+from locnet.report.limit import limit_markdown, matched_markdown
 from locnet.report.powder_tables import powder_overview, powder_table
 from locnet.report.readouts import select_readout
 
@@ -172,6 +172,13 @@ SECTIONS: dict[str, Section] = {
         2,
         2,
         "each model's RMSE per rate beside the physical limit (simfit, exact parameters)",
+    ),
+    "matched": Section(
+        lambda results, extra: matched_markdown(_results(str(results)), _results(str(extra))),
+        "RESULTS EXTRA",
+        2,
+        2,
+        "every answer of two folders per rate, on the samples both hold (fewer-mask runs)",
     ),
     "equal-budget": Section(
         lambda folder: _caption(equal_budget_section(folder)),

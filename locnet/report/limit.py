@@ -107,3 +107,37 @@ def limit_markdown(models: ResultSet, limit: ResultSet) -> str:
         "the distance from it is what the sensors would still allow.",
     ]
     return "\n".join(lines)
+
+
+def matched_markdown(models: ResultSet, extra: ResultSet) -> str:
+    """RMSE (m) per rate of every series of both folders, on the samples both hold (`extra`
+    usually has fewer masks: the physics models on the shifted test set), with the average
+    over the paper's rates and each series' mean error."""
+    for res in (models, extra):
+        if res.samples is None:
+            raise LocNetError(f"{res.folder} has no per-sample table; re-run `evaluate` into it")
+    keys = extra.samples[SAMPLE_KEYS].drop_duplicates()
+    table = pd.concat(
+        [models.samples.merge(keys, on=SAMPLE_KEYS), extra.samples.merge(keys, on=SAMPLE_KEYS)],
+        ignore_index=True,
+    )
+    rates = sorted(table["rate_percent"].unique())
+    header = "| model | " + " | ".join(f"{r:g} %" for r in rates) + " | avg 0.01–0.09 % | mean error |"
+    lines = [header, "|---" * (len(rates) + 3) + "|"]
+    rows = []
+    for (model, variant, readout), group in table.groupby(["model", "variant", "readout"], sort=False):
+        per_rate = group.groupby("rate_percent")["error_m"].apply(_rmse)
+        average = per_rate[per_rate.index.isin(HEADLINE_RATES)].mean()
+        label = series_label(model, variant)
+        name = label if readout == POINT_READOUT else f"{label}, {readout}"
+        cells = [_cell(per_rate.get(r, np.nan)) for r in rates]
+        rows.append((average, f"| {name} | " + " | ".join(cells)
+                     + f" | {_cell(average)} | {_cell(group['error_m'].mean())} |"))
+    lines += [row for _, row in sorted(rows, key=lambda r: r[0])]
+    n = int(table.groupby(["model", "variant", "readout", "rate_percent"]).size().min())
+    lines += [
+        "",
+        f"RMSE in metres per rate, best average first, on the samples both `{models.folder}` and "
+        f"`{extra.folder}` hold (at least {n} per rate and answer).",
+    ]
+    return "\n".join(lines)

@@ -184,7 +184,7 @@ def test_committed_blocks_match_their_files(monkeypatch):
 
 def test_readme_is_short_and_starts_with_the_two_commands():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    assert len(lines) <= 200
+    assert len(lines) <= 240  # the two commands, what and why, the tour, the CLI, three result tables
     blocks = [i for i, line in enumerate(lines) if line == "```bash"]
     assert (
         lines[blocks[0] + 1] == "python3 -m pip install -r requirements.txt && streamlit run app.py"

@@ -56,3 +56,14 @@ def test_a_limit_folder_without_simfit_is_refused_naming_it(folders):
     models, _ = folders
     with pytest.raises(LocNetError, match="holds no 'simfit' results"):
         limit_table(models, models)
+
+
+def test_matched_compares_two_folders_on_the_samples_both_hold(folders):
+    from locnet.report.limit import matched_markdown
+
+    models, limit = folders
+    text = matched_markdown(models, limit)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "%" not in line]
+    assert rows[0].startswith("| Simulator fit") and rows[0].endswith("| 6.0 | 6.0 |")
+    assert rows[1].startswith("| LocNet (env-focal), mode | 30.0 | 8.0 | 19.0 |")  # mask 1 left out
+    assert "at least 1 per rate" in text
