@@ -25,7 +25,7 @@ from locnet.data.sampling import encode_input, sample_mask
 from locnet.errors import LocNetError
 from locnet.files import write_json_or_show
 from locnet.models.device import pick_device
-from locnet.models.registry import count_parameters, create_model, map_models
+from locnet.models.registry import count_parameters, create_model, map_models, variant_options
 
 CPU_BATCH = 16  # throughput batch on CPU (maps)
 CUDA_BATCH = 64  # throughput batch on CUDA (maps)
@@ -36,8 +36,9 @@ BIG_REPEATS = {"latency": 3, "throughput": 1, "warmup": 1}
 BLOCK_PX, STREET_PX = 24, 8  # synthetic city: square blocks separated by streets (pixels)
 
 
-def synthetic_input(batch: int, seed: int = 0) -> torch.Tensor:
-    """(batch, 2, 256, 256) float32: block city, log-distance radio map, 0.05 % sensors."""
+def synthetic_input(batch: int, seed: int = 0, rate_percent: float = SENSOR_RATE_PERCENT) -> torch.Tensor:
+    """(batch, 2, 256, 256) float32: block city, log-distance radio map, sensors at
+    `rate_percent` (0.05 % unless asked)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:MAP_SIZE, :MAP_SIZE]
     period = BLOCK_PX + STREET_PX
@@ -46,7 +47,7 @@ def synthetic_input(batch: int, seed: int = 0) -> torch.Tensor:
     distance = np.hypot(xx - tx[0], yy - tx[1]) + 1.0
     gray = np.clip(255 - 40 * np.log10(distance) * 2.2, 0, 255).astype(np.uint8) * (1 - buildings)
     maps = [
-        encode_input(gray, sample_mask(buildings, SENSOR_RATE_PERCENT, rng), buildings)
+        encode_input(gray, sample_mask(buildings, rate_percent, rng), buildings)
         for _ in range(batch)
     ]
     return torch.from_numpy(np.stack(maps))
@@ -71,6 +72,15 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int, device: 
     return statistics.median(times)
 
 
+def forget_caches(model: torch.nn.Module) -> None:
+    """Empty every per-case cache of the model (simfit's sensor maps, also inside a fusion),
+    so that each timed call on the same input pays what a new case costs."""
+    for module in model.modules():
+        cache = getattr(module, "cache", None)
+        if callable(getattr(cache, "clear", None)):
+            cache.clear()
+
+
 def bench_model(
     name: str,
     *,
@@ -78,24 +88,37 @@ def bench_model(
     cpu_batch: int = CPU_BATCH,
     cuda: torch.device | None = None,
     cuda_batch: int = CUDA_BATCH,
+    rate_percent: float = SENSOR_RATE_PERCENT,
 ) -> dict:
-    """Numbers for one registry model (default options, untrained weights: speed only)."""
+    """Numbers for one registry model (default options, untrained weights: speed only),
+    each call on a cold cache (forget_caches)."""
     torch.manual_seed(0)
-    model = create_model(name).eval()
+    model_name, options = variant_options(name)  # a model or a variant: simfit-robust
+    model = create_model(model_name, **options).eval()
     params = count_parameters(model)
     plan = dict(BIG_REPEATS if params > BIG_MODEL_PARAMS else SMALL_REPEATS)
     if repeats is not None:
         plan.update(latency=repeats, throughput=max(1, min(repeats, plan["throughput"])))
     cpu = torch.device("cpu")
-    one, many = synthetic_input(1), synthetic_input(cpu_batch)
+    one = synthetic_input(1, rate_percent=rate_percent)
+    many = synthetic_input(cpu_batch, rate_percent=rate_percent)
+
+    def cold(x: torch.Tensor) -> Callable[[], object]:
+        return lambda: (forget_caches(model), model.predict(x))
+
     with torch.inference_mode():
-        latency = median_seconds(lambda: model.predict(one), plan["latency"], plan["warmup"], cpu)
-        batch_s = median_seconds(lambda: model.predict(many), plan["throughput"], 0, cpu)
+        cpu_before = time.process_time()
+        latency = median_seconds(cold(one), plan["latency"], plan["warmup"], cpu)
+        # CPU seconds (all threads) per call: what a case costs whatever else the machine runs
+        cpu_seconds = (time.process_time() - cpu_before) / (plan["latency"] + plan["warmup"])
+        batch_s = median_seconds(cold(many), plan["throughput"], 0, cpu)
     result = {
         "params": params,
         "cpu_latency_ms_batch1": round(latency * 1000, 3),
+        "cpu_time_ms_batch1": round(cpu_seconds * 1000, 3),
         f"cpu_maps_per_s_batch{cpu_batch}": round(cpu_batch / batch_s, 3),
         "cpu_threads": torch.get_num_threads(),
+        "sensor_rate_percent": rate_percent,
         "repeats": plan,
     }
     if cuda is not None:
@@ -123,6 +146,7 @@ def format_table(results: dict[str, dict], cpu_batch: int = CPU_BATCH) -> str:
         "model",
         "params",
         "cpu ms/map (b1)",
+        "cpu time ms (b1)",
         f"cpu maps/s (b{cpu_batch})",
         "cuda maps/s fp32",
         "cuda maps/s bf16",
@@ -134,6 +158,7 @@ def format_table(results: dict[str, dict], cpu_batch: int = CPU_BATCH) -> str:
                 name,
                 f"{r['params']:,}",
                 f"{r['cpu_latency_ms_batch1']:.1f}",
+                f"{r['cpu_time_ms_batch1']:.1f}" if "cpu_time_ms_batch1" in r else "-",
                 f"{r[f'cpu_maps_per_s_batch{cpu_batch}']:.2f}",
                 f"{r['cuda_maps_per_s_fp32']:.0f}" if "cuda_maps_per_s_fp32" in r else "-",
                 f"{r['cuda_maps_per_s_bf16']:.0f}" if "cuda_maps_per_s_bf16" in r else "-",
@@ -160,13 +185,16 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", help="comma list of registry names (default: all)")
+    parser.add_argument("--models", help="comma list of registry names or variants, e.g. simfit-robust (default: all)")
     parser.add_argument(
         "--device",
         default="auto",
         help="auto (CUDA numbers when a GPU is present) | cpu | cuda | cuda:N",
     )
     parser.add_argument("--repeats", type=int, help="timed repeats per measurement (default 10/3)")
+    parser.add_argument(
+        "--rate", type=float, default=SENSOR_RATE_PERCENT, help="sampling rate of the input in %% (0.01-0.1)"
+    )
     parser.add_argument("--cpu-batch", type=int, default=CPU_BATCH, help="CPU throughput batch")
     parser.add_argument("--cuda-batch", type=int, default=CUDA_BATCH, help="CUDA throughput batch")
     parser.add_argument(
@@ -175,17 +203,26 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _model_of(spec: str) -> str | None:
+    try:
+        return variant_options(spec)[0]
+    except LocNetError:
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     names = [
         n.strip() for n in (args.models or ",".join(map_models())).split(",") if n.strip()
     ]
-    unknown = [n for n in names if n not in map_models()]
+    unknown = [n for n in names if _model_of(n) not in map_models()]
     if unknown:
         raise LocNetError(
             f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(map_models())}"
         )
     if min(args.cpu_batch, args.cuda_batch) < 1 or (args.repeats is not None and args.repeats < 1):
         raise LocNetError("--repeats, --cpu-batch and --cuda-batch must be >= 1")
+    if not 0 < args.rate <= 1:
+        raise LocNetError(f"--rate must be a sampling rate in % in (0, 1], got {args.rate:g}")
     device = pick_device(args.device)
     cuda = device if device.type == "cuda" else None
     results = {}
@@ -196,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
             cpu_batch=args.cpu_batch,
             cuda=cuda,
             cuda_batch=args.cuda_batch,
+            rate_percent=args.rate,
         )
         print(f"  {name}: {results[name]['cpu_latency_ms_batch1']:.1f} ms/map on CPU", flush=True)
     print(format_table(results, args.cpu_batch))

@@ -74,6 +74,10 @@ class SensorMapCache:
             self._maps.popitem(last=False)
         return maps
 
+    def clear(self) -> None:
+        """Forget every sensor set (benchmarks time a new case this way)."""
+        self._maps.clear()
+
 
 def spread_subset(xy: np.ndarray, first: int, count: int) -> np.ndarray:
     """Indices of `count` points of (N, 2) `xy`, starting at `first`, each next one the

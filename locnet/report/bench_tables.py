@@ -28,16 +28,24 @@ def bench_models_table(path: Path) -> str:
     """Markdown from `python -m locnet bench models --json`: parameters, CPU latency and
     throughput per model, in the file's order."""
     data = _read_json(path)
+    # files from before `bench models` measured CPU time and took --rate keep their columns
+    timed = any("cpu_time_ms_batch1" in entry for entry in data.values())
+    extra = " CPU time ms per map (all threads) | sensors (%) |" if timed else ""
     lines = [
-        "| model | parameters | CPU ms per map (batch 1) | CPU maps/s (batch 16) | threads | repeats |",
-        "|---|---|---|---|---|---|",
+        "| model | parameters | CPU ms per map (batch 1) | CPU maps/s (batch 16) | threads | repeats |" + extra,
+        "|---|---|---|---|---|---|" + ("---|---|" if timed else ""),
     ]
     for name, entry in data.items():
         repeats = entry.get("repeats") or {}
+        cells = (
+            f" {_num(entry.get('cpu_time_ms_batch1'))} | {entry.get('sensor_rate_percent', '–')} |"
+            if timed
+            else ""
+        )
         lines.append(
             f"| {DISPLAY_NAMES.get(name, name)} | {entry.get('params', 0):,} | "
             f"{_num(entry.get('cpu_latency_ms_batch1'))} | {_num(entry.get('cpu_maps_per_s_batch16'), 2)} | "
-            f"{entry.get('cpu_threads', '–')} | {repeats.get('latency', '–')} |"
+            f"{entry.get('cpu_threads', '–')} | {repeats.get('latency', '–')} |" + cells
         )
     return "\n".join(lines)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import torch
 
 from locnet.bench.models import format_table, synthetic_input
@@ -65,3 +67,23 @@ def test_synthetic_input_is_a_valid_encoding():
     assert "-" in format_table(
         {"m": {"params": 1, "cpu_latency_ms_batch1": 1.0, "cpu_maps_per_s_batch16": 2.0}}
     )
+
+
+def test_every_timed_call_pays_for_a_new_case():
+    from locnet.bench.models import forget_caches, synthetic_input
+    from locnet.models.registry import create_model
+
+    fusion = create_model("fusion", settings=1)
+    fusion.simfit.cache._maps["key"] = np.zeros((1, 2, 2), dtype=np.float32)
+    forget_caches(fusion)  # reaches simfit's sensor maps inside the fusion
+    assert not fusion.simfit.cache._maps
+    dense, sparse = synthetic_input(1, rate_percent=0.1), synthetic_input(1, rate_percent=0.01)
+    assert (dense[0, 1] > 0.5).sum() > 5 * (sparse[0, 1] > 0.5).sum()
+
+
+def test_bench_models_takes_variants_and_refuses_a_rate_out_of_range(capsys):
+    from locnet.cli import main
+
+    assert main(["bench", "models", "--models", "simfit-robust", "--rate", "5"]) == 2
+    assert "--rate must be a sampling rate" in capsys.readouterr().err
+    assert main(["bench", "models", "--models", "nope-robust"]) == 2
