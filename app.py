@@ -1,7 +1,9 @@
 """LocNet Explorer, the Streamlit entry point: page config, navigation, shared sidebar.
 
-Run with `streamlit run app.py`. Pages are thin scripts under app_pages/; their logic is in
-locnet/ (see docs/architecture.md). Pages written by others appear once their file exists.
+Run with `streamlit run app.py`. The first page is the landing page (app_pages/home.py:
+the problem, the headline numbers, the guided tour); the others are thin scripts under
+app_pages/ whose logic is in locnet/ (see docs/architecture.md). Pages written by others
+appear once their file exists.
 """
 
 from pathlib import Path
@@ -12,6 +14,7 @@ from locnet.app.sidebar import render_sidebar
 
 HERE = Path(__file__).resolve().parent
 PAGES = (  # (file, title, icon); the first one is the default page
+    ("app_pages/home.py", "Start", ":material/home:"),
     ("app_pages/explorer.py", "Explorer", ":material/my_location:"),
     ("app_pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
     ("app_pages/ablation.py", "Ablation", ":material/science:"),
@@ -20,6 +23,7 @@ PAGES = (  # (file, title, icon); the first one is the default page
 )
 
 st.set_page_config(page_title="LocNet Explorer", page_icon=":material/cell_tower:", layout="wide")
+st.set_option("client.toolbarMode", "minimal")  # no developer menu for a stakeholder
 
 pages = [
     st.Page(file, title=title, icon=icon, default=(i == 0))

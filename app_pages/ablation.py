@@ -5,10 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from locnet.app import cache
+from locnet.app.charts import show_chart
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import current_settings
 from locnet.evaluate.folders import evaluate_command, holds_series, results_root
 from locnet.report import figures as F
+from locnet.report.accuracy import WITHIN_METRIC, overview_table, with_within
+from locnet.report.display import readable_table
+from locnet.report.freshness import source_line
 from locnet.report.ranking import loss_comparison, relative_improvement, select_series
 from locnet.report.readouts import readout_note, select_readout
 from locnet.report.series import (
@@ -20,6 +24,8 @@ from locnet.report.series import (
     PAPER_LABEL,
     paper_reference,
 )
+
+PAGE = "ablation"
 
 
 def environment_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
@@ -49,12 +55,14 @@ def environment_section(summary, metric: str, paper, dataset_dir: str, readout: 
         f"0.09 %: {paper_imp['improvement_percent'].iloc[-1]:+.0f} % ({PAPER_LABEL}, approx.)",
     )
     left, right = st.columns(2)
-    left.plotly_chart(
-        F.metric_vs_rate_figure(
-            pair, metric, paper, title="Environment map ablation", readout=readout
+    with left:
+        show_chart(
+            F.metric_vs_rate_figure(
+                pair, metric, paper, title="Environment map ablation", readout=readout
+            )
         )
-    )
-    right.plotly_chart(F.improvement_figure(imp, "How much the environment map lowers the error"))
+    with right:
+        show_chart(F.improvement_figure(imp, "How much the environment map lowers the error"))
 
 
 def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | None) -> None:
@@ -68,7 +76,7 @@ def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | N
             f"evaluate: `{evaluate_command(dataset_dir)}`"
         )
         return
-    st.plotly_chart(
+    show_chart(
         F.metric_vs_rate_figure(
             losses, metric, paper, title="LocNet trained with four losses", readout=readout
         )
@@ -79,7 +87,7 @@ def loss_section(summary, metric: str, paper, dataset_dir: str, readout: str | N
             "focal_better_percent": "focal loss better by (%)",
         }
     )
-    st.dataframe(shown.round(1), hide_index=True)
+    st.dataframe(readable_table(shown), hide_index=True)
 
 
 settings = current_settings()
@@ -93,6 +101,7 @@ ABLATION_SERIES = [(LOCNET, ENV_VARIANT), (LOCNET, NOENV_VARIANT)]
 picked, _ = pick_results(
     results_root,
     settings.dataset_dir,
+    page=PAGE,
     prefer=lambda folder: holds_series(folder, ABLATION_SERIES),
 )
 if picked is not None:
@@ -103,9 +112,15 @@ if picked is not None:
         )
         st.stop()
     left, right = st.columns(2)
-    metric = left.selectbox("Metric", list(METRICS), format_func=METRICS.get)
+    errors = [m for m in METRICS if m != WITHIN_METRIC]  # "% lower" needs an error metric
+    metric = left.selectbox("Metric", errors, format_func=METRICS.get)
     readout = pick_readout(picked.summary, picked.meta, right)
     summary = select_readout(picked.summary, readout)
+    table = with_within(summary, picked.samples)
+    variants = select_series(table, [(LOCNET, v) for v in (ENV_VARIANT, NOENV_VARIANT, *LOSS_VARIANTS)])
+    if not variants.empty:
+        st.markdown("**Every LocNet variant: % within 10 m, median error and RMSE, averaged over the rates**")
+        st.dataframe(readable_table(overview_table(variants)), hide_index=True)
     reference = (
         paper_reference()
         if st.toggle(f"Show the paper's values ({PAPER_LABEL})", True)
@@ -113,4 +128,4 @@ if picked is not None:
     )
     environment_section(summary, metric, reference, settings.dataset_dir, readout)
     loss_section(summary, metric, reference, settings.dataset_dir, readout)
-    st.caption(picked.source() + ". " + readout_note(readout))
+    st.caption(source_line(picked) + ". " + readout_note(readout))

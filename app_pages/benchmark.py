@@ -8,11 +8,14 @@ from pathlib import Path
 import streamlit as st
 
 from locnet.app import cache
+from locnet.app.charts import show_chart
+from locnet.app.keys import results_folder_key
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import Settings, current_settings
+from locnet.app.tour import BENCHMARK_PAGE
+from locnet.app.tour_panel import tour_panel
 from locnet.errors import LocNetError
 from locnet.evaluate.folders import (
-    FOLDER_KEY,
     SAMPLES_FILE,
     SUMMARY_FILE,
     ResultsError,
@@ -29,6 +32,18 @@ from locnet.posterior.distribution import DEFAULT_READOUT
 from locnet.report import campaign as C
 from locnet.report import campaign_figures as FC
 from locnet.report import figures as F
+from locnet.report.accuracy import (
+    WITHIN_METRIC,
+    fair_winner_line,
+    overview_table,
+    size_takeaway,
+    takeaway,
+    with_within,
+)
+from locnet.report.chance import CHANCE_LABEL, chance_from_summary, chance_label, chance_reasons
+from locnet.report.display import readable_table
+from locnet.report.freshness import freshness_line, source_line
+from locnet.report.limit import limit_markdown, matched_markdown
 from locnet.report.lookups import model_parameters
 from locnet.report.ranking import average_over_rates, select_series
 from locnet.report.readouts import (
@@ -50,6 +65,8 @@ from locnet.report.series import (
     series_options,
 )
 
+PAGE = "benchmark"
+MODELS_KEY = "benchmark_models:"  # + folder: the chosen series, per folder
 RERUN_PAIRS = (1, 50, 5)  # min, max, default (map, transmitter) pairs of a re-run (1 mask per rate)
 
 model_parameters = st.cache_data(show_spinner="Counting parameters…")(model_parameters)
@@ -63,15 +80,53 @@ def budget_curves(folder: str, stamp: float):
     return curves([folder])
 
 
+def chance_of(res: ResultSet, readout: str | None) -> dict:
+    """Series at chance in this folder under the shown readout (report.chance)."""
+    if res.samples is not None:
+        return chance_reasons(select_readout(res.samples, readout))
+    return chance_from_summary(select_readout(res.summary, readout))
+
+
+def _select_all(key: str, labels: list[str]) -> None:
+    st.session_state[key] = labels
+
+
 def show(res: ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
-    """The paper's figures for one readout; returns that readout and the chosen series."""
+    """The paper's figures for one readout, each with a takeaway computed from what it
+    draws; returns that readout and the chosen series."""
     left, mid, right = st.columns([1, 1, 3])
-    metric = left.selectbox("Metric", list(METRICS), format_func=METRICS.get)
+    table = with_within(res.summary, res.samples)
+    metrics = [m for m in METRICS if m != WITHIN_METRIC or table[m].notna().any()]
+    metric = left.selectbox(
+        "Metric",
+        metrics,
+        format_func=METRICS.get,
+        help="% within 10 m: how often the answer is usable; RMSE squares every error, so a "
+        "model that is right most of the time and now and then a street block off can have "
+        "the RMSE of one that is always moderately wrong. The page opens on % within 10 m.",
+    )
     readout = pick_readout(res.summary, res.meta, mid)
-    summary = select_readout(res.summary, readout)
+    summary = select_readout(table, readout)
+    chance = chance_of(res, readout)
     labels = series_options(summary)
-    main = [lab for lab, (_, v) in labels.items() if v in (DEFAULT_VARIANT, ENV_VARIANT)]
-    chosen = right.multiselect("Models", list(labels), default=main or list(labels))
+    fair = [lab for lab, key in labels.items() if key not in chance]
+    main = [lab for lab in fair if labels[lab][1] in (DEFAULT_VARIANT, ENV_VARIANT)]
+    key = MODELS_KEY + str(res.folder)
+    if key not in st.session_state or not set(st.session_state[key]) <= set(labels):
+        st.session_state[key] = main or fair
+    with right:
+        chosen = st.multiselect(
+            "Models",
+            list(labels),
+            key=key,
+            format_func=lambda lab: chance_label(lab, chance, labels[lab]),
+        )
+        st.button(
+            "Select all (models at chance left out)",
+            on_click=_select_all,
+            args=(key, fair),
+            key="select_all_models",
+        )
     show_paper = st.toggle(f"Show the paper's values ({PAPER_LABEL}; RMSE only)", value=True)
     keys = [labels[c] for c in chosen]
     shown = select_series(summary, keys)
@@ -79,33 +134,40 @@ def show(res: ResultSet) -> tuple[str | None, list[tuple[str, str]]]:
         st.info("Choose at least one model.")
         return readout, keys
     paper = paper_reference() if show_paper else None
-    source = res.source() + ". " + readout_note(readout)
-    st.plotly_chart(F.metric_vs_rate_figure(shown, metric, paper, readout=readout))
+    source = source_line(res) + ". " + readout_note(readout)
+    show_chart(F.metric_vs_rate_figure(shown, metric, paper, readout=readout, chance=chance))
+    st.markdown(f"**Takeaway.** {takeaway(shown, metric, chance)}")
     st.caption(source)
 
     averages = average_over_rates(shown, metric)
     averages["parameters"] = averages["model"].map(
         model_parameters(sorted(averages["model"].unique()))
     )
-    st.plotly_chart(F.size_vs_error_figure(averages, metric, show_paper))
+    show_chart(F.size_vs_error_figure(averages, metric, show_paper))
+    line = size_takeaway(averages, metric, chance)
+    if line:
+        st.markdown(f"**Takeaway.** {line}")
     skipped = averages[averages["parameters"].fillna(0) <= 0]
     note = "; parameters counted from the model registry (default options)"
     if len(skipped):
         note += "; not drawn (no parameters): " + ", ".join(
             map(series_label, skipped["model"], skipped["variant"])
         )
-    st.caption(res.source() + note + ". " + readout_note(readout))
+    st.caption(source_line(res) + note + ". " + readout_note(readout))
 
+    st.subheader("Every model: % within 10 m, median error and RMSE, averaged over the rates")
+    st.dataframe(readable_table(overview_table(shown, chance)), hide_index=True)
     st.subheader(
-        f"{METRICS[metric]} (m) per sampling rate" + (f", readout {readout}" if readout else "")
+        f"{METRICS[metric]} per sampling rate" + (f", readout {readout}" if readout else "")
     )
-    table = shown.assign(series=list(map(series_label, shown["model"], shown["variant"])))
-    pivot = table.pivot_table(index="series", columns="rate_percent", values=metric)
+    rows = shown.assign(series=list(map(series_label, shown["model"], shown["variant"])))
+    pivot = rows.pivot_table(index="series", columns="rate_percent", values=metric)
     pivot.columns = [f"{c:g} %" for c in pivot.columns]
     pivot.insert(0, "average", pivot.mean(axis=1))
-    st.dataframe(pivot.sort_values("average").round(1))
+    pivot = pivot.sort_values("average", ascending=metric != WITHIN_METRIC)
+    st.dataframe(readable_table(pivot.rename_axis("model").reset_index()), hide_index=True)
     with st.expander(f"All rows of {SUMMARY_FILE} (every readout)"):
-        st.dataframe(res.summary, hide_index=True)
+        st.dataframe(readable_table(table, digits=2), hide_index=True)
     st.caption(source)
     return readout, keys
 
@@ -116,7 +178,7 @@ def readouts_section(res: ResultSet) -> None:
     if table.empty:
         return
     st.subheader("RMSE (m) by heatmap readout, averaged over 0.01–0.09 %")
-    st.dataframe(table.round(1))
+    st.dataframe(readable_table(table.rename_axis("model").reset_index()), hide_index=True)
     note = READOUT_HELP
     if list(table.columns) == [DEFAULT_READOUT]:
         note += (
@@ -137,27 +199,22 @@ def calibration_section(res: ResultSet, readout: str | None, keys: list) -> None
         )
         return
     chosen = select_readout(samples, readout)
-    st.plotly_chart(reliability_figure(coverage_table(chosen)))
-    table = calibration_summary(chosen, res.meta)
-    st.dataframe(
-        table.drop(columns=["model", "variant"]),
-        hide_index=True,
-        column_config={
-            "coverage50": st.column_config.NumberColumn("truth in 50 % region", format="percent"),
-            "coverage90": st.column_config.NumberColumn("truth in 90 % region", format="percent"),
-            "rmse_m": st.column_config.NumberColumn("RMSE (m)", format="%.1f"),
-            "expected_rmse_m": st.column_config.NumberColumn("expected RMSE (m)", format="%.1f"),
-            "max_gap": st.column_config.NumberColumn("largest gap", format="percent"),
-            "within": st.column_config.CheckboxColumn(
-                f"within ±{100 * RELIABILITY_TOLERANCE:g} points"
-            ),
-        },
-    )
+    show_chart(reliability_figure(coverage_table(chosen)))
+    table = calibration_summary(chosen, res.meta).drop(columns=["model", "variant"])
+    shares = ["coverage50", "coverage90", "max_gap"]
+    table[shares] = 100 * table[shares]
+    names = {
+        "truth in 50 % region": "truth in 50 % region (%)",
+        "truth in 90 % region": "truth in 90 % region (%)",
+        "largest gap": "largest gap (points)",
+        "within tolerance": f"within ±{100 * RELIABILITY_TOLERANCE:g} points",
+    }
+    st.dataframe(readable_table(table).rename(columns=names), hide_index=True)
     st.caption(
         f"Coverage: share of test samples whose true transmitter lies in the region holding "
         f"a given share of the posterior, over all rates; on the diagonal the regions mean "
         f"what they say. Coverage is a property of the posterior, the same for every readout; "
-        f"RMSE and expected RMSE are of readout {readout}. {res.source(SAMPLES_FILE)}"
+        f"RMSE and expected RMSE are of readout {readout}. {source_line(res, SAMPLES_FILE)}"
     )
 
 
@@ -204,7 +261,7 @@ def rerun_section(root, settings: Settings) -> None:
         except OSError as exc:  # a broken dataset file, a full disk: one line naming the file
             st.error(f"The evaluation stopped: {describe_os_error(exc)}")
             return
-        st.session_state[FOLDER_KEY] = out.name
+        st.session_state[results_folder_key(PAGE)] = out.name  # this page only
         st.rerun()
 
 
@@ -230,26 +287,50 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
     st.subheader("1. Main table: the larger test set")
     main = campaign_results(root, C.TEST_SET_RESULTS, C.TEST_SET_EVAL_COMMAND)
     if main is not None:
-        st.dataframe(C.rate_pivot(main.summary, readout).round(1))
-        st.caption(main.source() + ". " + readout_note(readout))
+        stale = freshness_line(main)
+        if stale:
+            st.warning(stale, icon=":material/update:")
+        st.dataframe(readable_table(C.rate_pivot(main.summary, readout).rename_axis("model").reset_index()), hide_index=True)
+        st.caption(source_line(main) + ". " + readout_note(readout))
+        st.markdown("**Distance to the physical limit** (simfit with the exact parameters: an oracle on our data)")
+        limit = campaign_results(root, C.TEST_SET_LIMIT_RESULTS, C.TEST_SET_LIMIT_COMMAND)
+        if limit is not None:
+            st.markdown(limit_markdown(main, limit))
     st.subheader("2. Propagation shift: paper-like vs randomised propagation")
     shift = campaign_results(
         root, C.TEST_SET_SHIFT_RESULTS, C.TEST_SET_SHIFT_EVAL_COMMAND
     )
     if main is not None and shift is not None:
         table = C.shift_table(main.summary, shift.summary, readout)
-        st.plotly_chart(FC.shift_figure(table))
-        st.dataframe(C.shift_averages(table).drop(columns=["model", "variant"]).round(1))
-        st.caption(f"{main.source()}. {shift.source()}. Averages over 0.01–0.09 %.")
+        show_chart(FC.shift_figure(table))
+        averages = C.shift_averages(table).drop(columns=["model", "variant"])
+        st.dataframe(readable_table(averages), hide_index=True)
+        st.caption(f"{source_line(main)}. {source_line(shift)}. Averages over 0.01–0.09 %.")
+    if shift is not None:
+        st.markdown("**Physics where no model knows the propagation**: the fusion (LocNet x simfit) on the same samples")
+        physics = campaign_results(root, C.TEST_SET_SHIFT_PHYSICS_RESULTS, C.TEST_SET_SHIFT_PHYSICS_COMMAND)
+        if physics is not None:
+            st.markdown(matched_markdown(shift, physics))
     st.subheader("3. Equal CPU budget")
     equal = campaign_results(root, C.EQUAL_BUDGET_RESULTS, C.EQUAL_BUDGET_EVAL_COMMAND)
     if equal is not None:
+        stale = freshness_line(equal)
+        if stale:
+            st.warning(stale, icon=":material/update:")
         table = C.equal_budget_table(equal, readout)
+        chance = chance_of(equal, readout)
+        table["chance"] = [
+            CHANCE_LABEL if (m, v) in chance else "" for m, v in zip(table["model"], table["variant"])
+        ]
         st.markdown(f"**{C.equal_budget_label(table)}**")
-        st.dataframe(table.drop(columns=["model", "variant"]).round(1), hide_index=True)
-        st.dataframe(C.rate_pivot(equal.summary, readout).round(1))
-        st.markdown(C.winner_line(C.rate_winners(equal.summary, readout)))
-        st.caption(equal.source() + ". Budgets from each checkpoint (all `--init-from` runs).")
+        st.dataframe(readable_table(table.drop(columns=["model", "variant"])), hide_index=True)
+        pivot = C.rate_pivot(equal.summary, readout)
+        st.dataframe(readable_table(pivot.rename_axis("model").reset_index()), hide_index=True)
+        labels = {series_label(m, v) for m, v in chance}
+        st.markdown(
+            fair_winner_line(C.rate_winners(equal.summary, readout), list(pivot.index), labels)
+        )
+        st.caption(source_line(equal) + ". Budgets from each checkpoint (all `--init-from` runs).")
     st.subheader("4. Validation RMSE vs training budget")
     folder = cache.resolve_path(checkpoint_dir)
     curves = budget_curves(str(folder), newest_file_mtime(folder)) if folder.is_dir() else None
@@ -257,7 +338,7 @@ def campaign_section(root: Path, readout: str | None, checkpoint_dir: str) -> No
         st.info(f"No checkpoints in `{checkpoint_dir}`.")
         return
     x = st.radio("Budget axis", list(FC.BUDGET_AXES), format_func=FC.BUDGET_AXES.get)
-    st.plotly_chart(FC.budget_figure(curves, x))
+    show_chart(FC.budget_figure(curves, x))
     st.caption(
         f"From the `history` of each checkpoint in `{checkpoint_dir}` and of the files it was "
         "trained on from (`--init-from`), budgets cumulative; hover shows each point's stage "
@@ -271,8 +352,9 @@ st.caption(
     "Localization error of every model across sampling rates 0.01–0.1 % of the pixels "
     f"(paper Fig. 3); dashed: {PAPER_LABEL}, approximate values read off the paper's figures."
 )
+tour_panel(BENCHMARK_PAGE, settings)
 results_root = cache.resolve_path(results_root(st.session_state))
-picked, _ = pick_results(results_root, settings.dataset_dir)
+picked, _ = pick_results(results_root, settings.dataset_dir, page=PAGE)
 chosen_readout = DEFAULT_READOUT
 if picked is not None:
     chosen_readout, chosen_series = show(picked)

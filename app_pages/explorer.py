@@ -1,7 +1,8 @@
 """Explorer page: one city, one transmitter, a few sensors -> where does each model look?
 
 Layout only; the logic is in locnet/app/explorer_case.py, locnet/app/explorer_results.py,
-locnet/app/upload.py (the "Upload a case" source: locnet/cases reads the files),
+locnet/app/explorer_sequence.py (sensors one by one), locnet/app/upload.py (the "Upload a
+case" source: locnet/cases reads the files), locnet/app/tour_panel.py (the guided tour),
 locnet/app/state.py (clicks) and locnet/viz/maps.py (figures).
 """
 
@@ -11,9 +12,12 @@ from locnet.app import explorer_case as case_ui
 from locnet.app import explorer_results as results_ui
 from locnet.app import upload as upload_ui
 from locnet.app.binding import bind
+from locnet.app.explorer_sequence import sequence_section
 from locnet.app.explorer_table import downloads, results_table
 from locnet.app.keys import AUTO_RUN, SOURCE_UPLOAD
 from locnet.app.sidebar import GENERATE_HINT, current_settings
+from locnet.app.tour import EXPLORER_PAGE
+from locnet.app.tour_panel import tour_panel
 from locnet.app.upload_case import with_latlon
 from locnet.errors import LocNetError
 
@@ -27,11 +31,12 @@ st.caption(
 )
 
 settings = current_settings()
+tour_panel(EXPLORER_PAGE, settings)
 uploaded = upload_ui.source_picker() == SOURCE_UPLOAD
 if settings.dataset is None and not uploaded:
     st.error(
-        f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder in the "
-        f"sidebar, upload your own case, or {GENERATE_HINT}."
+        f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder under "
+        f"*Advanced* in the sidebar, upload your own case, or {GENERATE_HINT}."
     )
     st.stop()
 if settings.device_note:
@@ -74,15 +79,19 @@ if not case.sensors_xy:
 elif not choices:
     first_col.info("Choose at least one model to run.")
 else:
-    runs = results_ui.run_models(
-        case, choices, settings, compute=auto or run_now, readout=readout, tta=tta
-    )
+    with first_col:
+        runs = results_ui.run_models(
+            case, choices, settings, compute=auto or run_now, readout=readout, tta=tta
+        )
     if runs is None:
         first_col.info("Press **Run** to localize the transmitter with the chosen models.")
 
 if runs:
     with first_col:
-        results_ui.show_result(case, runs[0], key="result_0", height=results_ui.FIRST_RESULT_HEIGHT)
+        results_ui.show_result(
+            case, runs[0], key="result_0", height=results_ui.FIRST_RESULT_HEIGHT, small=False
+        )
+        results_ui.show_why(case, runs[0])
     rest = runs[1:]
     for start in range(0, len(rest), results_ui.FIGURES_PER_ROW):
         for i, (column, run) in enumerate(
@@ -95,3 +104,4 @@ if runs:
     table = with_latlon(results_table(runs, case.truth_xy, weights), runs, case)
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(case, runs, title)
+    sequence_section(case, runs, choices, settings)

@@ -1,20 +1,23 @@
-"""Cases: individual samples of a model drawn like the paper's Fig. 5: the best, the worst,
-the confidently wrong (truth outside the 90 % region) and the lucky (close by chance)."""
+"""Cases: individual samples of a model drawn like the paper's Fig. 5, each with its
+heatmap, its 50 / 90 % regions and a measured "why": the best, the worst, the confidently
+wrong (a narrow region that misses the truth) and the lucky (close by chance). Layout
+only; the cards are locnet/app/gallery.py."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from locnet.app import cache
-from locnet.app import state as app_state
+from locnet.app.gallery import show_card
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import current_settings
 from locnet.evaluate.folders import SAMPLES_FILE, evaluate_command, results_root
 from locnet.posterior.distribution import POINT_READOUT
-from locnet.report.lookups import case_sensors, dataset_map_id
+from locnet.report.chance import chance_reasons
+from locnet.report.freshness import source_line
 from locnet.report.ranking import CASE_VIEWS, pick_cases, same_case, select_series
 from locnet.report.readouts import (
+    CONFIDENT_RADIUS_M,
     LUCKY_MAX_ERROR_M,
     LUCKY_MIN_RADIUS_M,
     radius90_m,
@@ -22,119 +25,32 @@ from locnet.report.readouts import (
     select_readout,
 )
 from locnet.report.series import series_options
-from locnet.viz import maps as viz
 
+PAGE = "cases"
 ALL_RATES = "all rates"
 NO_COMPARISON = "(none)"
-EXPLORER_PAGE = "app_pages/explorer.py"
-CASE_HEIGHT = 420  # px of one case map
 POSTERIOR_VIEWS = ("confidently wrong", "lucky")  # views that need a posterior
 VIEW_HELP = (
-    "best / worst: smallest / largest error. confidently wrong: the truth lies outside the "
-    "90 % credible region (largest error first). lucky: error at most "
-    f"{LUCKY_MAX_ERROR_M:g} m although the 90 % region is as large as a disc of radius "
-    f"{LUCKY_MIN_RADIUS_M:g} m or more (largest region first). all: in map order."
+    "best / worst: smallest / largest error. confidently wrong: the truth lies outside a "
+    f"narrow 90 % region (no wider than a disc of {CONFIDENT_RADIUS_M:g} m radius), largest "
+    f"error first. lucky: error at most {LUCKY_MAX_ERROR_M:g} m although the 90 % region is "
+    f"as large as a disc of radius {LUCKY_MIN_RADIUS_M:g} m or more (largest region first). "
+    "all: in map order. One card per (map, transmitter)."
 )
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def sensors_of(
-    dataset_dir: str, stamp: int, case: dict, meta: dict
-) -> list[tuple[int, int]] | None:
-    """Sensor pixels of a case (mask file or the evaluation's seeded draw); None if unknown."""
-    return case_sensors(cache.load_dataset(dataset_dir), case, meta)
-
-
-def _readout_of(row: pd.Series) -> str:
-    return "" if row["readout"] == POINT_READOUT else f" ({row['readout']})"
-
-
-def posterior_text(row: pd.Series) -> str:
-    """What the posterior expected of this answer: sqrt(E[d^2]) and the 90 % region's size
-    (`radius90_m`: results.radius90_m of the row)."""
-    if pd.isna(row["expected_error_m"]):
-        return "no posterior (point answer)"
-    inside = "inside" if row["in90"] else "**outside**"
-    return (
-        f"expected error {row['expected_error_m']:.1f} m · 90 % region radius "
-        f"{row['radius90_m']:.0f} m, truth {inside}"
-    )
-
-
-def case_map(row: pd.Series, label: str, dataset_dir: str, sensors) -> None:
-    st.plotly_chart(
-        viz.case_figure(
-            cache.buildings(dataset_dir, dataset_map_id(row["map"])),
-            sensors_xy=sensors or (),
-            truth_xy=(row["true_x"], row["true_y"]),
-            prediction_xy=(row["pred_x"], row["pred_y"]),
-            title=f"{label}{_readout_of(row)}: error {row['error_m']:.1f} m",
-            height=CASE_HEIGHT,
-        )
-    )
-
-
-def show_case(
-    i: int,
-    row: pd.Series,
-    label: str,
-    other: tuple[str, pd.Series | None] | None,
-    dataset_dir: str | None,
-    meta: dict,
-) -> None:
-    """One case: header, overlay (twice when comparing), and the Explorer button."""
-    case = {k: row[k] for k in ("map", "tx", "mask", "rate_percent")}
-    sensors = None
-    if dataset_dir:
-        stamp = cache.folder_mtimes_ns(cache.resolve_path(dataset_dir))
-        sensors = sensors_of(dataset_dir, stamp, {k: str(v) for k, v in case.items()}, meta)
-    count = (
-        f"{len(sensors)} sensors"
-        if sensors
-        else "sensors unknown (no mask file, no seed in meta.json)"
-    )
-    with st.container(border=True):
-        st.markdown(
-            f"**#{i + 1} · {row['city']}** · map {row['map']} · transmitter {row['tx']} · mask "
-            f"{row['mask']} · rate {row['rate_percent']:g} % · {count}"
-        )
-        st.markdown(
-            f"{label}{_readout_of(row)}: error **{row['error_m']:.1f} m** · {posterior_text(row)}"
-        )
-        if not dataset_dir:
-            return
-        columns = st.columns(2 if other else 1)
-        with columns[0]:
-            case_map(row, label, dataset_dir, sensors)
-        if other and other[1] is not None:
-            with columns[1]:
-                case_map(other[1], other[0], dataset_dir, sensors)
-        elif other:
-            columns[1].info(f"{other[0]} was not evaluated on this sample.")
-        if sensors and st.button(
-            "Open in Explorer", key=f"open-case-{i}", icon=":material/open_in_new:"
-        ):
-            app_state.open_case(
-                st.session_state,
-                dataset_dir=dataset_dir,
-                map_id=dataset_map_id(row["map"]),
-                tx_id=int(row["tx"]),
-                sensors_xy=sensors,
-            )
-            st.switch_page(EXPLORER_PAGE)
-
 
 settings = current_settings()
 st.title("Cases")
 st.caption(
     "Individual test samples (paper Fig. 5): the best and worst, those where the posterior was "
     "confidently wrong, and those where the answer was right by luck. Sensors green, "
-    "prediction yellow, true transmitter red, orange where they coincide."
+    "prediction yellow, true transmitter red, orange where they coincide; the heatmap and "
+    "its 50 % (solid) and 90 % (dashed) regions come from the very weights evaluated."
 )
 results_root = cache.resolve_path(results_root(st.session_state))
 picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
+    page=PAGE,
     unreadable_dataset_note="Cannot open the dataset to draw the cases",
     needs="samples",
 )
@@ -168,6 +84,7 @@ if picked is not None:
         )
     elif cases.empty:
         st.info("No samples match these filters.")
+    at_chance = chance_reasons(samples).get(labels[label])
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     per_row = 1 if compare != NO_COMPARISON else 2  # two cases, or a case and its comparison
     for start in range(0, len(cases), per_row):
@@ -180,5 +97,5 @@ if picked is not None:
                 else (compare, same_case(samples, row, *labels[compare]))
             )
             with column:
-                show_case(i, row, label, other, dataset_dir, picked.meta)
-    st.caption(picked.source(SAMPLES_FILE) + ". " + readout_note(readout))
+                show_card(i, row, label, other, dataset_dir, picked.meta, settings, at_chance)
+    st.caption(source_line(picked, SAMPLES_FILE) + ". " + readout_note(readout))

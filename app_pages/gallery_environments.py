@@ -6,15 +6,22 @@ import pandas as pd
 import streamlit as st
 
 from locnet.app import cache
+from locnet.app import state as app_state
+from locnet.app.charts import show_chart
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import current_settings
 from locnet.evaluate.folders import PER_ENV_FILE, results_root
 from locnet.report import figures as F
+from locnet.report.accuracy import environment_accuracy
+from locnet.report.display import plural, readable_table
+from locnet.report.freshness import source_line
 from locnet.report.lookups import dataset_map_id, environment_statistics_table
 from locnet.report.ranking import rank_environments
 from locnet.report.readouts import readout_note, select_readout
 from locnet.report.series import series_options
 
+PAGE = "environments"
+EXPLORER_PAGE = "app_pages/explorer.py"
 THUMB_PX = 128  # thumbnail side (pixels) of a 256 m map
 GRID_COLUMNS = 3
 ALL_RATES = "all rates"
@@ -34,17 +41,31 @@ def statistics(dataset_dir: str, stamp: int, maps: tuple[str, ...]) -> pd.DataFr
     )
 
 
-def grid(rows: pd.DataFrame, dataset_dir: str | None) -> None:
-    """Thumbnails (or text cards without a dataset) with city, map, RMSE and statistics."""
+def open_in_explorer(dataset_dir: str, map_id) -> None:
+    app_state.open_map(st.session_state, dataset_dir=dataset_dir, map_id=map_id)
+    st.switch_page(EXPLORER_PAGE)
+
+
+def grid(rows: pd.DataFrame, dataset_dir: str | None, side: str) -> None:
+    """Thumbnails (or text cards without a dataset) with city, map, error and statistics;
+    each thumbnail opens its map in the Explorer."""
     for start in range(0, len(rows), GRID_COLUMNS):
         for col, row in zip(
             st.columns(GRID_COLUMNS), rows.iloc[start : start + GRID_COLUMNS].itertuples()
         ):
-            text = f"**{row.city}** · map {row.map} · RMSE **{row.rmse_m:.1f} m** (n={row.n:.0f})"
+            text = f"**{row.city}** · map {row.map}  \nRMSE **{row.rmse_m:.1f} m**"
+            if pd.notna(getattr(row, "median_m", None)):
+                text += f" · median {row.median_m:.1f} m · {row.within10_pct:.0f} % within 10 m"
+            text += f" ({plural(int(row.n), 'sample')})"
             if pd.notna(getattr(row, "building_density", None)):
                 text += f"  \ndensity {row.building_density:.0%} · {row.n_blocks:.0f} blocks"
                 col.image(cache.thumbnail(dataset_dir, dataset_map_id(row.map), THUMB_PX))
             col.markdown(text)
+            drawn = dataset_dir and pd.notna(getattr(row, "building_density", None))
+            if drawn and col.button(
+                "Open in Explorer", key=f"open-env-{side}-{row.map}", icon=":material/open_in_new:"
+            ):
+                open_in_explorer(dataset_dir, dataset_map_id(row.map))
 
 
 settings = current_settings()
@@ -57,6 +78,7 @@ results_root = cache.resolve_path(results_root(st.session_state))
 picked, problem = pick_results(
     results_root,
     settings.dataset_dir,
+    page=PAGE,
     unreadable_dataset_note="Cannot open the dataset to draw the maps",
     needs="per_environment",
 )
@@ -72,7 +94,12 @@ if picked is not None:
         format_func=lambda r: r if r == ALL_RATES else f"{r:g} %",
     )
     k = d.slider("Environments per side", 1, 12, 6)
-    ranked = rank_environments(per_env, model, variant, None if rate == ALL_RATES else rate)
+    rate_or_none = None if rate == ALL_RATES else rate
+    ranked = rank_environments(per_env, model, variant, rate_or_none)
+    samples = None if picked.samples is None else select_readout(picked.samples, readout)
+    ranked = ranked.merge(
+        environment_accuracy(samples, model, variant, rate_or_none), on="map", how="left"
+    )
     dataset_dir = settings.dataset_dir if settings.dataset is not None and not problem else None
     if dataset_dir:
         stamp = cache.folder_mtimes_ns(cache.resolve_path(dataset_dir))
@@ -86,21 +113,18 @@ if picked is not None:
     best, worst = st.columns(2)
     with best:
         st.subheader(f"Best {n_best} of {len(ranked)}")
-        grid(ranked.head(n_best), dataset_dir)
+        grid(ranked.head(n_best), dataset_dir, "best")
     with worst:
         st.subheader(f"Worst {n_worst} of {len(ranked)}")
-        grid(ranked.iloc[::-1].head(n_worst), dataset_dir)
-    st.caption(picked.source(PER_ENV_FILE) + ". " + readout_note(readout))
+        grid(ranked.iloc[::-1].head(n_worst), dataset_dir, "worst")
+    st.caption(source_line(picked, PER_ENV_FILE) + ". " + readout_note(readout))
     if "building_density" in ranked and ranked["building_density"].notna().any():
         axis = st.radio("Statistic", list(STAT_AXES), format_func=STAT_AXES.get, horizontal=True)
-        st.plotly_chart(F.environment_scatter(ranked.dropna(subset=[axis]), model, variant, axis))
+        show_chart(F.environment_scatter(ranked.dropna(subset=[axis]), model, variant, axis))
+    table = ranked.drop(columns=["env_id"], errors="ignore")
+    if "building_density" in table:
+        table["building_density"] = 100 * table["building_density"]
     st.dataframe(
-        ranked,
+        readable_table(table).rename(columns={"building density": "building density (%)"}),
         hide_index=True,
-        column_config={
-            "rmse_m": st.column_config.NumberColumn("RMSE (m)", format="%.1f"),
-            "mean_m": st.column_config.NumberColumn("mean error (m)", format="%.1f"),
-            "building_density": st.column_config.NumberColumn("building density", format="percent"),
-            "open_area_m2": st.column_config.NumberColumn("open area (m²)", format="%d"),
-        },
     )

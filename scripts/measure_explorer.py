@@ -121,6 +121,7 @@ def measure_reruns(
     at.session_state[DATASET_DIR] = str(dataset)
     at.session_state[CHECKPOINT_DIR] = str(checkpoints)
     at.session_state[MODELS] = ["LocNet"]
+    at.switch_page("app_pages/explorer.py")  # the app opens on the landing page
     start = time.perf_counter()
     at.run()
     print(

@@ -26,7 +26,8 @@ from tests.browser import serve
 RENDER_TIMEOUT_MS = 180_000
 # page -> (URL path, CSS selector that shows the page has drawn its content)
 PAGES = {
-    "explorer": ("", '[data-testid="stDataFrame"]'),
+    "home": ("", '[data-testid="stMetric"]'),
+    "explorer": ("explorer", '[data-testid="stDataFrame"]'),
     "benchmark": ("benchmark", ".js-plotly-plot"),
     "ablation": ("ablation", ".js-plotly-plot"),
     "environments": ("gallery_environments", ".js-plotly-plot"),

@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "viz": BASE | {"data", "posterior"},
     "cases": BASE | {"files", "data", "models", "posterior", "inference", "viz"},
     "train": BASE | {"files", "config_cli", "data", "models", "posterior", "evaluate"},
-    "measurements": BASE | {"files", "config_cli", "models", "evaluate"},
+    "measurements": BASE | {"files", "config_cli", "models", "posterior", "evaluate"},
     "bench": BASE | {"files", "data", "models", "posterior", "inference", "evaluate", "train"},
     "app": BASE
     | {"files", "data", "models", "posterior", "inference", "evaluate", "report", "viz", "cases"},

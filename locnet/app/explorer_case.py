@@ -15,6 +15,7 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app import state as S
 from locnet.app.binding import bind, widget_key
+from locnet.app.charts import show_chart
 from locnet.app.clicks import clear_sensors, first_click, handle_click
 from locnet.app.keys import (
     CHART_NONCE,
@@ -34,6 +35,7 @@ from locnet.app.models import Case
 from locnet.app.sidebar import Settings
 from locnet.constants import MAX_RATE_PERCENT, MIN_RATE_PERCENT, PIXEL_M
 from locnet.errors import LocNetError
+from locnet.report.display import plural
 from locnet.viz.maps import case_figure
 
 THUMBS_PER_ROW = 8
@@ -92,11 +94,19 @@ def environment_picker(settings: Settings) -> tuple[int, dict[str, Any]]:
         key=key,
         on_change=lambda: _choose_map(state[key]),
     )
-    _thumbnail_strip(settings, shown)
+    _thumbnail_strip(settings, shown, by_map)
     return int(state[MAP_ID]), by_map[state[MAP_ID]]
 
 
-def _thumbnail_strip(settings: Settings, maps: list[int]) -> None:
+def thumbnail_label(row: Mapping[str, Any]) -> str:
+    """What a thumbnail's button says: the city (or source) and the map number."""
+    place = row.get("city") or row.get("kind") or "map"
+    return f"{place} {row['map']}"
+
+
+def _thumbnail_strip(
+    settings: Settings, maps: list[int], by_map: Mapping[int, Mapping[str, Any]]
+) -> None:
     if not maps:
         st.info("No environment matches these filters.")
         return
@@ -108,8 +118,9 @@ def _thumbnail_strip(settings: Settings, maps: list[int]) -> None:
     for column, map_id, png in zip(columns, page, pngs):
         column.image(png, width="stretch", output_format="PNG")  # as is: no re-encoding
         column.button(
-            f"map {map_id}",
+            thumbnail_label(by_map[map_id]),
             key=f"thumb_{map_id}",
+            help=by_map[map_id]["label"],
             on_click=_choose_map,
             args=(map_id,),
             width="stretch",
@@ -213,7 +224,7 @@ def sensor_controls(buildings: np.ndarray) -> None:
         "case": "opened case",
     }
     st.markdown(
-        f"**{n} sensors** · effective rate {S.effective_rate_percent(n):.3f} % "
+        f"**{plural(n, 'sensor')}** · effective rate {S.effective_rate_percent(n):.3f} % "
         f"({how.get(state[SENSOR_SOURCE], '')})"
     )
     st.radio("Click on the map to", CLICK_MODES, horizontal=True, **bind(CLICK_MODE))
@@ -247,13 +258,11 @@ def case_map(case: Case, title: str) -> None:
         ),
     )
     chart_key = f"case_map_{state[CHART_NONCE]}"
-    st.plotly_chart(
+    show_chart(
         fig,
         key=chart_key,
         on_select=lambda: _on_map_select(chart_key, case.buildings),
         selection_mode="points",
-        width="stretch",
-        config={"displaylogo": False},
     )
     if state.get(NOTICE):
         st.warning(state[NOTICE])

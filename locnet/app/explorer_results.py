@@ -16,18 +16,23 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app import state as S
 from locnet.app.binding import bind
-from locnet.app.keys import MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
+from locnet.app.charts import show_chart
+from locnet.app.keys import CHANCE, MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
 from locnet.app.latlon_hover import add_latlon_hover
 from locnet.app.models import Case, ModelChoice, default_selection, model_choices, run_choice
+from locnet.app.results_picker import chance_of_checkpoints
 from locnet.app.sidebar import Settings
 from locnet.constants import PIXEL_M
 from locnet.errors import LocNetError
 from locnet.inference import Answer, error_m, with_readout
 from locnet.posterior.distribution import POINT_READOUT
+from locnet.report.chance import CHANCE_LABEL, chance_label
+from locnet.report.why import case_facts, why_lines
 from locnet.viz.maps import case_figure
 from locnet.viz.posterior import posterior_figure
 
 FIGURES_PER_ROW = 3
+SMALL_SCORE_STEP = 2  # the small figures' heatmaps: one cell per 2 x 2 pixels
 RESULT_HEIGHT = 440  # rows of three below the case map
 FIRST_RESULT_HEIGHT = 540  # the first model, beside the case map
 READOUT_CHOICE_LABELS = {
@@ -44,23 +49,39 @@ TTA_HELP = (
 )
 
 
+def at_chance(choices: list[ModelChoice]) -> dict[str, str]:
+    """{picker label: why} of the chosen-from checkpoints the main results folder found
+    at chance (report.chance): labelled, left out of the default selection, no regions."""
+    specs = {c.spec: c.label for c in choices if c.available and c.spec.endswith(".pt")}
+    return {specs[spec]: why for spec, why in chance_of_checkpoints(list(specs)).items()}
+
+
 def model_picker(settings: Settings) -> list[ModelChoice]:
-    """Multiselect of runnable models; unavailable ones listed with the command that trains them."""
+    """Multiselect of runnable models; unavailable ones listed with the command that
+    trains them, skipped checkpoint files said once, models at chance labelled."""
     state = st.session_state
     choices = model_choices(cache.checkpoints(settings.checkpoint_dir), settings.checkpoint_dir)
     available = [c for c in choices if c.available]
     labels = [c.label for c in available]
+    chance = at_chance(choices)
+    state[CHANCE] = chance
     if state[MODELS] is None:
-        state[MODELS] = default_selection(choices)
+        state[MODELS] = [label for label in default_selection(choices) if label not in chance]
     state[MODELS] = [label for label in state[MODELS] if label in labels]
     st.multiselect(
-        "Models", labels, placeholder="choose models to run", **bind(MODELS, convert=list)
+        "Models",
+        labels,
+        placeholder="choose models to run",
+        format_func=lambda label: chance_label(label, chance, label),
+        **bind(MODELS, convert=list),
     )
     missing = [c for c in choices if not c.available]
     if missing:
         with st.expander(f"{len(missing)} model(s) unavailable: no checkpoint"):
             for c in missing:
                 st.markdown(f"**{c.label}**: {c.note}")
+    for problem in cache.checkpoint_problems(settings.checkpoint_dir):
+        st.warning(f"Skipped: {problem}")
     by_label = {c.label: c for c in available}
     return [by_label[label] for label in state[MODELS]]
 
@@ -133,66 +154,99 @@ def run_models(
         if run is None:
             if not compute:
                 return None
-            run = _run_one(case, choice, settings, tta)
+            with st.spinner(f"Running {choice.label}…"):
+                run = _run_one(case, choice, settings, tta)
             S.remember_run(state, S.run_key(base, None if run.readout == POINT_READOUT else tta), run)
         runs.append(with_readout(run, readout))
     return runs
 
 
-def _title(run: Answer, truth_xy: tuple[float, float] | None) -> str:
-    """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on."""
+def _title(run: Answer, truth_xy: tuple[float, float] | None, chance: str | None = None) -> str:
+    """'LocNet: error 12.3 m (mean, expected 20 m)'; TTA said when on; a model at chance
+    says so first and claims no expected error."""
     if run.problem:
         return f"{run.label}: {run.problem}"
+    label = run.label if chance is None else f"{run.label} ({CHANCE_LABEL})"
     error = error_m(run, truth_xy)
     if error is None:  # an uploaded case without a truth
-        title = f"{run.label}: ({run.xy[0] * PIXEL_M:.0f}, {run.xy[1] * PIXEL_M:.0f}) m"
+        title = f"{label}: ({run.xy[0] * PIXEL_M:.0f}, {run.xy[1] * PIXEL_M:.0f}) m"
     else:
-        title = f"{run.label}: error {error:.1f} m"
-    if run.expected_error_m is not None:
+        title = f"{label}: error {error:.1f} m"
+    if run.expected_error_m is not None and chance is None:
         tta = " + TTA" if run.tta else ""
         title += f" ({run.readout}{tta}, expected {run.expected_error_m:.0f} m)"
     return title
 
 
-def result_figure(case: Case, run: Answer, height: int = RESULT_HEIGHT):
+def result_figure(
+    case: Case,
+    run: Answer,
+    height: int = RESULT_HEIGHT,
+    *,
+    score_step: int = 1,
+    chance: str | None = None,
+):
     """One model's heatmap with buildings, sensors, prediction and truth (axes in metres);
-    for a model with a posterior also its 50 % / 90 % regions and mode / mean markers."""
+    for a model with a posterior also its 50 % / 90 % regions and mode / mean markers,
+    except for a model at chance (`chance`: why), whose regions would only mislead.
+    score_step: pixels per sent heatmap cell (SMALL_SCORE_STEP for the small figures)."""
     georef = getattr(getattr(case, "user", None), "georef", None)  # an uploaded geographic case
+    title = _title(run, case.truth_xy, chance)
     if run.heatmap is not None and run.regions is not None:
-        return add_latlon_hover(posterior_figure(
+        figure = posterior_figure(
             case.buildings,
             run.heatmap,
-            regions=run.regions,
+            regions=None if chance else run.regions,
             readouts=run.readouts,
             readout=run.readout,
             sensors_xy=case.sensors_xy,
             truth_xy=case.truth_xy,
             prediction_xy=run.xy,
-            title=_title(run, case.truth_xy),
+            title=title,
             height=height,
-        ), georef)
-    return add_latlon_hover(case_figure(
-        case.buildings,
-        sensors_xy=case.sensors_xy,
-        truth_xy=case.truth_xy,
-        prediction_xy=run.xy,
-        scores=run.heatmap,
-        title=_title(run, case.truth_xy),
-        height=height,
-    ), georef)
+            score_step=score_step,
+        )
+    else:
+        figure = case_figure(
+            case.buildings,
+            sensors_xy=case.sensors_xy,
+            truth_xy=case.truth_xy,
+            prediction_xy=run.xy,
+            scores=run.heatmap,
+            title=title,
+            height=height,
+            score_step=score_step,
+        )
+    return add_latlon_hover(figure, georef)
 
 
-def show_result(case: Case, run: Answer, key: str, height: int = RESULT_HEIGHT) -> None:
+def show_result(
+    case: Case, run: Answer, key: str, height: int = RESULT_HEIGHT, *, small: bool = True
+) -> None:
     """Draw a run's figure, reused from the last rerun while its case, model, readout and
-    result are the same (token: the heatmap array, shared by every readout of a result)."""
+    result are the same (token: the heatmap array, shared by every readout of a result).
+    `small` figures send their heatmap at one cell per SMALL_SCORE_STEP pixels."""
     if run.problem:
         st.error(f"{run.label}: {run.problem}")
         return
+    chance = (st.session_state.get(CHANCE) or {}).get(run.label)
+    step = SMALL_SCORE_STEP if small else 1
     fig = S.reuse_figure(
         st.session_state,
         key,
-        (S.case_key(st.session_state), height, run.label, run.readout, run.tta),
-        lambda: result_figure(case, run, height),
+        (S.case_key(st.session_state), height, run.label, run.readout, run.tta, step, chance),
+        lambda: result_figure(case, run, height, score_step=step, chance=chance),
         token=run if run.heatmap is None else run.heatmap,
     )
-    st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
+    show_chart(fig, key=key)
+    if chance:
+        st.caption(f"{run.label} is {CHANCE_LABEL}: {chance}; its credible regions are not drawn.")
+
+
+def show_why(case: Case, run: Answer) -> None:
+    """What the measurements say about this case (report.why), under a heatmap model's map."""
+    if case.truth_xy is None or run.problem or run.posterior is None:
+        return
+    facts = case_facts(case.buildings, case.sensors_xy, case.gains_db, case.truth_xy, run.posterior)
+    lines = why_lines(facts)
+    st.markdown("**Why?** (measured on this case)\n" + "\n".join(f"- {line}" for line in lines))

@@ -14,6 +14,7 @@ import streamlit as st
 from locnet.app.models import Case
 from locnet.app.upload_case import UPLOAD_MAP_ID, case_zip_of
 from locnet.inference import Answer, answer_row
+from locnet.report.display import readable_table
 from locnet.viz.export import case_csv, case_png
 
 TABLE_COLUMNS = (
@@ -51,7 +52,8 @@ def results_table(
     the model's posterior (empty for models without one), calibration, prediction, top-k
     candidates, runtime, device and `weights[label]` (which checkpoint and how long it was
     trained: budgets differ a lot). The TTA and problem columns appear only when some row
-    needs them."""
+    needs them; a number a model does not have (a classical model's expected error) is
+    a blank cell (report.display.readable_table)."""
     weights = weights or {}
     rows = []
     for row in (answer_row(r, truth_xy) for r in runs):
@@ -74,7 +76,7 @@ def results_table(
         )
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     unused = [c for c in ("TTA", "problem") if not table[c].astype(bool).any()]
-    return table.drop(columns=unused)
+    return readable_table(table.drop(columns=unused))  # a gap is a blank, never "None"
 
 
 def downloads(case: Case, runs: Sequence[Answer], title: str) -> None:

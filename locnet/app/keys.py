@@ -35,6 +35,12 @@ RUNS = "explorer_runs"  # {run_key(case, model, checkpoint, device, TTA): infere
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
 CASE_SOURCE = "explorer_case_source"  # SOURCE_DATASET or SOURCE_UPLOAD
 UPLOADED = "explorer_uploaded_case"  # the last uploaded case (locnet.cases.UserCase) or None
+EXAMPLE = "explorer_example"  # name of the example loaded by "Try an example", or None
+TOUR_STEP = "tour_step"  # index of the guided tour's step shown, or None (no tour)
+TOUR_FOLDER = "tour_folder"  # results folder the tour's cases come from
+CHANCE = "explorer_chance"  # {model label: why it is at chance} of the picker's models
+SEQUENCE = "explorer_sequence"  # {case and model key: sensors-one-by-one frames}, session only
+RESULTS_FOLDER_PREFIX = "results_folder:"  # + page name: each page's chosen results folder
 
 SOURCE_DATASET = "dataset"
 SOURCE_UPLOAD = "upload a case"
@@ -79,6 +85,17 @@ DEFAULTS: dict[str, Any] = {
     FIGURES: None,
     CASE_SOURCE: SOURCE_DATASET,
     UPLOADED: None,
+    EXAMPLE: None,
+    TOUR_STEP: None,
+    TOUR_FOLDER: None,
+    CHANCE: None,
+    SEQUENCE: None,
 }
 ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)
+
+
+def results_folder_key(page: str) -> str:
+    """Plain session key of the results folder a page shows: one per page, so a folder
+    chosen (or a re-run written) on one page does not take the other pages over."""
+    return f"{RESULTS_FOLDER_PREFIX}{page}"

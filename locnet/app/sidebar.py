@@ -77,49 +77,54 @@ def current_settings() -> Settings:
 
 
 def render_sidebar() -> Settings:
-    """Draw the sidebar and return the resulting Settings."""
+    """Draw the sidebar's "Advanced" expander (folders and device) and the data note;
+    returns the resulting Settings. Problems are said once, by the page that meets them
+    (an st.error or st.warning there), never again here."""
     S.init_state(st.session_state)
     has_cuda = cuda_available()
     with st.sidebar:
-        st.text_input(
-            "Dataset folder",
-            help="Any folder in the RadioMapSeer layout "
-            "(DPM/, buildings_complete/, antennas/ or gain/DPM/, png/...).",
-            **bind(DATASET_DIR),
-        )
-        st.text_input(
-            "Checkpoint folder",
-            help="Trained models (*.pt) written by `python -m locnet train`.",
-            **bind(CHECKPOINT_DIR),
-        )
-        detected = "CUDA GPU detected" if has_cuda else "no CUDA GPU detected"
-        st.radio(f"Device ({detected})", DEVICE_CHOICES, horizontal=True, **bind(DEVICE_PREF))
-        settings = current_settings()
-        if settings.dataset_error:
-            st.error(f"{settings.dataset_error}\n\nFix the folder above, or {GENERATE_HINT}.")
-        else:
-            ds = settings.dataset
-            st.caption(
-                f"{len(ds.maps)} environments, {len(ds.samples)} radio maps ({ds.layout} layout)."
+        with st.expander("Advanced: data, weights, device", icon=":material/tune:"):
+            st.text_input(
+                "Dataset folder",
+                help="Any folder in the RadioMapSeer layout "
+                "(DPM/, buildings_complete/, antennas/ or gain/DPM/, png/...).",
+                **bind(DATASET_DIR),
             )
-        _checkpoint_line(settings.checkpoint_dir)
-        if settings.device_note:
-            st.warning(settings.device_note)
-        st.caption(f"Running on **{settings.device}**.")
+            st.text_input(
+                "Checkpoint folder",
+                help="Trained models (*.pt) written by `python -m locnet train`.",
+                **bind(CHECKPOINT_DIR),
+            )
+            detected = "CUDA GPU detected" if has_cuda else "no CUDA GPU detected"
+            st.radio(
+                f"Device ({detected})", DEVICE_CHOICES, horizontal=True, **bind(DEVICE_PREF)
+            )
+            settings = current_settings()
+            st.caption(_dataset_line(settings))
+            st.caption(_checkpoint_line(settings.checkpoint_dir))
+            st.caption(f"Running on **{settings.device}**.")
         st.caption(ABOUT_DATA)
     return settings
 
 
-def _checkpoint_line(folder: str) -> None:
+def _dataset_line(settings: Settings) -> str:
+    if settings.dataset_error:
+        return "The dataset folder cannot be opened (the page says why)."
+    ds = settings.dataset
+    return f"{len(ds.maps)} environments, {len(ds.samples)} radio maps ({ds.layout} layout)."
+
+
+def _checkpoint_line(folder: str) -> str:
+    """How many checkpoints the folder holds and which files are skipped, as one caption."""
     path = cache.resolve_path(folder)
     if not path.is_dir():
-        st.warning(
-            f"Checkpoint folder {folder} does not exist: only the classical baselines "
-            "can run. Train a model with `python -m locnet train --model locnet "
-            f"--data DIR --out {folder}/locnet.pt`."
+        return (
+            f"Checkpoint folder {folder} does not exist: only the classical baselines can "
+            "run."
         )
-        return
     found = cache.checkpoints(folder)
-    st.caption(f"{len(found)} trained checkpoint(s) in {folder}.")
-    for problem in cache.checkpoint_problems(folder):
-        st.warning(f"Skipped: {problem}")
+    skipped = cache.checkpoint_problems(folder)
+    text = f"{len(found)} trained checkpoint{'' if len(found) == 1 else 's'} in {folder}."
+    if skipped:
+        text += " Skipped: " + "; ".join(skipped)
+    return text

@@ -39,6 +39,7 @@ from locnet.app.keys import (
     SEED,
     SENSOR_SOURCE,
     SENSORS,
+    SOURCE_DATASET,
     SOURCE_UPLOAD,
     TX_ID,
     TX_XY,
@@ -176,6 +177,17 @@ def select_map(state: State, map_id: Any) -> bool:
     return True
 
 
+def open_map(state: State, *, dataset_dir: str | Any, map_id: Any) -> None:
+    """Make the Explorer show an environment of the dataset with sampled sensors (the
+    Environments page's thumbnails), whatever the case source was."""
+    init_state(state)
+    state[CASE_SOURCE] = SOURCE_DATASET
+    state[DATASET_DIR] = str(dataset_dir)
+    if not select_map(state, map_id):
+        request_sampling(state)
+    state[NOTICE] = None
+
+
 def select_transmitter(state: State, tx_id: Any) -> None:
     """Use one of the dataset's simulated transmitters; sensor positions are kept."""
     state[TX_ID] = tx_id
@@ -190,13 +202,17 @@ def open_case(
     map_id: Any,
     tx_id: Any,
     sensors_xy: Sequence[tuple[int, int]],
+    rate_percent: float | None = None,
 ) -> None:
-    """Make the Explorer show one case (other pages call this, then st.switch_page).
+    """Make the Explorer show one case of the dataset (other pages call this, then
+    st.switch_page), switching the case source to the dataset if an upload was shown.
 
     `sensors_xy` are pixel (x, y) pairs; they are kept as given (not resampled) until the
-    user changes the rate, the seed or the environment.
+    user changes the rate, the seed or the environment. `rate_percent` (the case's rate)
+    sets the rate slider, so it shows the rate of the sensors on the map.
     """
     init_state(state)
+    state[CASE_SOURCE] = SOURCE_DATASET  # an uploaded case shown before must not stay on
     state[DATASET_DIR] = str(dataset_dir)
     state[MAP_ID] = map_id
     state[TX_ID] = tx_id
@@ -204,6 +220,8 @@ def open_case(
     state[SENSORS] = [(int(x), int(y)) for x, y in sensors_xy]
     state[SENSOR_SOURCE] = "case"
     state[NOTICE] = None
+    if rate_percent is not None:
+        state[RATE] = float(rate_percent)
     _touch(state)
 
 

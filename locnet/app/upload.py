@@ -8,17 +8,33 @@ case then runs exactly like a dataset case (locnet.app.upload_case.UploadedCase)
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from locnet.app import state as S
 from locnet.app.binding import bind
-from locnet.app.keys import CASE_SOURCE, CASE_SOURCES, SOURCE_DATASET, SOURCE_UPLOAD, UPLOADED
+from locnet.app.charts import show_chart
+from locnet.app.examples import Example, form_values, list_examples, load_example
+from locnet.app.keys import (
+    CASE_SOURCE,
+    CASE_SOURCES,
+    EXAMPLE,
+    SOURCE_DATASET,
+    SOURCE_UPLOAD,
+    UPLOADED,
+)
 from locnet.app.latlon_hover import add_latlon_hover
-from locnet.app.upload_case import UploadedCase, explorer_case
+from locnet.app.upload_case import UploadedCase, explorer_case, form_wording
 from locnet.cases.case import FIT_CROP_OR_PAD, FIT_EXACT, CaseError, UserCase
 from locnet.cases.limits import MAX_CASE_BYTES, MAX_CSV_BYTES, MAX_READINGS
 from locnet.constants import PIXEL_M
+from locnet.report.display import plural
 from locnet.viz.maps import case_figure
+
+POWER_KEY, CENTER_KEY, FIT_KEY = "upload_tx_power", "upload_center", "upload_fit"
+EXAMPLE_PICK_KEY = "upload_example_pick"
+TRUTH_SUFFIX = re.compile(r"\s*·\s*truth at \([^)]*\) m")
 
 SOURCE_LABELS = {SOURCE_DATASET: "Dataset", SOURCE_UPLOAD: "Upload a case"}
 MAP_TYPES = ["png", "geojson", "json", "zip"]
@@ -46,7 +62,9 @@ def parse_center(text: str) -> tuple[float, float] | None:
     try:
         lat, lon = (float(v) for v in text.replace(";", ",").split(","))
     except ValueError:
-        raise CaseError(f"tile centre {text!r} is not 'lat, lon' (two numbers)") from None
+        raise CaseError(
+            f"the 'Tile centre' field {text!r} is not 'lat, lon' (two numbers)"
+        ) from None
     return lat, lon
 
 
@@ -99,9 +117,45 @@ def upload_limit_text() -> str:
     )
 
 
+def load_example_into(state, example: Example) -> None:
+    """Load an example as if its files were uploaded, and fill the form's fields it needs
+    (a callback: widget values may be set before the widgets are drawn)."""
+    values = form_values(example)
+    state[POWER_KEY] = values["tx_power_dbm"]
+    state[CENTER_KEY] = values["center"]
+    state[FIT_KEY] = False
+    state[UPLOADED] = load_example(example)
+    state[EXAMPLE] = example.name
+
+
+def example_picker() -> None:
+    """'Try an example': the example cases with their labels, and a Load button."""
+    examples = list_examples()
+    if not examples:
+        return
+    by_name = {e.name: e for e in examples}
+    c_pick, c_load = st.columns([4, 1], vertical_alignment="bottom")
+    name = c_pick.selectbox(
+        "Try an example",
+        list(by_name),
+        format_func=lambda n: by_name[n].label,
+        key=EXAMPLE_PICK_KEY,
+        help="Example cases in examples/: one where LocNet wins, one where a classical "
+        "method wins (measured by examples/make_demo_cases.py), and a geographic one.",
+    )
+    state = st.session_state
+    c_load.button(
+        "Load example",
+        icon=":material/science:",
+        on_click=lambda: load_example_into(state, by_name[state.get(EXAMPLE_PICK_KEY, name)]),
+        width="stretch",
+    )
+
+
 def upload_form() -> UploadedCase | None:
     """The upload widgets; the uploaded case (kept in the session) or None yet."""
     state = st.session_state
+    example_picker()
     c_map, c_readings = st.columns(2)
     map_file = c_map.file_uploader(
         "Building map: 256 x 256 PNG, GeoJSON footprints, or a case .zip",
@@ -120,13 +174,13 @@ def upload_form() -> UploadedCase | None:
     )
     c_power, c_centre, c_fit = st.columns([1, 1.4, 1])
     power = c_power.number_input(
-        "Transmit power (dBm), for rss_dbm", value=None, step=1.0, key="upload_tx_power"
+        "Transmit power (dBm), for rss_dbm", value=None, step=1.0, key=POWER_KEY
     )
     centre = c_centre.text_input(
         "Tile centre 'lat, lon' (GeoJSON without bbox, lat/lon readings on a PNG)",
-        key="upload_center",
+        key=CENTER_KEY,
     )
-    crop = c_fit.checkbox("Crop or pad a bounding box that is not 256 m", key="upload_fit")
+    crop = c_fit.checkbox("Crop or pad a bounding box that is not 256 m", key=FIT_KEY)
     if map_file is not None:
         try:
             state[UPLOADED] = parse_upload(
@@ -138,17 +192,22 @@ def upload_form() -> UploadedCase | None:
                 parse_center(centre),
                 FIT_CROP_OR_PAD if crop else FIT_EXACT,
             )
+            state[EXAMPLE] = None
         except CaseError as exc:
             state[UPLOADED] = None
-            st.error(str(exc))
+            st.error(form_wording(str(exc)))
             return None
     elif state.get(UPLOADED) is not None:
-        st.info("Showing the case uploaded earlier; upload files to replace it.")
+        example = {e.name: e for e in list_examples()}.get(state.get(EXAMPLE) or "")
+        if example is not None:
+            st.info(f"Example loaded: **{example.label}** ({example.files_text}).")
+        else:
+            st.info("Showing the case uploaded earlier; upload files to replace it.")
     if state.get(UPLOADED) is None:
         if map_file is None:
             st.info(
-                "Upload a building map and readings, or a case .zip (examples/helsinki "
-                "holds samples; docs/cases.md the format). "
+                "Upload a building map and readings, or a case .zip, or press **Load "
+                "example** above (docs/cases.md describes the format). "
                 f"{upload_limit_text()}"
             )
         return None
@@ -165,18 +224,20 @@ def case_summary(case: UploadedCase) -> None:
     )
     if user.tx_power_dbm is not None:
         units += f" at {user.tx_power_dbm:g} dBm transmit power"
-    st.markdown(f"**{len(case.sensors_xy)} sensors** uploaded · {units}")
+    st.markdown(f"**{plural(len(case.sensors_xy), 'sensor')}** uploaded · {units}")
     if user.georef is not None:
         st.caption(
             f"Tile in {user.georef.crs}, west edge {user.georef.x_west:.1f} m, "
             f"north edge {user.georef.y_north:.1f} m"
         )
     for warning in user.warnings:
-        st.warning(warning)
+        st.warning(form_wording(warning))
 
 
 def case_title(case: UploadedCase) -> str:
-    title = str(case.user.metadata.get("title") or "uploaded case")
+    """The case's own title and where its truth is, said once even when the title came
+    from a downloaded case that already said it."""
+    title = TRUTH_SUFFIX.sub("", str(case.user.metadata.get("title") or "uploaded case"))
     if case.truth_xy is not None:
         title += (
             f" · truth at ({case.truth_xy[0] * PIXEL_M:.0f}, {case.truth_xy[1] * PIXEL_M:.0f}) m"
@@ -202,4 +263,4 @@ def case_map(case: UploadedCase, title: str, height: int) -> None:
             case.user.georef,
         ),
     )
-    st.plotly_chart(fig, key="upload_case_map", width="stretch", config={"displaylogo": False})
+    show_chart(fig, key="upload_case_map")

@@ -11,6 +11,7 @@ its gray level, so re-uploading the zip gives the same model input and the same 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,3 +105,30 @@ def with_latlon(table: pd.DataFrame, runs: Sequence[Answer], case: Case) -> pd.D
     out = table.copy()
     out.insert(out.columns.get_loc("prediction (m)") + 1, LATLON_COLUMN, values)
     return out
+
+
+# The upload form's fields, as the messages of locnet.cases name them for the app.
+FORM_FIELDS = {
+    "tile centre": "the 'Tile centre' field",
+    "transmit power": "the 'Transmit power (dBm)' field",
+    "'crop or pad'": "the 'Crop or pad' box",
+}
+_CLI_AND_APP = re.compile(r"\(CLI [^;()]*; app: ([^)]*)\)")
+_LEFTOVER_FLAGS = (
+    ("a bounding box (--bbox)", "a bounding box (a bbox member in the GeoJSON)"),
+    ("--bbox is for GeoJSON footprints", "a bounding box is for GeoJSON footprints"),
+    ("(--center LAT,LON)", "(the 'Tile centre' field)"),
+)
+
+
+def form_wording(message: str) -> str:
+    """A locnet.cases message as the upload form says it: form fields, not CLI flags
+    ('(CLI --center LAT,LON; app: tile centre)' -> "(the 'Tile centre' field)")."""
+    def field(match: re.Match) -> str:
+        name = " ".join(match.group(1).split())
+        return f"({FORM_FIELDS.get(name, name)})"
+
+    text = _CLI_AND_APP.sub(field, message)
+    for old, new in _LEFTOVER_FLAGS:
+        text = text.replace(old, new)
+    return text

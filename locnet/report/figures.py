@@ -8,11 +8,15 @@ the paper's reference values are drawn dashed / hollow and named PAPER_LABEL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from locnet.models.registry import DEFAULT_VARIANT
+from locnet.report.accuracy import metric_unit
+from locnet.report.chance import chance_label
 from locnet.report.series import (
     DISPLAY_NAMES,
     ENV_VARIANT,
@@ -33,20 +37,24 @@ def metric_vs_rate_figure(
     paper: pd.DataFrame | None = None,
     title: str | None = None,
     readout: str | None = None,
+    chance: Mapping[tuple[str, str], str] | None = None,
 ) -> go.Figure:
     """Error (m) vs sampling rate (%) per (model, variant): the paper's Fig. 3a / 4.
 
     `summary` holds one readout per series (results.select_readout); `readout` names the
     heatmap models' one in the title. `paper` (results.paper_reference(), RMSE only) adds
     dashed lines for the series present in `summary`; it is skipped for other metrics,
-    which the paper does not report.
+    which the paper does not report. Series in `chance` (report.chance) are named
+    "...: not trained enough (at chance)" and drawn dotted.
     """
     fig = go.Figure()
+    chance = chance or {}
+    unit = metric_unit(metric)
     keys = summary[["model", "variant"]].drop_duplicates().itertuples(index=False)
     for model, variant in keys:
         rows = summary[(summary["model"] == model) & (summary["variant"] == variant)]
         rows = rows.sort_values("rate_percent")
-        label = series_label(model, variant)
+        label = chance_label(series_label(model, variant), chance, (model, variant))
         fig.add_trace(
             go.Scatter(
                 x=rows["rate_percent"],
@@ -54,11 +62,15 @@ def metric_vs_rate_figure(
                 mode="lines+markers",
                 name=label,
                 legendgroup=label,
-                line=dict(color=series_color(model, variant), width=2),
+                line={
+                    "color": series_color(model, variant),
+                    "width": 2,
+                    "dash": "dot" if (model, variant) in chance else "solid",
+                },
                 customdata=rows[["n"]],
                 hovertemplate=(
                     f"{label}<br>rate %{{x}} %<br>{METRICS[metric]} "
-                    "%{y:.1f} m<br>n = %{customdata[0]}<extra></extra>"
+                    f"%{{y:.1f}} {unit}<br>n = %{{customdata[0]}}<extra></extra>"
                 ),
             )
         )
@@ -74,8 +86,8 @@ def metric_vs_rate_figure(
                         mode="lines+markers",
                         name=f"{label}: {PAPER_LABEL}",
                         legendgroup=label,
-                        line=dict(color=series_color(model, variant), dash="dash", width=1.5),
-                        marker=dict(symbol="circle-open", size=7),
+                        line={"color": series_color(model, variant), "dash": "dash", "width": 1.5},
+                        marker={"symbol": "circle-open", "size": 7},
                         hovertemplate=f"{label}, {PAPER_LABEL} (approx.)<br>rate %{{x}} %<br>RMSE %{{y}} m"
                         "<extra></extra>",
                     )
@@ -84,9 +96,15 @@ def metric_vs_rate_figure(
     return _layout(
         fig,
         title + (f" (heatmap readout: {readout})" if readout else ""),
-        xaxis=dict(title="sampling rate (% of pixels)", tickformat=".2f"),
-        yaxis=dict(title=f"{METRICS[metric]} (m)", rangemode="tozero"),
+        xaxis={"title": "sampling rate (% of pixels)", "tickformat": ".2f"},
+        yaxis={"title": _axis_title(metric), "rangemode": "tozero"},
     )
+
+
+def _axis_title(metric: str, prefix: str = "") -> str:
+    """'RMSE (m)', '% within 10 m' (a share has no unit to add)."""
+    name = f"{prefix}{METRICS[metric]}"
+    return name if metric_unit(metric) == "%" else f"{name} (m)"
 
 
 def size_vs_error_figure(
@@ -111,8 +129,9 @@ def size_vs_error_figure(
                 legendgroup=label,
                 text=[label],
                 textposition="top center",
-                marker=dict(color=color, size=13),
-                hovertemplate=f"{label}<br>%{{x:,}} parameters<br>average {METRICS[metric]} %{{y:.1f}} m<extra></extra>",
+                marker={"color": color, "size": 13},
+                hovertemplate=f"{label}<br>%{{x:,}} parameters<br>average {METRICS[metric]} "
+                f"%{{y:.1f}} {metric_unit(metric)}<extra></extra>",
             )
         )
         paper_y = PAPER_AVERAGE_RMSE_M.get(row.model)
@@ -130,8 +149,8 @@ def size_vs_error_figure(
                     mode="lines+markers",
                     name=f"{DISPLAY_NAMES.get(row.model, row.model)}: {PAPER_LABEL}",
                     legendgroup=label,
-                    line=dict(color=color, dash="dash", width=1),
-                    marker=dict(symbol=["diamond-open", "circle"], size=[12, 0], color=color),
+                    line={"color": color, "dash": "dash", "width": 1},
+                    marker={"symbol": ["diamond-open", "circle"], "size": [12, 0], "color": color},
                     hovertemplate=f"{label}, {PAPER_LABEL} (approx.)<br>%{{x:,}} parameters<br>"
                     "average RMSE %{y} m<extra></extra>",
                 )
@@ -139,8 +158,8 @@ def size_vs_error_figure(
     return _layout(
         fig,
         f"Model size vs average {METRICS[metric]}",
-        xaxis=dict(title="parameters (log scale)", type="log"),
-        yaxis=dict(title=f"average {METRICS[metric]} over rates (m)", rangemode="tozero"),
+        xaxis={"title": "parameters (log scale)", "type": "log"},
+        yaxis={"title": _axis_title(metric, "average ") + " over rates", "rangemode": "tozero"},
     )
 
 
@@ -164,8 +183,8 @@ def improvement_figure(improvement: pd.DataFrame, title: str) -> go.Figure:
     return _layout(
         fig,
         title,
-        xaxis=dict(title="sampling rate", type="category"),
-        yaxis=dict(title="relative improvement (%)", zeroline=True),
+        xaxis={"title": "sampling rate", "type": "category"},
+        yaxis={"title": "relative improvement (%)", "zeroline": True},
     )
 
 
@@ -189,7 +208,7 @@ def environment_scatter(
             y=table["rmse_m"],
             mode="markers",
             name=label,
-            marker=dict(color=series_color(model, variant), size=9),
+            marker={"color": series_color(model, variant), "size": 9},
             customdata=table[["city", "map", "n"]],
             hovertemplate="%{customdata[0]} (map %{customdata[1]})<br>"
             + x_title
@@ -207,7 +226,7 @@ def environment_scatter(
                 y=slope * line_x + intercept,
                 mode="lines",
                 name="trend",
-                line=dict(color="#444444", dash="dot"),
+                line={"color": "#444444", "dash": "dot"},
                 hoverinfo="skip",
             )
         )
@@ -215,7 +234,7 @@ def environment_scatter(
     return _layout(
         fig,
         title,
-        xaxis=dict(title=x_title),
-        yaxis=dict(title="RMSE (m)", rangemode="tozero"),
+        xaxis={"title": x_title},
+        yaxis={"title": "RMSE (m)", "rangemode": "tozero"},
         showlegend=False,
     )

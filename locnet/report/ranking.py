@@ -117,21 +117,24 @@ def pick_cases(
     k: int = 8,
 ) -> pd.DataFrame:
     """Up to k samples of one series for a CASE_VIEWS view: best / worst by error,
-    confidently wrong (truth outside the 90 % region, worst first), lucky (small error,
-    large 90 % region, largest region first), or all (in map, transmitter, mask order)."""
+    confidently wrong (truth outside a narrow 90 % region, worst first), lucky (small
+    error, large 90 % region, largest region first), or all (in map, transmitter, mask
+    order). One sample per (map, transmitter): the first in the view's order, so k cards
+    show k different transmitters rather than one transmitter's masks and rates."""
     if view not in CASE_VIEWS:
         raise ValueError(f"unknown view '{view}'; use one of {', '.join(CASE_VIEWS)}")
-    if view in ("best", "worst"):
-        return rank_cases(samples, model, variant, rate_percent, cities, view == "worst", k)
-    rows = rank_cases(samples, model, variant, rate_percent, cities, view != "lucky", len(samples))
+    rows = rank_cases(
+        samples, model, variant, rate_percent, cities, view not in ("best", "lucky"), len(samples)
+    )
     if view == "confidently wrong":
         rows = confidently_wrong(rows)
     elif view == "lucky":
         rows = lucky(rows)
         rows = rows.assign(r=radius90_m(rows)).sort_values("r", ascending=False, kind="stable")
         rows = rows.drop(columns="r")
-    else:
+    elif view == "all":
         rows = rows.sort_values(["map", "tx", "mask", "rate_percent"], kind="stable")
+    rows = rows.drop_duplicates(["map", "tx"], keep="first")
     return rows.head(k).reset_index(drop=True)
 
 

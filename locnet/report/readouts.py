@@ -42,6 +42,8 @@ RELIABILITY_TOLERANCE = 0.07  # observed coverage within ±7 points of nominal l
 # A "lucky" case: the answer is close although the posterior did not know it would be.
 LUCKY_MAX_ERROR_M = 10.0  # at most this far from the truth (m)...
 LUCKY_MIN_RADIUS_M = 50.0  # ...while the 90 % region is as large as a disc of this radius (m)
+# "Confidently wrong": the truth outside a 90 % region no larger than a disc of this radius.
+CONFIDENT_RADIUS_M = 30.0
 
 
 def readout_label(readout: str) -> str:
@@ -169,9 +171,17 @@ def radius90_m(samples: pd.DataFrame) -> pd.Series:
     return equivalent_radius_m(samples["area90_m2"].astype(float))
 
 
-def confidently_wrong(samples: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose truth lies outside the 90 % region: the posterior was sure, and wrong."""
-    return samples[samples["in90"] == 0]
+def confidently_wrong(
+    samples: pd.DataFrame, max_radius_m: float = CONFIDENT_RADIUS_M
+) -> pd.DataFrame:
+    """Rows whose truth lies outside a narrow 90 % region (equivalent radius at most
+    `max_radius_m`): the posterior was sure, and wrong. A diffuse posterior that misses is
+    not confident. Rows without region areas (no `area90_m2` column) are judged by the
+    region alone."""
+    outside = samples["in90"] == 0
+    if "area90_m2" not in samples.columns:
+        return samples[outside]
+    return samples[outside & (radius90_m(samples) <= max_radius_m)]
 
 
 def lucky(
@@ -193,4 +203,4 @@ def readout_rmse(summary: pd.DataFrame, rates=HEADLINE_RATES) -> pd.DataFrame:
     rows = rows.assign(series=list(map(series_label, rows["model"], rows["variant"])))
     table = rows.pivot_table(index="series", columns="readout", values="rmse_m", aggfunc="mean")
     table = table[[r for r in heatmap_readouts(rows) if r in table.columns]]
-    return table.sort_values(list(table.columns)[0]).rename_axis(columns=None)
+    return table.sort_values(next(iter(table.columns))).rename_axis(columns=None)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from locnet.models.registry import DEFAULT_VARIANT
 
-METRICS = {
+METRICS = {  # summary column -> name; within10_pct from report.accuracy.with_within
+    "within10_pct": "% within 10 m",
     "rmse_m": "RMSE",
     "mean_m": "mean error",
     "median_m": "median error",
@@ -37,7 +38,8 @@ DISPLAY_NAMES = {
     "centroid": "RSS centroid",
     "pathloss": "Path-loss fit",
     "locnet_voronoi": "LocNet-Voronoi",
-    "simfit": "Simulator fit (oracle on our simulator)",
+    "simfit": "Simulator fit (simfit)",
+    "fusion": "LocNet x simfit (fusion)",
 }
 
 # The paper's RMSE in metres on RadioMapSeer (Le & Huang, PAKDD 2024). READ OFF THE

@@ -50,8 +50,8 @@ def report_layout(fig: go.Figure, title: str, **axes) -> go.Figure:
         title=title,
         template=PLOT_TEMPLATE,
         hovermode="closest",
-        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
-        margin=dict(l=60, r=20, t=60, b=40),
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
         **axes,
     )
     return fig

@@ -32,6 +32,7 @@ from locnet.viz.markers import coincide
 
 PNG_SCALE = 3  # output pixels per map pixel: a 768 x 768 picture
 LEGEND_PX = 28  # height of one legend line under the map
+LABEL_NEAR_PX = 8  # predictions closer than this (map pixels) share one numbered label
 CSV_COLUMNS = (
     "kind",
     "model",
@@ -94,6 +95,23 @@ def _dot(
         draw.ellipse(box, fill=fill, outline="#000000", width=1)
 
 
+def label_groups(
+    points: Sequence[Sequence[float]], near_px: float = LABEL_NEAR_PX
+) -> list[tuple[list[int], tuple[float, float]]]:
+    """Predictions that would share a label spot, grouped: [([1, 3], xy), ([2], xy)], the
+    numbers 1-based in `points` order and xy the group's first point (map pixels). One
+    label per group, so labels of models answering the same place never pile up."""
+    groups: list[tuple[list[int], tuple[float, float]]] = []
+    for number, (x, y) in enumerate(points, start=1):
+        for numbers, (gx, gy) in groups:
+            if max(abs(x - gx), abs(y - gy)) <= near_px:
+                numbers.append(number)
+                break
+        else:
+            groups.append(([number], (float(x), float(y))))
+    return groups
+
+
 def case_png(
     buildings: np.ndarray,
     *,
@@ -102,7 +120,8 @@ def case_png(
     predictions: Sequence[Row] = (),
     title: str = "",
 ) -> bytes:
-    """PNG bytes: the map at PNG_SCALE x, markers, model labels, and a legend below."""
+    """PNG bytes: the map at PNG_SCALE x, markers, each prediction numbered on the map
+    (label_groups) and named with its number in the legend below."""
     predictions = _placed(predictions)
     side = MAP_SIZE * PNG_SCALE
     n_lines = 2 + len(predictions)
@@ -119,26 +138,27 @@ def case_png(
         xy = _pixel_xy(point)
         color = OVERLAP_COLOR if coincide(xy, truth_xy) else PREDICTION_COLOR
         _dot(draw, xy, 7, color, shape="diamond")
+    for numbers, xy in label_groups([_pixel_xy(p) for p in predictions]):
         cx, cy = ((float(v) + 0.5) * PNG_SCALE for v in xy)
+        text = ",".join(str(n) for n in numbers)
+        x = cx + 9 if cx + 9 + 10 * len(text) < side else cx - 9 - 10 * len(text)
         draw.text(
-            (cx + 9, cy - 9),
-            point["model"],
-            fill="#000000",
-            font=font,
-            stroke_width=2,
-            stroke_fill="#ffffff",
+            (x, cy - 9), text, fill="#000000", font=font, stroke_width=2, stroke_fill="#ffffff"
         )
     y = side + 4
     draw.text((8, y), title or "LocNet Explorer case", fill="#000000", font=font)
     y += LEGEND_PX
     legend = f"sensors: {len(sensors_xy)} (green)   truth: red   prediction: yellow (orange = on the truth)"
     draw.text((8, y), legend, fill="#000000", font=font)
-    for point in predictions:
+    for number, point in enumerate(predictions, start=1):
         y += LEGEND_PX
         error, readout = point.get("error_m"), point.get("readout")
         err = "n/a" if error is None else f"{error:.1f} m"
         how = f" ({readout})" if readout else ""
-        text = f"{point['model']}{how}: ({point['x_m']:.0f}, {point['y_m']:.0f}) m, error {err}"
+        text = (
+            f"{number}  {point['model']}{how}: ({point['x_m']:.0f}, {point['y_m']:.0f}) m, "
+            f"error {err}"
+        )
         draw.text((8, y), text, fill="#000000", font=font)
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=False)

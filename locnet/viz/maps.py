@@ -10,7 +10,9 @@ selection in Streamlit.
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,9 +25,12 @@ from locnet.viz.markers import (
 
 OUTDOOR_COLOR = "#ffffff"
 BUILDING_COLOR = "#5f6b7a"  # slate gray, dark enough under any marker colour
-TRANSPARENT = "rgba(0,0,0,0)"
 RADIO_COLORSCALE = "Viridis"
 SCORE_COLORSCALE = "Blues"
+SCORE_LEVELS = 255  # a score map is sent as uint8 levels 0..SCORE_LEVELS
+BUILDINGS_NAME = "buildings"
+BUILDING_OPACITY = 0.85  # over a score map
+MAP_TEMPLATE = "none"  # plotly's empty template: the default one is ~4 KB per figure
 CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
 CLICK_GRID_NAME = "click target"
 
@@ -48,41 +53,44 @@ def compact_coords(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float32)
 
 
-def building_background(buildings: np.ndarray) -> go.Heatmap:
-    """Whole map: outdoor white, buildings slate gray (no hover, no colour bar)."""
-    return go.Heatmap(
-        z=np.asarray(buildings, dtype=np.uint8),
-        **HEATMAP_AXES,
-        colorscale=[[0.0, OUTDOOR_COLOR], [1.0, BUILDING_COLOR]],
-        zmin=0,
-        zmax=1,
-        showscale=False,
-        hoverinfo="skip",
-        name="buildings",
-    )
+@functools.lru_cache(maxsize=64)
+def _building_png_uri(mask_bytes: bytes, side: int, color: str) -> str:
+    """data: URI of a PNG, `color` where a building is and transparent elsewhere: a
+    256 x 256 building map is 1-3 KB as a palette PNG, against 87 KB as a heatmap."""
+    from PIL import Image
+
+    mask = np.frombuffer(mask_bytes, dtype=np.uint8).reshape(side, side)
+    image = Image.fromarray(mask, mode="L").convert("P")
+    rgb = tuple(int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    image.putpalette([255, 255, 255, *rgb] + [0, 0, 0] * 254)
+    out = io.BytesIO()
+    image.save(out, format="PNG", transparency=0, optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def building_overlay(buildings: np.ndarray, opacity: float = 0.85) -> go.Heatmap:
-    """Buildings only (outdoor fully transparent), drawn over a score or radio layer.
-
-    Kept as uint8 with a transparent colour for 0 rather than NaN floats: 4x less to send.
-    """
-    return go.Heatmap(
-        z=np.asarray(buildings, dtype=np.uint8),
-        **HEATMAP_AXES,
-        colorscale=[
-            [0.0, TRANSPARENT],
-            [0.5, TRANSPARENT],
-            [0.5, BUILDING_COLOR],
-            [1.0, BUILDING_COLOR],
-        ],
-        zmin=0,
-        zmax=1,
-        showscale=False,
-        opacity=opacity,
-        hoverinfo="skip",
-        name="buildings",
-    )
+def building_image(
+    buildings: np.ndarray, *, above: bool = True, opacity: float = BUILDING_OPACITY
+) -> dict:
+    """The buildings as one layout image (slate gray, outdoor transparent), pixel i at i
+    metres like the heatmaps: above a layer (`above`; semi-opaque over a score map, so
+    the model's mass inside buildings still shows) or below the markers of a plain map."""
+    mask = (np.asarray(buildings) != 0).astype(np.uint8)
+    side = mask.shape[0]
+    return {
+        "source": _building_png_uri(mask.tobytes(), side, BUILDING_COLOR),
+        "xref": "x",
+        "yref": "y",
+        "x": -0.5 * PIXEL_M,
+        "y": -0.5 * PIXEL_M,
+        "sizex": side * PIXEL_M,
+        "sizey": side * PIXEL_M,
+        "xanchor": "left",
+        "yanchor": "top",
+        "sizing": "stretch",
+        "layer": "above" if above else "below",
+        "opacity": opacity,
+        "name": BUILDINGS_NAME,
+    }
 
 
 def _colorbar(title: str) -> dict:
@@ -101,16 +109,27 @@ def _colorbar(title: str) -> dict:
 
 
 def radio_map_layer(radio_db: np.ndarray, buildings: np.ndarray) -> go.Heatmap:
-    """Path gain in dB over outdoor pixels with a colour bar (buildings left blank)."""
-    z = np.where(np.asarray(buildings) > 0, np.nan, radio_db).astype(np.float32)
+    """Path gain with a colour bar in dB, sent as uint8 whole dB of attenuation (-gain,
+    48..147): a quarter of float32's bytes, and plotly's JSON escapes every '/' of the
+    base64 text, which negative int16 values fill. Hover and colour bar say the gain
+    (the minus sign is written before the number). Building pixels are covered by the
+    opaque building image (case_figure)."""
+    loss = np.where(np.asarray(buildings) > 0, -FLOOR_DB, -np.rint(radio_db))
+    z = np.clip(loss, 0, 255).astype(np.uint8)
+    ticks = list(range(int(np.ceil(-MAX_DB / 20) * 20), int(-FLOOR_DB) + 1, 20))
     return go.Heatmap(
         z=z,
         **HEATMAP_AXES,
         colorscale=RADIO_COLORSCALE,
-        zmin=FLOOR_DB,
-        zmax=MAX_DB,
-        colorbar=_colorbar("gain (dB)"),
-        hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>%{z:.1f} dB<extra>radio map</extra>",
+        reversescale=True,  # the most gain (least attenuation) brightest
+        zmin=-MAX_DB,
+        zmax=-FLOOR_DB,
+        colorbar={
+            **_colorbar("gain (dB)"),
+            "tickvals": ticks,
+            "ticktext": [f"-{t}" for t in ticks],
+        },
+        hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>-%{z} dB<extra>radio map</extra>",
         name="radio map",
     )
 
@@ -124,16 +143,41 @@ def normalise_scores(scores: np.ndarray) -> np.ndarray:
     return (scores - lo) / (hi - lo)
 
 
-def score_layer(scores: np.ndarray) -> go.Heatmap:
-    """A model's score heatmap (relative, 0..1), the brightest pixel being its best guess."""
+def block_max(values: np.ndarray, step: int) -> np.ndarray:
+    """(H, W) -> (H/step, W/step) keeping each block's largest value, so a sharp peak
+    survives the smaller picture (a mean would blur it away)."""
+    if step <= 1:
+        return np.asarray(values)
+    h, w = values.shape
+    return np.asarray(values).reshape(h // step, step, w // step, step).max(axis=(1, 3))
+
+
+def score_levels(scores: np.ndarray, step: int = 1) -> np.ndarray:
+    """A score map as what is sent: normalised, block maxima of `step` pixels, and
+    quantised to SCORE_LEVELS steps of uint8 (a 256 x 256 map: 64 KB, not 256 KB)."""
+    levels = np.rint(block_max(normalise_scores(scores), step) * SCORE_LEVELS)
+    return levels.astype(np.uint8)
+
+
+def score_layer(scores: np.ndarray, step: int = 1) -> go.Heatmap:
+    """A model's score heatmap (relative, 0..SCORE_LEVELS), the brightest pixel being its
+    best guess; `step` > 1 sends one cell per step x step pixels (small figures)."""
     return go.Heatmap(
-        z=normalise_scores(scores),
-        **HEATMAP_AXES,
+        z=score_levels(scores, step),
+        x0=(step - 1) / 2 * PIXEL_M,
+        dx=step * PIXEL_M,
+        y0=(step - 1) / 2 * PIXEL_M,
+        dy=step * PIXEL_M,
         colorscale=SCORE_COLORSCALE,
-        zmin=0.0,
-        zmax=1.0,
-        colorbar=_colorbar("relative score"),
-        hovertemplate="(%{x:.0f}, %{y:.0f}) m<br>score %{z:.3f}<extra></extra>",
+        zmin=0,
+        zmax=SCORE_LEVELS,
+        colorbar={
+            **_colorbar("relative score"),
+            "tickvals": [0, SCORE_LEVELS // 2, SCORE_LEVELS],
+            "ticktext": ["0", "0.5", "1"],
+        },
+        hovertemplate=f"(%{{x:.0f}}, %{{y:.0f}}) m<br>score %{{z}} / {SCORE_LEVELS}"
+        "<extra></extra>",
         name="score",
     )
 
@@ -171,6 +215,7 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
     pass (update_layout / update_xaxes walk plotly's validators key by key, ~30 ms)."""
     extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
     axis = {
+        "automargin": True,  # room for the tick labels, so the axis title never sits on them
         "constrain": "domain",
         "showgrid": False,
         "zeroline": False,
@@ -189,7 +234,7 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
         if title
         else None,
         "height": height,
-        "margin": {"l": 0, "r": 0, "t": 62 if title else 34, "b": 48},
+        "margin": {"l": 8, "r": 0, "t": 62 if title else 34, "b": 8},
         "plot_bgcolor": OUTDOOR_COLOR,
         "legend": {
             "orientation": "h",
@@ -199,12 +244,14 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
             "x": 0.0,
             "font": {"size": 12},
         },
+        "template": MAP_TEMPLATE,
+        "font": {"family": "sans-serif", "size": 12, "color": "#31333f"},
         "dragmode": False if clickable else "zoom",
         "hovermode": "closest",
         "uirevision": "map",
-        "xaxis": {"title": {"text": "x (m)", "standoff": 8}, "range": extent, **axis},
+        "xaxis": {"title": {"text": "x (m)", "standoff": 6}, "range": extent, **axis},
         "yaxis": {
-            "title": {"text": "y (m)", "standoff": 2},
+            "title": {"text": "y (m)", "standoff": 6},
             "range": extent[::-1],
             "scaleanchor": "x",
             "scaleratio": 1,
@@ -225,21 +272,25 @@ def case_figure(
     title: str | None = None,
     clickable: bool = False,
     height: int = 560,
+    score_step: int = 1,
 ) -> go.Figure:
     """The case overlay used on every page: map, optional layer, markers; axes in metres.
 
     Positions are pixel (x, y); `radio_db` is a (256, 256) dB map, `scores` a model's
-    (256, 256) score map (higher = more likely). With `clickable`, clicks select points
-    of an invisible grid whose x/y are metres (see locnet.app.state.first_click).
+    (256, 256) score map (higher = more likely), sent at one cell per `score_step` pixels.
+    The buildings are one PNG layout image (building_image). With `clickable`, clicks
+    select points of an invisible grid whose x/y are metres (locnet.app.clicks).
     """
     traces: list = []
     if scores is not None:
-        traces += [score_layer(scores), building_overlay(buildings)]
+        traces.append(score_layer(scores, score_step))
     elif radio_db is not None:
-        traces += [building_background(buildings), radio_map_layer(radio_db, buildings)]
-    else:
-        traces.append(building_background(buildings))
+        traces.append(radio_map_layer(radio_db, buildings))
     if clickable:
         traces.append(click_grid())
     traces += marker_traces(sensors_xy, truth_xy, prediction_xy, gains_db)
-    return go.Figure(traces, layout=map_layout(title=title, height=height, clickable=clickable))
+    layout = map_layout(title=title, height=height, clickable=clickable)
+    layered = scores is not None or radio_db is not None
+    opacity = BUILDING_OPACITY if scores is not None else 1.0
+    layout["images"] = [building_image(buildings, above=layered, opacity=opacity)]
+    return go.Figure(traces, layout=layout)

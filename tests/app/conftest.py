@@ -36,13 +36,15 @@ def app_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_app(tiny_dataset: Path, app_checkpoints: Path):
     """Factory: an AppTest of app.py pointed at the tiny dataset and the checkpoint folder.
 
-    Extra keyword arguments are written into session_state before the first run (that is
-    how a test stands for a click or for another page's open_case).
+    `page` is the page the first run shows (the Explorer unless said; None: the landing
+    page). Extra keyword arguments are written into session_state before the first run
+    (that is how a test stands for a click or for another page's open_case).
     """
 
     def make(
         dataset_dir: Path | str = tiny_dataset,
         checkpoint_dir: Path | str = app_checkpoints,
+        page: str | None = "explorer",
         **state,
     ) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
@@ -50,6 +52,19 @@ def make_app(tiny_dataset: Path, app_checkpoints: Path):
         at.session_state[CHECKPOINT_DIR] = str(checkpoint_dir)
         for key, value in state.items():
             at.session_state[key] = value
+        if page is not None:  # the app opens on the landing page; most tests want another
+            at.switch_page(f"app_pages/{page}.py")
         return at
 
     return make
+
+
+@pytest.fixture(scope="session")
+def evaluated_root(
+    tiny_dataset: Path, app_checkpoints: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A results root whose main folder (results/MAIN) was written by `evaluate` on the
+    tiny dataset with the very checkpoint the app runs: its numbers are the Explorer's."""
+    from tests.app.evaluated import evaluate_into
+
+    return evaluate_into(tiny_dataset, app_checkpoints, tmp_path_factory.mktemp("evaluated"))

@@ -1,4 +1,7 @@
-"""The app frame (app.py + sidebar) in AppTest: loads, validates folders, handles the device."""
+"""The app frame (app.py + sidebar) in AppTest: loads, validates folders, handles the device.
+
+The folders and the device are under the sidebar's "Advanced" expander; a problem with
+them is said once, by the page (st.error / st.warning there), never again in the sidebar."""
 
 from __future__ import annotations
 
@@ -25,19 +28,30 @@ def test_app_loads_on_the_tiny_dataset_without_exception(make_app):
     assert at.title[0].value == "Explorer"
 
 
+def test_app_opens_on_the_landing_page_with_a_minimal_toolbar(make_app):
+    import streamlit as st
+
+    at = make_app(page=None).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("LocNet Explorer")
+    assert st.get_option("client.toolbarMode") == "minimal"
+    assert [e.label for e in at.sidebar.expander] == ["Advanced: data, weights, device"]
+
+
 def test_bad_dataset_folder_shows_what_to_do(make_app, tmp_path: Path):
     at = make_app(dataset_dir=tmp_path / "nothing-here").run()
     assert not at.exception
-    message = _texts(at.sidebar.error)
+    message = _texts(at.error)
     assert "nothing-here" in message and "python -m locnet generate" in message
-    assert "No dataset to explore" in _texts(at.error)  # the page says it too, no traceback
+    assert "No dataset to explore" in message
+    assert not at.sidebar.error and message.count("nothing-here") == 1  # said once
 
 
 def test_folder_that_is_not_a_dataset(make_app, tmp_path: Path):
     (tmp_path / "photos").mkdir()
     at = make_app(dataset_dir=tmp_path).run()
     assert not at.exception
-    assert "not a RadioMapSeer dataset" in _texts(at.sidebar.error)
+    assert "not a RadioMapSeer dataset" in _texts(at.error) and not at.sidebar.error
 
 
 def test_wrong_image_size_is_reported_with_the_file(make_app, tiny_dataset: Path, tmp_path: Path):
@@ -47,7 +61,7 @@ def test_wrong_image_size_is_reported_with_the_file(make_app, tiny_dataset: Path
     Image.fromarray(np.zeros((128, 128), dtype=np.uint8)).save(victim)
     at = make_app(dataset_dir=copy).run()
     assert not at.exception
-    message = _texts(at.sidebar.error)
+    message = _texts(at.error)
     assert victim.name in message and "256x256" in message
 
 
@@ -64,14 +78,15 @@ def test_typing_a_folder_in_the_sidebar_updates_the_lasting_state(make_app, tmp_
 def test_missing_checkpoint_folder_is_a_warning_not_an_error(make_app, tmp_path: Path):
     at = make_app(checkpoint_dir=tmp_path / "no-checkpoints").run()
     assert not at.exception
-    assert "does not exist" in _texts(at.sidebar.warning)
+    assert "does not exist" in _texts(at.sidebar.caption) and not at.sidebar.warning
+    assert "python -m locnet train --model locnet" in _texts(at.markdown)  # the page says how
 
 
 def test_cuda_chosen_but_absent_falls_back_to_cpu(make_app, monkeypatch):
     monkeypatch.setattr(sidebar, "cuda_available", lambda: False)
     at = make_app(**{DEVICE_PREF: "cuda"}).run()
     assert not at.exception
-    assert "running on CPU" in _texts(at.sidebar.warning)
+    assert _texts(at.warning).count("running on CPU") == 1 and not at.sidebar.warning
     assert "Running on **cpu**" in _texts(at.sidebar.caption)
 
 
@@ -87,7 +102,7 @@ def test_a_dataset_with_a_symlink_loop_is_an_error_on_every_page(
     make_app, tiny_dataset: Path, results_folder_template: Path, tmp_path: Path
 ):
     """N116: the Explorer said so, the four results pages raised OSError (Too many levels of
-    symbolic links); every page now shows the sidebar's one line, and no exception."""
+    symbolic links); every page now says it in one line, and no exception."""
     from locnet.evaluate.folders import ROOT_KEY
 
     broken = tmp_path / "dataset"
@@ -99,7 +114,7 @@ def test_a_dataset_with_a_symlink_loop_is_an_error_on_every_page(
     shutil.copytree(results_folder_template, root / "demo")
     at = make_app(dataset_dir=broken, **{ROOT_KEY: str(root)}).run()
     line = f"cannot read dataset {broken}: symbolic link loop ({victim}); point at the real file"
-    assert not at.exception and line in _texts(at.sidebar.error)
+    assert not at.exception and line in _texts(at.error) and not at.sidebar.error
     assert "No dataset to explore" in _texts(at.error)
     for page in ("benchmark", "ablation", "gallery_environments", "gallery_cases"):
         at.switch_page(f"app_pages/{page}.py").run()

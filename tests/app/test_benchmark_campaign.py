@@ -34,7 +34,7 @@ def campaign_root(results_root: Path, tmp_path: Path, folders: dict) -> Path:
 
 
 @pytest.mark.slow
-def test_campaign_sections(results_root, tiny_dataset, tmp_path):  # noqa: F811
+def test_campaign_sections(results_root, tiny_dataset, tmp_path):
     samples = synthetic_samples()
     worse = samples.assign(error_m=2 * samples["error_m"])
     root = campaign_root(results_root, tmp_path, {"testset": samples, "testset-shift": worse})
@@ -59,7 +59,7 @@ def test_campaign_sections(results_root, tiny_dataset, tmp_path):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noqa: F811
+def test_campaign_info_lines_without_results(results_root, tiny_dataset):
     at = page("benchmark", results_root, tiny_dataset)
     assert not at.exception and not at.error
     infos = [i.value for i in at.info]
@@ -69,10 +69,30 @@ def test_campaign_info_lines_without_results(results_root, tiny_dataset):  # noq
 
 
 @pytest.mark.slow
-def test_equal_budget_section_names_the_best_model_per_rate(results_root, tiny_dataset, tmp_path):  # noqa: F811
+def test_equal_budget_section_names_the_best_model_per_rate(results_root, tiny_dataset, tmp_path):
     root = campaign_root(results_root, tmp_path, {"equal-budget": synthetic_samples()})
     at = page("benchmark", root, tiny_dataset)
     assert not at.exception, at.exception
     expected = C.winner_line(C.rate_winners(load_results(root / "equal-budget").summary, None))
     assert expected.startswith("Lowest RMSE per rate: ")
     assert expected in texts(at)
+
+
+@pytest.mark.slow
+def test_the_physical_limit_and_the_physics_on_the_shift_are_on_the_page(results_root, tiny_dataset, tmp_path):
+    samples = synthetic_samples()
+    first = samples[samples["mask"] == samples["mask"].min()]
+    oracle = first[first["model"] == first["model"].iloc[0]].assign(
+        model="simfit", variant="default", readout="mode", error_m=1.0
+    )
+    fusion = oracle.assign(model="fusion", error_m=3.0)
+    root = campaign_root(
+        results_root,
+        tmp_path,
+        {"testset": samples, "testset-shift": samples, "testset-physics": oracle, "testset-shift-physics": fusion},
+    )
+    at = page("benchmark", root, tiny_dataset)
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "physical limit: simfit, exact parameters (oracle), mode" in shown and "(x" in shown
+    assert "LocNet x simfit (fusion)" in shown

@@ -133,11 +133,10 @@ def test_checkpoint_of_another_shape_is_an_error_not_a_traceback(make_app, tmp_p
     assert "does not fit model 'locnet'" in _texts(at.error)
     table = _results(at)
     assert "does not fit" in table.loc[table["model"] == "LocNet", "problem"].iloc[0]
-    assert table["error (m)"].notna().sum() == len(table) - 1  # the other models still ran
-    fresh = make_app(checkpoint_dir=tmp_path).run()  # AppTest shows the sidebar on a first run only
-    assert "locnet-bbce.pt" in _texts(fresh.sidebar.warning) and "corrupt" in _texts(
-        fresh.sidebar.warning
-    )
+    assert (table["error (m)"] != "").sum() == len(table) - 1  # the other models still ran
+    skipped = [w.value for w in at.main.warning if "locnet-bbce.pt" in w.value]
+    assert len(skipped) == 1 and "corrupt" in skipped[0]  # said once, on the page
+    assert not at.sidebar.warning
 
 
 def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, tmp_path: Path):
@@ -149,9 +148,17 @@ def test_without_checkpoints_locnet_is_listed_with_the_train_command(make_app, t
 
 
 def _row(at, model: str):
+    """One model's row, numbers as floats (a column with blanks is text in the table)."""
     table = _results(at)
     (row,) = table[table["model"] == model].to_dict("records")
-    return row
+    return {k: _number(v) for k, v in row.items()}
+
+
+def _number(value):
+    try:
+        return float(value) if isinstance(value, str) and value.strip() else value
+    except ValueError:
+        return value
 
 
 def _figure(at, title_start: str) -> dict:
@@ -183,9 +190,11 @@ def test_table_has_readout_uncertainty_and_calibration_columns(make_app):
     locnet = _row(at, "LocNet")
     assert locnet["readout"] == "mode" and locnet["calibration"] == "uncalibrated (T = 1)"
     assert locnet["expected error (m)"] > 0 and 0 < locnet["90 % radius (m)"] <= 256
+    assert isinstance(locnet["expected error (m)"], float)  # a column with blanks is text
     centroid = _row(at, "RSS centroid")
     assert centroid["readout"] == POINT_READOUT and centroid["calibration"] == "no posterior"
-    assert np.isnan(centroid["expected error (m)"]) and np.isnan(centroid["90 % radius (m)"])
+    # blank, not "None" (Streamlit's grid writes None into a missing cell)
+    assert centroid["expected error (m)"] == "" and centroid["90 % radius (m)"] == ""
 
 
 def test_readout_selector_changes_the_answer_without_running_again(make_app):

@@ -9,7 +9,7 @@ from locnet.models.checkpoints import CheckpointInfo
 
 
 def _info(**fields) -> CheckpointInfo:
-    base = dict(path=Path("/x/locnet.pt"), model="locnet", options={"loss": "focal", "env": True})
+    base = {"path": Path("/x/locnet.pt"), "model": "locnet", "options": {"loss": "focal", "env": True}}
     return CheckpointInfo(**{**base, **fields})
 
 

@@ -174,8 +174,11 @@ def test_other_dataset_is_flagged(results_root, tmp_path, tiny_dataset):
 @pytest.mark.slow
 def test_benchmark_filters_change_the_plot(results_root, tiny_dataset):
     at = page("benchmark", results_root, tiny_dataset)
+    assert widget(at, "selectbox", "Metric").value == "within10_pct"  # the fair comparison
     chart = at.get("plotly_chart")[0]
-    assert '"LocNet (env-focal)"' in chart.proto.spec and "paper, RadioMapSeer" in chart.proto.spec
+    assert '"LocNet (env-focal)"' in chart.proto.spec and "% within 10 m" in chart.proto.spec
+    widget(at, "selectbox", "Metric").set_value("rmse_m").run()
+    assert "paper, RadioMapSeer" in at.get("plotly_chart")[0].proto.spec
     at.multiselect[0].set_value(["MSLocNet"]).run()
     spec = at.get("plotly_chart")[0].proto.spec
     assert "LocNet (env-focal)" not in spec and "MSLocNet" in spec
@@ -192,8 +195,9 @@ def test_benchmark_readouts_and_reliability(results_root, tiny_dataset):
     assert readout.value == "mean"  # the LocNet checkpoint's calibrated default (meta.json)
     assert "(heatmap readout: mean)" in at.get("plotly_chart")[0].proto.spec
     by_readout = next(d.value for d in at.dataframe if "median" in d.value.columns)
-    assert list(by_readout.columns) == ["mode", "mean", "median"]
-    assert "LocNet (env-focal)" in by_readout.index and "RSS centroid" not in by_readout.index
+    assert list(by_readout.columns) == ["model", "mode", "mean", "median"]
+    assert "LocNet (env-focal)" in set(by_readout["model"])
+    assert "RSS centroid" not in set(by_readout["model"])
     reliability = [c for c in at.get("plotly_chart") if "Reliability" in c.proto.spec]
     assert len(reliability) == 1 and "calibrated" in reliability[0].proto.spec
     table = next(d.value for d in at.dataframe if "calibration" in d.value.columns)
@@ -228,21 +232,23 @@ def test_ablation_states_the_improvement(results_root, tiny_dataset):
     assert "relative improvement" in labels
     value = next(m.value for m in at.metric if m.label == "relative improvement")
     assert value.endswith("%") and float(value.rstrip(" %")) > 0  # fake env errors are 20 % lower
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "loss" in d.value.columns)
     assert table.iloc[0]["variant"] == "env-focal"
+    overview = at.dataframe[0].value  # every variant's % within 10 m, median and RMSE
+    assert {"within 10 m (%)", "median error (m)", "RMSE (m)"} <= set(overview.columns)
 
 
 @pytest.mark.slow
 def test_environment_gallery_sorted_and_filtered(results_root, tiny_dataset):
     at = page("gallery_environments", results_root, tiny_dataset)
     table = at.dataframe[0].value
-    assert table["rmse_m"].is_monotonic_increasing and {"building_density", "n_blocks"} <= set(
-        table.columns
-    )
+    assert table["RMSE (m)"].is_monotonic_increasing
+    assert {"building density (%)", "building blocks", "median error (m)"} <= set(table.columns)
+    assert {"within 10 m (%)"} <= set(table.columns) and "rmse_m" not in table.columns
     assert len(at.get("image")) > 0
-    before = table["rmse_m"].tolist()
+    before = table["RMSE (m)"].tolist()
     widget(at, "selectbox", "Sampling rate (%)").set_value(0.01).run()
-    assert at.dataframe[0].value["rmse_m"].tolist() != before
+    assert at.dataframe[0].value["RMSE (m)"].tolist() != before
 
 
 @pytest.mark.slow
@@ -288,7 +294,7 @@ def test_rerun_writes_a_new_folder(results_root, tiny_dataset, tmp_path):
     )  # classical models only
     at.run()
     at.slider[0].set_value(1)
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Run evaluation").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     new = [p for p in list_result_folders(root) if p.name != "tiny"]
     assert len(new) == 1 and new[0].name.startswith("rerun-")

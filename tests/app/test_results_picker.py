@@ -18,7 +18,7 @@ def picker_script(root: str, dataset_dir: str, note: str) -> None:
 
     from locnet.app.results_picker import pick_results
 
-    res, problem = pick_results(root, dataset_dir, unreadable_dataset_note=note)
+    res, problem = pick_results(root, dataset_dir, page="test", unreadable_dataset_note=note)
     st.session_state["picked"] = None if res is None else res.folder.name
     st.session_state["problem"] = problem
 

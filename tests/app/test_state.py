@@ -280,3 +280,25 @@ def test_runs_are_found_by_tta_and_point_models_ignore_it(state):
     S.remember_run(state, S.run_key(point, None), "centroid")
     assert S.find_run(state, point, True) == S.find_run(state, point, False) == "centroid"
     hash(S.run_key(base, True))
+
+
+def test_open_case_leaves_an_uploaded_case_and_sets_the_rate():
+    """Issue #26: "Open in Explorer" showed the previously uploaded case."""
+    from locnet.app.keys import CASE_SOURCE, SOURCE_DATASET, SOURCE_UPLOAD
+
+    s: dict = {CASE_SOURCE: SOURCE_UPLOAD}
+    S.open_case(s, dataset_dir="d", map_id=2, tx_id=1, sensors_xy=[(5, 6)], rate_percent=0.07)
+    assert s[CASE_SOURCE] == SOURCE_DATASET and s[RATE] == 0.07
+    assert S.case_key(s)[0] == "d"  # the dataset case, not the upload's digest
+
+
+def test_open_map_shows_an_environment_with_sampled_sensors():
+    from locnet.app.keys import CASE_SOURCE, SOURCE_DATASET, SOURCE_UPLOAD
+
+    s: dict = {CASE_SOURCE: SOURCE_UPLOAD}
+    S.open_map(s, dataset_dir="d", map_id=4)
+    assert s[CASE_SOURCE] == SOURCE_DATASET and s[MAP_ID] == 4 and s[SENSOR_SOURCE] == "sampled"
+    s[SENSORS] = [(1, 1)]
+    s[SENSOR_SOURCE] = "manual"
+    S.open_map(s, dataset_dir="d", map_id=4)  # the same map again: sensors drawn anew
+    assert s[SENSOR_SOURCE] == "sampled"

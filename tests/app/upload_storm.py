@@ -89,6 +89,7 @@ def session(checkpoints: str, map_file, readings, results: dict, label: str) -> 
         at.session_state[DATASET_DIR] = str(REPO / "no-dataset")
         at.session_state[CHECKPOINT_DIR] = checkpoints
         at.session_state[CASE_SOURCE] = SOURCE_UPLOAD
+        at.switch_page("app_pages/explorer.py")  # the app opens on the landing page
         at.run()
         at.file_uploader[0].set_value(map_file)
         at.file_uploader[1].set_value(readings)

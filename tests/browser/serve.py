@@ -153,3 +153,26 @@ def chromium_page(viewport: dict | None = None) -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelectorAll('[data-testid="stSpinner"]').length === 0;
+}"""
+
+
+def settle(
+    page, timeout_ms: float = 300_000, start_ms: float = 400, quiet_ms: float = 800
+) -> None:
+    """Wait until the app's script runs (and any spinner in them) are over: give the click
+    `start_ms` to start a rerun, then poll stApp's data-test-script-state until it stays
+    idle for `quiet_ms` (st.switch_page chains two runs with an idle moment between)."""
+    page.wait_for_timeout(start_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left = max(1.0, (deadline - time.monotonic()) * 1000)
+        page.wait_for_function(IDLE_JS, timeout=left, polling=200)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(IDLE_JS) or time.monotonic() > deadline:
+            return

@@ -105,7 +105,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
 ):
     page = chromium_page
     buildings, sensors, tx = default_case(tiny_dataset)
-    page.goto(app_url)
+    page.goto(f"{app_url}/explorer")  # the app opens on the landing page
     page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
 
@@ -136,7 +136,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
 def test_click_on_a_building_is_refused_with_a_message(app_url, chromium_page, tiny_dataset: Path):
     page = chromium_page
     buildings, sensors, _ = default_case(tiny_dataset)
-    page.goto(app_url)
+    page.goto(f"{app_url}/explorer")  # the app opens on the landing page
     page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
     click_map(page, building_pixel(buildings))

@@ -58,7 +58,7 @@ def open_page(page, url: str, path: str) -> None:
     """Start at the app's root and follow the sidebar link, as a user does."""
     title, marker = PAGES[path]
     page.goto(url)
-    page.get_by_role("heading", name="Explorer").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.get_by_role("button", name="Start the demo").wait_for(timeout=RENDER_TIMEOUT_MS)
     page.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=RENDER_TIMEOUT_MS)
     page.get_by_text(marker).first.wait_for(timeout=RENDER_TIMEOUT_MS)

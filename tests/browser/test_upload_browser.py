@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "helsinki"
 
 
 def _open_upload(page, app_url: str) -> None:
-    page.goto(app_url)
+    page.goto(f"{app_url}/explorer")  # the app opens on the landing page
     page.get_by_text("Upload a case", exact=True).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.get_by_text("Upload a case", exact=True).click()
     page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=UPDATE_TIMEOUT_MS)

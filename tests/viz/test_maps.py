@@ -69,13 +69,26 @@ def test_prediction_on_the_truth_is_one_orange_marker(buildings):
     assert not _by_name(fig, TRUTH_NAME) and not _by_name(fig, PREDICTION_NAME)
 
 
+def _image_mask(image) -> np.ndarray:
+    """The building mask a layout image's PNG data URI holds (palette index 1 = building)."""
+    import base64
+
+    data = base64.b64decode(image.source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data))) == 1
+
+
 def test_axes_are_metres_with_rows_going_down(buildings):
     fig = viz.case_figure(buildings)
     assert fig.layout.xaxis.title.text == "x (m)" and fig.layout.yaxis.title.text == "y (m)"
     assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]  # reversed: row 0 at the top
     assert fig.layout.yaxis.scaleanchor == "x"
     assert fig.layout.xaxis.range[1] == pytest.approx((MAP_SIZE - 0.5) * PIXEL_M)
-    assert fig.data[0].type == "heatmap" and np.array_equal(np.asarray(fig.data[0].z), buildings)
+    assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin  # title clear of ticks
+    (image,) = fig.layout.images  # the buildings: one small PNG, not a 256 x 256 heatmap
+    assert np.array_equal(_image_mask(image), buildings != 0)
+    assert (image.x, image.y, image.sizex, image.sizey) == (-0.5, -0.5, MAP_SIZE, MAP_SIZE)
+    assert image.xref == "x" and image.yref == "y" and image.yanchor == "top"
+    assert len(image.source) < 4000
 
 
 def test_clickable_adds_an_invisible_grid_and_disables_drag(buildings):
@@ -89,25 +102,38 @@ def test_clickable_adds_an_invisible_grid_and_disables_drag(buildings):
     assert fig.layout.dragmode is False
 
 
-def test_radio_layer_in_db_with_colour_bar_and_blank_buildings(buildings):
-    radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
+def test_radio_layer_in_db_with_colour_bar_under_opaque_buildings(buildings):
+    radio = np.full((MAP_SIZE, MAP_SIZE), -90.4, dtype=np.float32)
     fig = viz.case_figure(buildings, radio_db=radio)
     (layer,) = _by_name(fig, "radio map")
     z = np.asarray(layer.z)
-    assert np.isnan(z[120, 30]) and z[0, 0] == pytest.approx(-90.0)
-    assert layer.zmin == FLOOR_DB and layer.zmax == MAX_DB
-    assert "dB" in layer.colorbar.title.text
+    assert z.dtype == np.uint8 and z[0, 0] == 90  # whole dB of attenuation: -90 dB
+    assert "-%{z} dB" in layer.hovertemplate and layer.reversescale
+    assert layer.zmin == -MAX_DB and layer.zmax == -FLOOR_DB
+    assert set(layer.colorbar.ticktext) >= {"-60", "-140"} and "dB" in layer.colorbar.title.text
+    (image,) = fig.layout.images
+    assert image.layer == "above" and image.opacity == 1.0  # buildings hide the radio layer
 
 
-def test_score_layer_is_normalised_and_buildings_drawn_on_top(buildings):
+def test_score_layer_is_normalised_uint8_and_buildings_drawn_on_top(buildings):
     scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
     scores[5, 7] = 40.0
     fig = viz.case_figure(buildings, scores=scores, prediction_xy=(7, 5))
-    kinds = [t.name for t in fig.data]
-    assert kinds.index("score") < kinds.index("buildings")
     z = np.asarray(fig.data[0].z)
-    assert z.max() == pytest.approx(1.0) and z[5, 7] == pytest.approx(1.0) and z.min() == 0.0
+    assert fig.data[0].name == "score" and z.dtype == np.uint8
+    assert z[5, 7] == viz.SCORE_LEVELS and z.max() == viz.SCORE_LEVELS and z.min() == 0
+    (image,) = fig.layout.images
+    assert image.layer == "above" and 0 < image.opacity < 1  # over the score, see-through
     assert np.array_equal(viz.normalise_scores(np.ones((4, 4))), np.zeros((4, 4)))
+
+
+def test_small_figures_send_block_maxima_so_a_peak_survives(buildings):
+    scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
+    scores[5, 7] = 1.0
+    layer = viz.score_layer(scores, step=2)
+    z = np.asarray(layer.z)
+    assert z.shape == (MAP_SIZE // 2, MAP_SIZE // 2) and z[2, 3] == viz.SCORE_LEVELS
+    assert (layer.x0, layer.dx) == (0.5 * PIXEL_M, 2 * PIXEL_M)  # cell k covers pixels 2k, 2k+1
 
 
 def test_sensor_hover_shows_readings(buildings):
@@ -204,8 +230,8 @@ def test_heatmaps_place_pixel_i_at_i_metres(buildings):
     scores = np.zeros((MAP_SIZE, MAP_SIZE), dtype=np.float32)
     radio = np.full((MAP_SIZE, MAP_SIZE), -90.0, dtype=np.float32)
     layers = [
-        *viz.case_figure(buildings, scores=scores).data[:2],
-        *viz.case_figure(buildings, radio_db=radio).data[:2],
+        *viz.case_figure(buildings, scores=scores).data[:1],
+        *viz.case_figure(buildings, radio_db=radio).data[:1],
     ]
     for layer in (t for t in layers if t.type == "heatmap"):
         assert layer.x is None and layer.y is None  # no 256-value axis arrays to send
@@ -279,7 +305,8 @@ def test_posterior_figure_draws_regions_mode_mean_and_the_chosen_readout(buildin
         height=400,
     )
     names = [t.name for t in fig.data]
-    assert names.index("buildings") < names.index("90 % region") < names.index("sensors (1)")
+    assert names.index("score") < names.index("90 % region") < names.index("sensors (1)")
+    assert [i.name for i in fig.layout.images] == ["buildings"]
     (pred,) = _by_name(fig, "prediction (mean)")
     assert pred.marker.color == PREDICTION_COLOR and list(pred.x) == [61.5]
     (mode,) = _by_name(fig, "mode (argmax)")
@@ -294,3 +321,63 @@ def test_posterior_figure_draws_regions_mode_mean_and_the_chosen_readout(buildin
         buildings, scores, regions=None, readouts={}, readout="mode"
     )
     assert not [t for t in plain.data if t.type == "contour"]
+
+
+def test_a_map_figure_fits_the_payload_budget(buildings):
+    """Issue #26: <= 1 MB per click with 3 models. plotly's JSON escapes every '/' of the
+    base64 arrays, so the bytes are measured on the JSON Streamlit sends."""
+    import plotly.io as pio
+
+    rng = np.random.default_rng(0)
+    radio = rng.uniform(-147, -48, (MAP_SIZE, MAP_SIZE)).astype(np.float32)
+    scores = rng.random((MAP_SIZE, MAP_SIZE)).astype(np.float32)
+    case_map = viz.case_figure(buildings, radio_db=radio, clickable=True)
+    big = viz_posterior.posterior_figure(
+        buildings, scores, regions=None, readouts={}, readout="mode"
+    )
+    small = viz_posterior.posterior_figure(
+        buildings, scores, regions=None, readouts={}, readout="mode", score_step=2
+    )
+    sizes = [len(pio.to_json(f, validate=False)) for f in (case_map, big, small)]
+    assert sizes[0] < 200_000 and sizes[1] < 150_000 and sizes[2] < 50_000, sizes
+    assert sizes[0] + sizes[1] + 2 * sizes[2] < 1_000_000
+
+
+def test_png_labels_of_models_answering_one_place_share_one_spot():
+    from locnet.viz.export import label_groups
+
+    groups = label_groups([(10, 10), (200, 50), (12, 11), (203, 52), (100, 100)])
+    assert groups == [([1, 3], (10.0, 10.0)), ([2, 4], (200.0, 50.0)), ([5], (100.0, 100.0))]
+
+
+def test_case_png_numbers_each_prediction_in_the_legend(buildings):
+    rows = [answer_row(Answer(n, xy=(80.0, 200.0)), (200, 200)) for n in ("A", "B")]
+    image = Image.open(io.BytesIO(case_png(buildings, sensors_xy=[], truth_xy=(200, 200), predictions=rows)))
+    assert image.height == MAP_SIZE * PNG_SCALE + 28 * 4  # title, legend, one line per model
+
+
+def test_sequence_figure_has_a_frame_per_sensor_with_play_and_slider(buildings):
+    from locnet.app.sequence import SensorSequence
+    from locnet.viz.sequence import sequence_error_figure, sequence_figure
+
+    n = 4
+    seq = SensorSequence(
+        order=[(10, 10), (50, 60), (100, 100), (200, 30)],
+        readout="mean",
+        xy=np.array([[100.0, 100.0]] * n),
+        errors_m=np.array([80.0, 40.0, 10.0, 5.0]),
+        radius90_m=np.array([60.0, 30.0, 15.0, 8.0]),
+        frames=np.zeros((n, 64, 64), dtype=np.uint8),
+        baseline="RSS centroid",
+        baseline_xy=np.array([[90.0, 90.0]] * n),
+        baseline_errors_m=np.array([90.0, 50.0, 30.0, 20.0]),
+    )
+    fig = sequence_figure(buildings, seq, (104, 103))
+    assert [f.name for f in fig.frames] == ["1", "2", "3", "4"]
+    assert len(fig.frames[1].data[1].x) == 2  # two sensors in frame 2
+    assert "2 sensors: LocNet 40.0 m, RSS centroid 50.0 m" in fig.frames[1].layout.title.text
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels == ["▶ Play", "❚❚ Pause"] and len(fig.layout.sliders[0].steps) == n
+    assert [t.marker.color for t in fig.data if t.name == "sensors"] == [SENSOR_COLOR]
+    errors = sequence_error_figure(seq)
+    assert list(errors.data[0].y) == [80.0, 40.0, 10.0, 5.0]

@@ -1,0 +1,99 @@
+"""The upload form's "Try an example": the example cases under examples/, with the form's
+fields they need (no Streamlit here).
+
+Case folders (examples/NAME/case.json) are listed with their `metadata.example_label`
+(examples/make_demo_cases.py writes "LocNet wins: ..." and "... wins: ..." from measured
+errors) or title; the Helsinki GeoJSON in lon/lat with readings in dBm also needs the
+transmit power and the tile centre, which `form_values` fills into the form's fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from locnet.cases.case import FIT_EXACT, UserCase
+from locnet.files import PROJECT_ROOT
+
+EXAMPLES_DIR = PROJECT_ROOT / "examples"
+ORDER = ("locnet-wins", "baseline-wins", "helsinki-latlon")  # shown first, in this order
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example: files (relative to EXAMPLES_DIR) and the form fields it needs."""
+
+    name: str
+    label: str
+    map_file: str  # a case folder's case.json, or a map file
+    readings_file: str | None = None
+    tx_power_dbm: float | None = None
+    center: tuple[float, float] | None = None  # (lat, lon) of the tile centre
+
+    @property
+    def files_text(self) -> str:
+        files = [self.map_file] + ([self.readings_file] if self.readings_file else [])
+        return ", ".join(f"examples/{f}" for f in files)
+
+
+def _case_json(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def list_examples(root: Path = EXAMPLES_DIR) -> list[Example]:
+    """Every case folder under `root`, plus the Helsinki lat/lon example when present."""
+    found: dict[str, Example] = {}
+    for case_file in sorted(Path(root).glob("*/case.json")):
+        folder = case_file.parent
+        meta = _case_json(folder).get("metadata") or {}
+        label = str(meta.get("example_label") or meta.get("title") or folder.name)
+        found[folder.name] = Example(folder.name, label, f"{folder.name}/case.json")
+    helsinki = Path(root) / "helsinki"
+    meta = _case_json(helsinki).get("metadata") or {}
+    centre = meta.get("tile_center_latlon")
+    if (helsinki / "buildings.geojson").is_file() and centre:
+        found["helsinki-latlon"] = Example(
+            "helsinki-latlon",
+            "Helsinki, OpenStreetMap footprints in lat/lon, readings in dBm "
+            "(the transmit power and the tile centre are filled in)",
+            "helsinki/buildings.geojson",
+            "helsinki/readings_latlon_dbm.csv",
+            float(meta.get("tx_power_dbm_of_latlon_file") or 23.0),
+            (float(centre[0]), float(centre[1])),
+        )
+    first = [found.pop(n) for n in ORDER if n in found]
+    return first + list(found.values())
+
+
+def form_values(example: Example) -> dict[str, object]:
+    """The upload form's fields for an example: transmit power, tile centre text, crop."""
+    centre = "" if example.center is None else f"{example.center[0]:.8f}, {example.center[1]:.8f}"
+    return {"tx_power_dbm": example.tx_power_dbm, "center": centre, "fit": FIT_EXACT}
+
+
+def load_example(example: Example, root: Path = EXAMPLES_DIR) -> UserCase:
+    """The example's UserCase, read as an upload of its files would be."""
+    from locnet.cases.load import build_case
+    from locnet.cases.store import read_case_folder
+
+    root = Path(root)
+    if example.readings_file is None:
+        case = read_case_folder(root / Path(example.map_file).parent)
+    else:
+        map_path, readings_path = root / example.map_file, root / example.readings_file
+        case = build_case(
+            map_path.read_bytes(),
+            map_path.name,
+            readings_path.read_bytes(),
+            readings_path.name,
+            tx_power_dbm=example.tx_power_dbm,
+            center=example.center,
+            fit=FIT_EXACT,
+            metadata={"title": f"{map_path.name} + {readings_path.name}"},
+        )
+    case.metadata = {**case.metadata, "example": example.name}
+    return case
