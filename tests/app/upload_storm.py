@@ -2,6 +2,11 @@
 own thread, each uploading one of the largest inputs the app accepts, then running the
 default models. Prints one JSON line: each session's outcome and the process's peak RSS.
 
+The five sessions and their uploads are all alive at once, but their script runs take
+turns (RUN_LOCK): AppTest is not thread-safe (concurrent runs in one process mix up widget
+ids: KeyError '$$ID-...'), so this bounds the memory of five resident sessions, not of
+five model runs overlapping in time.
+
 Run by tests/app/test_upload_storm.py in a fresh process (so the peak is this storm's):
     python -m tests.app.upload_storm CHECKPOINT_DIR
 """
@@ -27,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "helsinki"
 SESSIONS = 5
 TIMEOUT_S = 600
+RUN_LOCK = threading.Lock()  # one AppTest script run at a time (see the module docstring)
 
 
 def _png(buildings: np.ndarray) -> bytes:
@@ -90,10 +96,12 @@ def session(checkpoints: str, map_file, readings, results: dict, label: str) -> 
         at.session_state[CHECKPOINT_DIR] = checkpoints
         at.session_state[CASE_SOURCE] = SOURCE_UPLOAD
         at.switch_page("app_pages/explorer.py")  # the app opens on the landing page
-        at.run()
+        with RUN_LOCK:
+            at.run()
         at.file_uploader[0].set_value(map_file)
         at.file_uploader[1].set_value(readings)
-        at.run()
+        with RUN_LOCK:
+            at.run()
         table = at.dataframe[0].value if len(at.dataframe) else None
         results[label] = {
             "exception": [str(e.value)[:300] for e in at.exception],

@@ -93,7 +93,8 @@ def test_cases_filter_confidently_wrong(results_app, chromium_page, tmp_path):
     outside.first.wait_for(timeout=RENDER_TIMEOUT_MS)
     chromium_page.screenshot(path=str(tmp_path / "confidently-wrong.png"), full_page=True)
     answers = chromium_page.locator("p", has_text="expected error")
-    assert answers.count() >= 1 and answers.count() == outside.count()
+    # every card of the view says "outside"; a compared model's line may say "inside"
+    assert outside.count() >= 1 and answers.count() >= outside.count()
     assert chromium_page.locator("[data-testid=stException]").count() == 0
 
 
