@@ -20,6 +20,7 @@ import pandas as pd
 from locnet.evaluate.folders import ResultSet, load_results
 from locnet.models.registry import DEFAULT_VARIANT
 from locnet.posterior.distribution import DEFAULT_READOUT, POINT_READOUT, READOUTS
+from locnet.report.chance import chance_from_summary
 from locnet.report.checkpoints import calibration_of_checkpoints, checkpoint_table
 from locnet.report.ranking import loss_comparison, relative_improvement, select_series
 from locnet.report.readouts import (
@@ -129,9 +130,16 @@ def headline(summary: pd.DataFrame, ablation: pd.DataFrame | None) -> str:
         )
         shared = ours.index.intersection(theirs.index)
         wins = int((ours[shared] < theirs[shared]).sum())
-        out.append(
-            f"- LocNet beats {DISPLAY_NAMES.get(best, best)} at {wins} of {len(shared)} rates."
-        )
+        at_chance = chance_from_summary(summary).get((best, DEFAULT_VARIANT))
+        if at_chance:  # a win against a model at chance is no win (issue #26)
+            out.append(
+                f"- {DISPLAY_NAMES.get(best, best)} is not trained enough (at chance: "
+                f"{at_chance}), so LocNet's lead over it says nothing."
+            )
+        else:
+            out.append(
+                f"- LocNet beats {DISPLAY_NAMES.get(best, best)} at {wins} of {len(shared)} rates."
+            )
     if ablation is not None:
         out += ablation_lines(select_readout(ablation, PAPER_READOUT))
     return "\n".join(out)

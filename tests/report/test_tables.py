@@ -155,3 +155,20 @@ def test_report_of_a_folder_written_before_readouts(tmp_path):
     assert "| LocNet (env-focal), mean" not in text
     assert "no credible levels" in text and "LocNet (env-focal): uncalibrated (T = 1)" in text
     assert "test-time augmentation: not recorded" in text
+
+
+def test_a_lead_over_a_model_at_chance_is_not_called_a_win():
+    rates = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09]
+    rows = [
+        {"model": m, "variant": v, "readout": r, "rate_percent": rate, "rmse_m": e}
+        for m, v, r, e in (
+            ("locnet", "env-focal", "mode", 40.0),
+            ("mslocnet", "default", "mode", 110.0),
+            ("centre", "default", "point", 108.0),
+        )
+        for rate in rates
+    ]
+    text = report.headline(pd.DataFrame(rows), None)
+    assert "MSLocNet is not trained enough (at chance" in text and "beats" not in text
+    better = pd.DataFrame([dict(r, rmse_m=60.0) if r["model"] == "mslocnet" else r for r in rows])
+    assert "LocNet beats MSLocNet at 9 of 9 rates" in report.headline(better, None)
