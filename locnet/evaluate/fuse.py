@@ -160,9 +160,16 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(cfg.device)
     info, base, base_calibration = _base_model(base_path, device)
     t_base = base_calibration.temperature
-    fusion = create_model("fusion", base=info.model, base_temperature=t_base, settings=cfg.settings)
-    fusion.base.load_state_dict(base.state_dict())
-    fusion.to(device).eval()
+
+    def fused_model(weight: float) -> Fusion:
+        """The fusion of these weights at `weight`, its options recorded by the registry."""
+        model = create_model(
+            "fusion", base=info.model, base_temperature=t_base, weight=weight, settings=cfg.settings
+        )
+        model.base.load_state_dict(base.state_dict())
+        return model.to(device).eval()
+
+    fusion = fused_model(0.0)  # the weight does not enter the parts the fit needs
 
     source = open_dataset(cfg.data)
     plan, _ = plan_samples(source, cfg.split, parse_rates(cfg.rates), cfg.masks_per_tx, cfg.limit, cfg.seed)
@@ -180,8 +187,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['weight']:6g}  {row['temperature']:6.3f}  {row['nll']:7.3f}  "
               f"{row['mode_rmse_m']:13.1f}  {row['mean_rmse_m']:13.1f}{mark}")
 
-    fusion.options = {**fusion.options, "weight": best["weight"]}
-    fusion.config = type(fusion.config)(**{**asdict(fusion.config), "weight": best["weight"]})
+    fusion = fused_model(best["weight"])
     fitted = {
         "data": portable_path(source.root),
         "fingerprint": source.fingerprint(),

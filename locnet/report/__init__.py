@@ -1,6 +1,6 @@
 """Reports: the tables and figures that README.md, docs/results.md and the pages show.
 
-`cli` is `python -m locnet report` (and `--update`, the docs' generated blocks); `tables`,
+`cli` is `python -m locnet report`, `blocks` the docs' generated blocks (its sections and `--update`); `tables`,
 `campaign_tables`, `provenance` and `bench_tables` print Markdown;
 `figures`, `campaign_figures`, `reliability` and `style` draw the result pages' plotly
 charts; `series`, `readouts`, `ranking`, `lookups`, `campaign` and `budget` are the pure

@@ -59,7 +59,7 @@ def validate_and_keep(
         "train_loss": train_loss,
         **metrics,
         "minutes": round(run.minutes_now(), 3),
-        "cpu_minutes": round(run.cpu_minutes_now(), 3),
+        "cpu_minutes": round(run.cpu_minutes_now(), 6),
         "samples_seen": state.samples_seen,
         "images_per_s": images_per_s,
         "partial": partial,

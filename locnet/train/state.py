@@ -49,7 +49,7 @@ class TrainState:
         cpu = self.cpu_minutes if cpu_minutes is None else cpu_minutes
         return {
             "minutes": round(minutes, 3),
-            "cpu_minutes": round(cpu, 3),
+            "cpu_minutes": round(cpu, 6),  # fine enough that a resumed short run adds to it
             "epochs": self.epoch,
             "samples_seen": self.samples_seen,
             "train_seconds": round(self.train_seconds, 3),

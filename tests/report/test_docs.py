@@ -18,7 +18,7 @@ import pytest
 
 from locnet.cli import main
 from locnet.errors import LocNetError
-from locnet.report import cli as report_cli
+from locnet.report import blocks as report_blocks
 from tests.results_data import copy_results_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,12 +60,12 @@ def test_update_replaces_only_inside_the_markers(project):
     doc = project / "doc.md"
     text = _doc("rates results/r", "summary results/r")
     doc.write_bytes(text.encode())
-    notes = report_cli.update_files(["doc.md"], today=DAY1)
+    notes = report_blocks.update_files(["doc.md"], today=DAY1)
     assert notes == ["doc.md: 2 block(s), 2 rewritten"]
     new = doc.read_bytes().decode()
     assert _outside(new) == _outside(text)  # CRLF, trailing spaces, last line: untouched
     assert "stale text" not in new
-    rates = report_cli.render_section("rates", ["results/r"])
+    rates = report_blocks.render_section("rates", ["results/r"])
     assert f"<!-- report: rates results/r -->\n\n{rates}\n\n<sub>Generated 2030-01-01 by " in new
     assert "`python -m locnet report --section rates results/r`" in new
     assert "| LocNet (env-focal), mode (ours) |" in new and "- LocNet (focal, env; mode)" in new
@@ -73,17 +73,17 @@ def test_update_replaces_only_inside_the_markers(project):
 
 def test_markers_in_fenced_examples_are_not_blocks(project):
     text = "```markdown\n<!-- report: rates results/r -->\n```\n" + _doc("rates results/r")
-    new, count, _ = report_cli.update_text(text, "doc.md", DAY1)
+    new, count, _ = report_blocks.update_text(text, "doc.md", DAY1)
     assert count == 1 and new.startswith("```markdown\n<!-- report: rates results/r -->\n```\n#")
 
 
 def test_unchanged_blocks_keep_their_date_and_the_file(project):
     doc = project / "doc.md"
     doc.write_text(_doc("errors results/r"))
-    report_cli.update_files(["doc.md"], today=DAY1)
+    report_blocks.update_files(["doc.md"], today=DAY1)
     first = doc.read_text()
     stamp = doc.stat().st_mtime_ns
-    assert report_cli.update_files(["doc.md"], today=DAY2) == ["doc.md: 1 block(s), 0 rewritten"]
+    assert report_blocks.update_files(["doc.md"], today=DAY2) == ["doc.md: 1 block(s), 0 rewritten"]
     assert doc.read_text() == first and doc.stat().st_mtime_ns == stamp
     assert "2030-01-01" in first and "2030-01-02" not in first
 
@@ -91,7 +91,7 @@ def test_unchanged_blocks_keep_their_date_and_the_file(project):
 def test_section_prints_a_blocks_text(project, capsys):
     assert main(["report", "--section", "headline", "results/r"]) == 0
     out = capsys.readouterr().out
-    assert out.rstrip("\n") == report_cli.render_section("headline", ["results/r"])
+    assert out.rstrip("\n") == report_blocks.render_section("headline", ["results/r"])
     assert out.startswith("`results/r`: evaluated 2024-05-01 on `data/demo` (split test)")
     assert "LocNet (env-focal) weights (sha256 `00…`): `locnet-env-focal.pt` is not in" in out
     assert "| model | answer | avg RMSE 0.01–0.09 % (m) |" in out
@@ -135,14 +135,14 @@ def test_missing_campaign_folder_names_its_command(project):
     with pytest.raises(
         LocNetError, match="make it with `python -m locnet evaluate --data data/testset"
     ):
-        report_cli.render_section("rates", ["results/testset"])
+        report_blocks.render_section("rates", ["results/testset"])
 
 
 def test_update_is_atomic(project, monkeypatch):
     doc = project / "doc.md"
     text = _doc("rates results/r")
     doc.write_bytes(text.encode())
-    real = report_cli.atomic_write
+    real = report_blocks.atomic_write
 
     def interrupted(path, write, **kwargs):
         def half(tmp):
@@ -151,9 +151,9 @@ def test_update_is_atomic(project, monkeypatch):
 
         return real(path, half, **kwargs)
 
-    monkeypatch.setattr(report_cli, "atomic_write", interrupted)
+    monkeypatch.setattr(report_blocks, "atomic_write", interrupted)
     with pytest.raises(OSError, match="disk full"):
-        report_cli.update_files(["doc.md"], today=DAY1)
+        report_blocks.update_files(["doc.md"], today=DAY1)
     assert doc.read_bytes().decode() == text
     assert [p.name for p in project.iterdir() if p.name.startswith(".")] == []  # no temp left
 
@@ -168,13 +168,13 @@ def test_committed_blocks_match_their_files(monkeypatch):
     folders give the committed text, date lines aside (`python -m locnet report --update
     README.md docs/results.md checkpoints/README.md` after a new evaluation)."""
     monkeypatch.chdir(ROOT)
-    report_cli._results.cache_clear()
+    report_blocks.cached_results.cache_clear()
     for name in GENERATED_DOCS:
         text = (ROOT / name).read_text(encoding="utf-8")
-        new, count, _ = report_cli.update_text(text, name)
+        new, count, _ = report_blocks.update_text(text, name)
         assert count > 0, name
         undated = [
-            [line for line in t.splitlines() if not line.startswith(report_cli.DATE_LINE)]
+            [line for line in t.splitlines() if not line.startswith(report_blocks.DATE_LINE)]
             for t in (text, new)
         ]
         assert undated[1] == undated[0], (
