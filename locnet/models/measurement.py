@@ -4,10 +4,12 @@ Measured samples are not maps: each is a set of receivers with uncalibrated RSS 
 relative within one receiver) and positions in metres, some of them moving. So these
 models take a receiver-indexed `MeasuredBatch`, are fitted on a training side with known
 transmitter positions (`fit`), and return positions in metres (`predict`). They register
-in the one registry as family `MEASUREMENT_FAMILY`, output "coordinates", not trainable
-(nothing for `python -m locnet train`: `fit` takes seconds); `python -m locnet
-evaluate-powder` runs them, the image-model consumers (app pickers, `evaluate`, `bench`)
-leave that family out.
+in the one registry as family `MEASUREMENT_FAMILY`, not trainable (nothing for `python -m
+locnet train`): the classical ones output "coordinates" and fit in seconds; the learned
+ones (`rss_heatmap`) output "heatmap" (logits over a raster, a posterior once calibrated),
+fit in CPU minutes and are kept as checkpoints (`made_by` names the command). `python -m
+locnet evaluate-powder` runs them, the image-model consumers (app pickers, `evaluate`,
+`bench`) leave that family out.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ class MeasuredBatch:
 
     def __len__(self) -> int:
         return self.rss_db.shape[0]
+
+    def take(self, idx: np.ndarray) -> MeasuredBatch:
+        """The samples at `idx` (same receivers and area)."""
+        return MeasuredBatch(
+            self.receivers, self.rss_db[idx], self.xy_m[idx], self.fixed, self.area_m,
+            self.floor_db,
+        )
 
     @property
     def heard(self) -> np.ndarray:

@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "locnet.models.simfit",
     "locnet.models.rss_classical",
     "locnet.models.fingerprint",
+    "locnet.models.rss_heatmap",
     "locnet.models.fusion",
 )
 
