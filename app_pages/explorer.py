@@ -2,7 +2,8 @@
 
 Layout only; the logic is in locnet/app/explorer_case.py, locnet/app/explorer_results.py,
 locnet/app/explorer_sequence.py (sensors one by one), locnet/app/upload.py (the "Upload a
-case" source: locnet/cases reads the files), locnet/app/tour_panel.py (the guided tour),
+case" source: locnet/cases reads the files), locnet/app/real_explorer.py (the "Real
+measurements (POWDER)" source), locnet/app/tour_panel.py (the guided tour),
 locnet/app/state.py (clicks) and locnet/viz/maps.py (figures).
 """
 
@@ -10,11 +11,12 @@ import streamlit as st
 
 from locnet.app import explorer_case as case_ui
 from locnet.app import explorer_results as results_ui
+from locnet.app import real_explorer
 from locnet.app import upload as upload_ui
 from locnet.app.binding import bind
 from locnet.app.explorer_sequence import sequence_section
 from locnet.app.explorer_table import downloads, results_table
-from locnet.app.keys import AUTO_RUN, SOURCE_UPLOAD
+from locnet.app.keys import AUTO_RUN, SOURCE_REAL, SOURCE_UPLOAD
 from locnet.app.sidebar import GENERATE_HINT, current_settings
 from locnet.app.tour import EXPLORER_PAGE
 from locnet.app.tour_panel import tour_panel
@@ -32,7 +34,11 @@ st.caption(
 
 settings = current_settings()
 tour_panel(EXPLORER_PAGE, settings)
-uploaded = upload_ui.source_picker() == SOURCE_UPLOAD
+source = upload_ui.source_picker()
+if source == SOURCE_REAL:  # measured samples, no building map (locnet/app/real_explorer.py)
+    real_explorer.real_measurements_view()
+    st.stop()
+uploaded = source == SOURCE_UPLOAD
 if settings.dataset is None and not uploaded:
     st.error(
         f"No dataset to explore: {settings.dataset_error}\n\nSet the dataset folder under "

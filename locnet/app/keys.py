@@ -33,18 +33,28 @@ TTA = "explorer_tta"  # test-time augmentation: average the 8 flips/rotations
 SHOW_RADIO = "explorer_show_radio"
 RUNS = "explorer_runs"  # {run_key(case, model, checkpoint, device, TTA): inference.Answer}, session only
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
-CASE_SOURCE = "explorer_case_source"  # SOURCE_DATASET or SOURCE_UPLOAD
+CASE_SOURCE = "explorer_case_source"  # SOURCE_DATASET, SOURCE_UPLOAD or SOURCE_REAL
 UPLOADED = "explorer_uploaded_case"  # the last uploaded case (locnet.cases.UserCase) or None
 EXAMPLE = "explorer_example"  # name of the example loaded by "Try an example", or None
 TOUR_STEP = "tour_step"  # index of the guided tour's step shown, or None (no tour)
 TOUR_FOLDER = "tour_folder"  # results folder the tour's cases come from
 CHANCE = "explorer_chance"  # {model label: why it is at chance} of the picker's models
 SEQUENCE = "explorer_sequence"  # {case and model key: sensors-one-by-one frames}, session only
+REAL_SET = "explorer_real_set"  # the real source's samples: a POWDER split's test side or REAL_TWO_TX
+REAL_SAMPLE = "explorer_real_sample"  # timestamp of the measured sample shown, or None (the first)
+REAL_MODELS = "explorer_real_models"  # measurement models to run on it, or None (REAL_DEFAULT_MODELS)
+REAL_POSTERIOR = "explorer_real_posterior"  # the model whose posterior is drawn, or None (the first)
+REAL_BASEMAP = "explorer_real_basemap"  # street tiles under the map (the viewer's browser fetches them)
+CASES_SOURCE = "cases_source"  # the Cases page's cases: SOURCE_DATASET (results folder) or SOURCE_REAL
 RESULTS_FOLDER_PREFIX = "results_folder:"  # + page name: each page's chosen results folder
 
 SOURCE_DATASET = "dataset"
 SOURCE_UPLOAD = "upload a case"
-CASE_SOURCES = (SOURCE_DATASET, SOURCE_UPLOAD)
+SOURCE_REAL = "real measurements"  # the POWDER dataset's measured samples (docs/real-data.md)
+CASE_SOURCES = (SOURCE_DATASET, SOURCE_UPLOAD, SOURCE_REAL)
+REAL_TWO_TX = "two transmitters"  # REAL_SET of the two-transmitter samples (shown, not solved)
+REAL_DEFAULT_SET = "random"
+REAL_DEFAULT_MODELS = ("rss-pathloss", "rss-knn", "rss-mlp")
 
 DEFAULT_DATASET_DIR = "data/demo"
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
@@ -90,6 +100,12 @@ DEFAULTS: dict[str, Any] = {
     TOUR_FOLDER: None,
     CHANCE: None,
     SEQUENCE: None,
+    REAL_SET: REAL_DEFAULT_SET,
+    REAL_SAMPLE: None,
+    REAL_MODELS: None,
+    REAL_POSTERIOR: None,
+    REAL_BASEMAP: False,
+    CASES_SOURCE: SOURCE_DATASET,
 }
 ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)

@@ -7,6 +7,11 @@ the credible regions; the benchmark across rates; your own data. `apply_step` pu
 step into the session state (the case, the models to run, the page), so the Explorer
 then shows and runs exactly that case; locnet.app.tour_panel draws the step's box with
 Back / Next.
+
+A folder may hold no case for a rule (weights not trained enough: LocNet is within 10 m
+nowhere), or its case may lie outside the open dataset. That step is kept, titled
+"no such case here", on the Benchmark page, and says so with the folder's counts: the
+tour always has its five steps and never shows another case in its place.
 """
 
 from __future__ import annotations
@@ -31,17 +36,25 @@ from locnet.app.keys import (
     State,
 )
 from locnet.app.models import ModelChoice
-from locnet.report.accuracy import WITHIN_METRIC, takeaway, with_within
-from locnet.report.chance import chance_reasons
+from locnet.report.accuracy import WITHIN_METRIC, main_locnet, takeaway, with_within
+from locnet.report.chance import CHANCE_LABEL, chance_reasons
 from locnet.report.display import plural
+from locnet.report.headlines import is_classical
 from locnet.report.lookups import dataset_map_id
 from locnet.report.readouts import select_readout
 from locnet.report.series import DISPLAY_NAMES, LOCNET
-from locnet.report.tour_cases import TourCase, pick_tour_cases
+from locnet.report.tables import NEAR_M
+from locnet.report.tour_cases import REGION_MISS_M, TourCase, pick_tour_cases
 
 EXPLORER_PAGE = "app_pages/explorer.py"
 BENCHMARK_PAGE = "app_pages/benchmark.py"
 HOME_PAGE = "app_pages/home.py"
+NO_CASE_TITLE = "no such case here"  # appended to the title of a step without its case
+TITLES = {
+    "win": "LocNet finds the transmitter, the heuristics do not",
+    "fail": "When LocNet fails, and why",
+    "regions": "Where else to look: the credible regions",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,11 @@ class TourStep:
     models: tuple[str, ...] = ()  # registry names to run, LocNet first
     example: str | None = None  # the upload example this step loads
     facts: dict[str, float] = field(default_factory=dict)  # the numbers, for tests
+
+    @property
+    def missing(self) -> bool:
+        """A case step whose folder holds no case by its rule (or none in the dataset)."""
+        return self.key in TITLES and self.case is None
 
 
 def _errors_text(case: TourCase) -> str:
@@ -145,16 +163,12 @@ def tour_steps(
     (the LocNet checkpoint's calibrated default, what the Explorer's "auto" shows).
 
     `sensors_of(case)` gives a picked case's sensor pixels (None: they cannot be found, and
-    that step is left out); `example` = (name, label) of the upload example to load."""
+    that step says so, as a step whose rule finds no case does); `example` = (name, label)
+    of the upload example to load."""
     steps: list[TourStep] = []
     samples = None if res.samples is None else select_readout(res.samples, readout)
     cases = {} if samples is None else pick_tour_cases(samples)
     models = (LOCNET, *sorted({k for c in cases.values() for k in _classical_models(c)}))
-    titles = {
-        "win": "LocNet finds the transmitter, the heuristics do not",
-        "fail": "When LocNet fails, and why",
-        "regions": "Where else to look: the credible regions",
-    }
     coverage = None
     if samples is not None:
         rows = samples[samples["model"] == LOCNET]["in90"].dropna()
@@ -163,6 +177,7 @@ def tour_steps(
         case = cases.get(kind)
         sensors = None if case is None else sensors_of(case)
         if not sensors:
+            steps.append(_no_case_step(kind, case, samples, res.folder.name))
             continue
         n = len(sensors)
         if kind == "win":
@@ -174,7 +189,7 @@ def tour_steps(
         steps.append(
             TourStep(
                 kind,
-                titles[kind],
+                TITLES[kind],
                 text,
                 EXPLORER_PAGE,
                 case,
@@ -211,6 +226,90 @@ def tour_steps(
         )
     )
     return steps
+
+
+def _locnet_rows(samples: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows of the LocNet series the rules read (report.accuracy.main_locnet)."""
+    if samples is None or samples.empty:
+        return pd.DataFrame(columns=["model", "variant", "error_m", "in90"])
+    ours = main_locnet(sorted(set(zip(samples["model"], samples["variant"]))))
+    if ours is None:
+        return samples.iloc[0:0]
+    return samples[(samples["model"] == ours[0]) & (samples["variant"] == ours[1])]
+
+
+def _no_case_text(
+    kind: str, samples: pd.DataFrame | None, folder: str
+) -> tuple[str, dict[str, float]]:
+    """Why the folder has no case for `kind`'s rule (tour_cases), in its own counts."""
+    rows = _locnet_rows(samples)
+    n = len(rows)
+    where = f"this results folder (`{folder}`)"
+    facts = {"cases": float(n)}
+    if n == 0:
+        return f"In {where} there are no test samples of LocNet: no case to show.", facts
+    errors = rows["error_m"].astype(float)
+    if kind == "win":
+        near = int((errors <= NEAR_M).sum())
+        facts["within"] = float(near)
+        if not any(is_classical(str(m)) for m in samples["model"].unique()):
+            text = f"In {where} there is no classical method to compare LocNet with."
+        elif near == 0:
+            text = (
+                f"In {where}, LocNet's answer is within {NEAR_M:g} m of the transmitter in "
+                f"none of its {plural(n, 'test case')}: there is no case where it finds the "
+                "transmitter, so this step has none to show."
+            )
+        else:
+            text = (
+                f"In {where}, LocNet is within {NEAR_M:g} m in {near} of {n} test cases, but "
+                "none of them has the classical methods' answers for the same case."
+            )
+    elif kind == "regions":
+        misses = rows[errors > REGION_MISS_M]
+        inside = int((misses["in90"] == 1).sum())
+        facts.update(misses=float(len(misses)), inside=float(inside))
+        if rows["in90"].isna().all():
+            text = f"In {where}, LocNet's answers have no credible regions."
+        elif inside == 0:
+            text = (
+                f"In {where}, none of LocNet's {plural(len(misses), 'answer')} more than "
+                f"{REGION_MISS_M:g} m off has the truth inside its 90 % region."
+            )
+        else:
+            text = (
+                f"In {where}, the {plural(inside, 'answer')} more than {REGION_MISS_M:g} m off "
+                "with the truth inside the 90 % region are at transmitters the steps before "
+                "show."
+            )
+    else:
+        text = f"In {where}, LocNet's only test cases are at the transmitter the step before shows."
+    chance = chance_reasons(rows)
+    if chance:
+        text += f" LocNet here is {CHANCE_LABEL}: {next(iter(chance.values()))}."
+    return text, facts
+
+
+def _no_case_step(
+    kind: str, case: TourCase | None, samples: pd.DataFrame | None, folder: str
+) -> TourStep:
+    """The step of a rule without a case to open: it says why, on the Benchmark page."""
+    if case is None:
+        text, facts = _no_case_text(kind, samples, folder)
+    else:
+        text, facts = (
+            f"The case the rule picks ({case.city}, map {case.map}, transmitter {case.tx}) "
+            f"is not in the open dataset: open the dataset that `{folder}` was computed on "
+            "(*Advanced*, in the sidebar) to see it.",
+            {},
+        )
+    return TourStep(
+        kind,
+        f"{TITLES[kind]}: {NO_CASE_TITLE}",
+        text + " The charts below compare the models over all the folder's test cases.",
+        BENCHMARK_PAGE,
+        facts=facts,
+    )
 
 
 def _classical_models(case: TourCase) -> list[str]:

@@ -43,11 +43,15 @@ POSITION_TEXT = {"metres": "map metres (x_m, y_m)", "latlon": "lat/lon (WGS 84)"
 
 
 def source_picker() -> str:
-    """Dataset or upload; returns S.SOURCE_DATASET or S.SOURCE_UPLOAD."""
+    """Dataset, upload or real measurements; returns S.SOURCE_DATASET, S.SOURCE_UPLOAD or
+    S.SOURCE_REAL (the POWDER samples: locnet.app.real_explorer)."""
+    from locnet.app.keys import SOURCE_REAL
+
+    labels = {**SOURCE_LABELS, SOURCE_REAL: "Real measurements (POWDER)"}
     st.radio(
         "Case from",
         CASE_SOURCES,
-        format_func=SOURCE_LABELS.get,
+        format_func=labels.get,
         horizontal=True,
         **bind(CASE_SOURCE),
     )

@@ -18,6 +18,7 @@ import numpy as np
 from locnet.errors import LocNetError
 
 FORMAT = "locnet-case/1"  # case.json "format"; bump the number on an incompatible change
+CAMPAIGN_FORMAT = "locnet-case/2"  # a measured campaign's case on any grid (campaign.py)
 TILE_M = 256.0  # side of the tile in metres (MAP_SIZE * PIXEL_M)
 TILE_TOLERANCE_M = 3.0  # a bounding box within this of 256 m per side counts as the tile
 FIT_EXACT = "exact"

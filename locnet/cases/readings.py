@@ -71,12 +71,12 @@ def decode_text(data: bytes, name: str) -> str:
         ) from None
 
 
-def _lines(lines: np.ndarray) -> str:
+def line_list(lines: np.ndarray) -> str:
     shown = ", ".join(str(int(n)) for n in lines[:LISTED])
     return shown + (f" and {len(lines) - LISTED} more" if len(lines) > LISTED else "")
 
 
-def _check_lines(data: bytes, name: str) -> None:
+def check_line_lengths(data: bytes, name: str) -> None:
     """CaseError for a line over MAX_LINE_BYTES (checked on the bytes, before the CSV
     parser builds a field for every comma of it)."""
     breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
@@ -89,8 +89,10 @@ def _check_lines(data: bytes, name: str) -> None:
         )
 
 
-def _table(text: str, name: str) -> tuple[list[str], pd.DataFrame]:
-    """(header, rows) of the CSV: the header's column names (lower case), and the known
+def csv_rows(
+    text: str, name: str, known: frozenset[str] | set[str] = KNOWN_COLUMNS
+) -> tuple[list[str], pd.DataFrame]:
+    """(header, rows) of the CSV: the header's column names (lower case), and the `known`
     columns of every row as strings, indexed by their line number in the file (for
     messages). Rows are read one at a time: beyond MAX_READINGS they are only counted,
     and a row of the wrong width is only noted, so the memory stays bounded."""
@@ -104,7 +106,7 @@ def _table(text: str, name: str) -> tuple[list[str], pd.DataFrame]:
                 continue
             if header is None:
                 header = _header(row, name)
-                keep = [i for i, c in enumerate(header) if c in KNOWN_COLUMNS]
+                keep = [i for i, c in enumerate(header) if c in known]
                 continue
             count += 1
             if count > MAX_READINGS:
@@ -128,7 +130,7 @@ def _table(text: str, name: str) -> tuple[list[str], pd.DataFrame]:
         )
     if ragged:
         raise CaseError(
-            f"{name}: line(s) {_lines(np.array(ragged))} do not have the header's "
+            f"{name}: line(s) {line_list(np.array(ragged))} do not have the header's "
             f"{len(header)} fields; one value per column on every row"
         )
     return header, pd.DataFrame(rows, columns=[header[i] for i in keep], index=lines)
@@ -174,7 +176,7 @@ def _columns(header: list[str], name: str) -> tuple[str, str]:
     return kinds[0], values[0]
 
 
-def _numbers(table: pd.DataFrame, column: str, name: str, *, allow_empty=False) -> np.ndarray:
+def numbers_in(table: pd.DataFrame, column: str, name: str, *, allow_empty=False) -> np.ndarray:
     raw = table[column].astype(str).str.strip()
     values = pd.to_numeric(raw.where(raw != "", "nan"), errors="coerce").to_numpy(np.float64)
     lines = table.index.to_numpy()
@@ -182,24 +184,24 @@ def _numbers(table: pd.DataFrame, column: str, name: str, *, allow_empty=False) 
     if bad.any():
         raise CaseError(
             f"{name}: {column} is empty, NaN or not a number on line(s) "
-            f"{_lines(lines[bad])}; fill in a number or delete the row"
+            f"{line_list(lines[bad])}; fill in a number or delete the row"
         )
     return values
 
 
-def _check_range(values, lines, column, bounds, name, fix) -> None:
+def check_range(values, lines, column, bounds, name, fix) -> None:
     bad = (values < bounds[0]) | (values > bounds[1])
     if bad.any():
         raise CaseError(
-            f"{name}: {column} {values[bad][0]:g} on line(s) {_lines(lines[bad])} "
+            f"{name}: {column} {values[bad][0]:g} on line(s) {line_list(lines[bad])} "
             f"is outside the physical range {bounds[0]:g} .. {bounds[1]:g}; {fix}"
         )
 
 
 def _gains(table, value, tx_power_dbm, lines, name) -> tuple[np.ndarray, list[str]]:
-    values = _numbers(table, value, name)
+    values = numbers_in(table, value, name)
     if value == "gain_db":
-        _check_range(
+        check_range(
             values,
             lines,
             value,
@@ -215,7 +217,7 @@ def _gains(table, value, tx_power_dbm, lines, name) -> tuple[np.ndarray, list[st
                 f"{name} gives rss_dbm (received power): give the transmit power "
                 "(CLI --tx-power-dbm P; app: transmit power) so gain = rss - P"
             )
-        _check_range(
+        check_range(
             np.array([tx_power_dbm]),
             np.array([0]),
             "transmit power",
@@ -223,9 +225,9 @@ def _gains(table, value, tx_power_dbm, lines, name) -> tuple[np.ndarray, list[st
             name,
             "give it in dBm",
         )
-        _check_range(values, lines, value, RSS_RANGE_DBM, name, "give received power in dBm")
+        check_range(values, lines, value, RSS_RANGE_DBM, name, "give received power in dBm")
         gains = values - tx_power_dbm
-        _check_range(
+        check_range(
             gains,
             lines,
             "rss_dbm - transmit power",
@@ -238,7 +240,7 @@ def _gains(table, value, tx_power_dbm, lines, name) -> tuple[np.ndarray, list[st
     outside = (gains < FLOOR_DB) | (gains > MAX_DB)
     if outside.any():
         warnings.append(
-            f"{name}: {int(outside.sum())} reading(s) (line(s) {_lines(lines[outside])}) "
+            f"{name}: {int(outside.sum())} reading(s) (line(s) {line_list(lines[outside])}) "
             f"are outside {FLOOR_DB:g} .. {MAX_DB:g} dB, the range the models know; "
             "they are clipped to it"
         )
@@ -251,7 +253,7 @@ def _truth(table, kind, georef, name) -> tuple[float, float] | None:
         return None
     if not all(c in table.columns for c in pair):
         raise CaseError(f"{name}: give both {pair[0]} and {pair[1]} for the true position")
-    a, b = (_numbers(table, c, name, allow_empty=True) for c in pair)
+    a, b = (numbers_in(table, c, name, allow_empty=True) for c in pair)
     filled = np.isfinite(a) & np.isfinite(b)
     if not filled.any():
         return None
@@ -276,8 +278,8 @@ def parse_readings(
         name,
         f"{MAX_READINGS:,} readings of up to 512 bytes: thin it out or drop unused columns",
     )
-    _check_lines(data, name)
-    header, table = _table(decode_text(data, name), name)
+    check_line_lengths(data, name)
+    header, table = csv_rows(decode_text(data, name), name)
     kind, value = _columns(header, name)
     if kind == "latlon" and georef is None:
         raise CaseError(
@@ -286,7 +288,7 @@ def parse_readings(
             "centre), GeoJSON footprints, or readings in x_m,y_m"
         )
     lines = table.index.to_numpy()
-    a, b = (_numbers(table, c, name) for c in POSITIONS[kind])
+    a, b = (numbers_in(table, c, name) for c in POSITIONS[kind])
     if kind == "latlon":
         geo.check_latlon(a, b, name)
         x_m, y_m = geo.latlon_to_map(georef, a, b)
@@ -329,7 +331,7 @@ def place_readings(
         pixel = int(uniq[counts > 1][0])
         lines = r.lines[keep][flat == pixel]
         raise CaseError(
-            f"{name}: lines {_lines(lines)} fall on the same 1 m pixel "
+            f"{name}: lines {line_list(lines)} fall on the same 1 m pixel "
             f"({pixel % MAP_SIZE}, {pixel // MAP_SIZE}); keep one reading per pixel "
             "(average repeated measurements yourself)"
         )

@@ -6,6 +6,10 @@ JSON object) or raises one CaseError that names the file and the field, e.g.
 JSON key, its check (which also converts: a JSON list becomes a tuple, a georef a
 `GeoRef`) and, for an optional field, its default. Keys this version does not know are
 returned as warnings: a misspelt `tx_power_dBm` must not vanish silently.
+
+Two formats: `locnet-case/1` (`CaseSpec`: a 256 m tile at 1 m/pixel with a building map)
+and `locnet-case/2` of kind "campaign" (`CampaignSpec`: measured readings on any grid,
+read by `campaign.py`). `case_format` tells them apart before anything else is read.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from locnet.cases import geo
-from locnet.cases.case import FIT_EXACT, FITS, FORMAT, CaseError, GeoRef
+from locnet.cases.case import CAMPAIGN_FORMAT, FIT_EXACT, FITS, FORMAT, CaseError, GeoRef
 from locnet.cases.readings import TX_POWER_RANGE_DBM
+from locnet.constants import MAP_SIZE
 
 PROJECTED_RANGE_M = 1e8  # |easting|, |northing| of any real projected grid is far below
 JSON_TYPES = {dict: "an object {...}", list: "a list [...]", str: "a string", bool: "true/false"}
@@ -117,9 +122,12 @@ def rule(check: Check | type) -> dict[str, Any]:
     return {"check": check}
 
 
-def read_object(cls: type, value: Any, path: str, warnings: list[str]) -> Any:
+def read_object(
+    cls: type, value: Any, path: str, warnings: list[str], fmt: str = FORMAT
+) -> Any:
     """An instance of the schema dataclass `cls` from a JSON object, every field checked;
-    errors name the field's path ('tile.center: must be ...'); unknown keys are warnings."""
+    errors name the field's path ('tile.center: must be ...'); unknown keys are warnings
+    (naming the format `fmt` they are not a field of)."""
     if not isinstance(value, dict):
         raise CaseError(f"{path}: must be a JSON object {{...}}, got {_kind(value)}")
     known, values = set(), {}
@@ -136,13 +144,13 @@ def read_object(cls: type, value: Any, path: str, warnings: list[str]) -> Any:
         check = f.metadata["check"]
         try:
             if isinstance(check, type):
-                values[f.name] = read_object(check, value[key], where, warnings)
+                values[f.name] = read_object(check, value[key], where, warnings, fmt)
             else:
                 values[f.name] = check(value[key], where)
         except FieldError as exc:
             raise CaseError(f"{where}: {exc}") from None
     warnings += [
-        f"{path + '.' if path else ''}{key} is not a field of {FORMAT} and is ignored "
+        f"{path + '.' if path else ''}{key} is not a field of {fmt} and is ignored "
         "(check its spelling)"
         for key in value
         if key not in known
@@ -189,17 +197,34 @@ class CaseSpec:
     metadata: dict[str, Any] = field(default_factory=dict, metadata=rule(json_object))
 
 
-def read_case_json(obj: Any, where: str) -> tuple[CaseSpec, list[str]]:
-    """(CaseSpec, warnings) of parsed case.json `obj`; `where` names the file in messages.
+FORMATS = (FORMAT, CAMPAIGN_FORMAT)
 
-    The format is checked first, so a newer case says "update LocNet Explorer" rather
-    than complaining about fields this version does not know."""
+
+def case_format(obj: Any, where: str) -> str:
+    """The format of parsed case.json `obj`, one this version reads, or a CaseError: a
+    newer case says "update LocNet Explorer" rather than complaining about fields this
+    version does not know."""
     fmt = obj.get("format") if isinstance(obj, dict) else None
     if not isinstance(fmt, str) or not fmt.startswith("locnet-case/"):
-        raise CaseError(f"{where} has format {fmt!r}, expected {FORMAT!r}")
-    if fmt != FORMAT:
+        raise CaseError(f"{where} has format {fmt!r}, expected {FORMAT!r} or {CAMPAIGN_FORMAT!r}")
+    if fmt not in FORMATS:
         raise CaseError(
-            f"{where} is format {fmt}; this version reads {FORMAT}: update LocNet Explorer"
+            f"{where} is format {fmt}; this version reads {' and '.join(FORMATS)}: "
+            "update LocNet Explorer"
+        )
+    return fmt
+
+
+def read_case_json(obj: Any, where: str) -> tuple[CaseSpec, list[str]]:
+    """(CaseSpec, warnings) of parsed case.json `obj` of format locnet-case/1; `where`
+    names the file in messages. A campaign case (locnet-case/2) is refused with the
+    reader that takes it."""
+    if case_format(obj, where) == CAMPAIGN_FORMAT:
+        check_campaign_kind(obj, where)
+        raise CaseError(
+            f"{where} is a campaign case ({CAMPAIGN_FORMAT}: measured readings on a grid, "
+            "no 256 m building map); open it with `python -m locnet localize --case` or "
+            "locnet.cases.campaign.read_any_case (docs/cases.md#campaign-cases-locnet-case2)"
         )
     unknown: list[str] = []
     try:
@@ -210,3 +235,134 @@ def read_case_json(obj: Any, where: str) -> tuple[CaseSpec, list[str]]:
     if case.georef is not None:
         warnings += geo.check_area_of_use(case.georef.georef(), f"{where}: georef")
     return case, warnings
+
+
+# --- locnet-case/2, kind "campaign" ------------------------------------------------------
+
+CAMPAIGN_KIND = "campaign"
+MAX_GRID_PIXELS = MAP_SIZE  # the models' rasters are at most 256 x 256
+METRES_PER_PIXEL_RANGE = (0.01, 1000.0)  # 2.56 m .. 256 km a side at 256 pixels
+MAX_TRANSMITTERS = 8  # truth positions of one case (POWDER has 1 or 2)
+NAME_CHARS = 200  # provenance strings (dataset, fingerprint, split, sample)
+
+
+def grid_pixels(value: Any, path: str) -> int:
+    """Pixels a side of the grid: a whole number 1 .. 256 (the models' rasters)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise FieldError(f"must be a whole number of pixels, got {_kind(value)} {value!r:.40}")
+    if not 1 <= value <= MAX_GRID_PIXELS:
+        raise FieldError(
+            f"is {value!r} pixels; the grid may have at most {MAX_GRID_PIXELS} x "
+            f"{MAX_GRID_PIXELS} pixels (the models' rasters): use more metres_per_pixel "
+            "for a larger area"
+        )
+    return int(value)
+
+
+def short_text(value: Any, path: str) -> str:
+    """A non-empty string of at most NAME_CHARS characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > NAME_CHARS:
+        raise FieldError(
+            f"must be a non-empty string of at most {NAME_CHARS} characters, got "
+            f"{_kind(value)} {value!r:.40}"
+        )
+    return value
+
+
+def transmitters(value: Any, path: str) -> tuple[tuple[float, float], ...]:
+    """[[lat, lon], ...]: 1 to MAX_TRANSMITTERS true transmitter positions (WGS 84)."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_TRANSMITTERS:
+        raise FieldError(
+            f"must be a list of 1 to {MAX_TRANSMITTERS} [lat, lon] pairs, got "
+            f"{_kind(value)} {value!r:.60}"
+        )
+    out = []
+    for i, pair in enumerate(value):
+        try:
+            out.append(latlon(pair, f"{path}[{i}]"))
+        except FieldError as exc:
+            raise FieldError(f"[{i}] {exc}") from None
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """The campaign's grid (locnet.measurements.campus.CampusGrid): `size` x `size` pixels
+    of `metres_per_pixel`, placed by its west/north edges in a projected `crs`, or by its
+    centre [lat, lon] (then in `crs`, default the centre's UTM zone)."""
+
+    metres_per_pixel: float = field(metadata=rule(number(*METRES_PER_PIXEL_RANGE, "metres")))
+    size: int = field(metadata=rule(grid_pixels))
+    crs: str | None = field(default=None, metadata=rule(projected_crs))
+    x_west_m: float | None = field(default=None, metadata=rule(EASTING_NORTHING))
+    y_north_m: float | None = field(default=None, metadata=rule(EASTING_NORTHING))
+    center: tuple[float, float] | None = field(default=None, metadata=rule(latlon))
+
+
+@dataclass(frozen=True)
+class ProvenanceSpec:
+    """Where a campaign case came from: the dataset ("powder" for the POWDER copy), the
+    copy's fingerprint, the split whose test side holds the sample, and the sample id."""
+
+    dataset: str = field(metadata=rule(short_text))
+    fingerprint: str | None = field(default=None, metadata=rule(short_text))
+    split: str | None = field(default=None, metadata=rule(short_text))
+    sample: str | None = field(default=None, metadata=rule(short_text))
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """case.json of format locnet-case/2, kind "campaign" (docs/cases.md)."""
+
+    format: str = field(metadata=rule(one_of((CAMPAIGN_FORMAT,))))
+    kind: str = field(metadata=rule(one_of((CAMPAIGN_KIND,))))
+    grid: GridSpec = field(metadata=rule(GridSpec))
+    readings: str = field(metadata=rule(file_name))
+    buildings: str | None = field(default=None, metadata=rule(file_name))
+    truth: tuple[tuple[float, float], ...] = field(default=(), metadata=rule(transmitters))
+    tx_power_dbm: float | None = field(
+        default=None, metadata=rule(number(*TX_POWER_RANGE_DBM, "dBm"))
+    )
+    campaign: ProvenanceSpec | None = field(default=None, metadata=rule(ProvenanceSpec))
+    metadata: dict[str, Any] = field(default_factory=dict, metadata=rule(json_object))
+
+
+def check_campaign_kind(obj: dict, where: str) -> None:
+    """CaseError for a locnet-case/2 case.json whose kind this version does not know
+    (a newer version's kind, or none)."""
+    kind = obj.get("kind")
+    if kind != CAMPAIGN_KIND:
+        raise CaseError(
+            f"{where} is format {CAMPAIGN_FORMAT} of kind {kind!r}; this version reads kind "
+            f"{CAMPAIGN_KIND!r} of it: update LocNet Explorer (or set \"kind\": "
+            f"\"{CAMPAIGN_KIND}\" for a measured campaign, docs/cases.md)"
+        )
+
+
+def read_campaign_json(obj: Any, where: str) -> tuple[CampaignSpec, list[str]]:
+    """(CampaignSpec, warnings) of parsed case.json `obj` of format locnet-case/2; a
+    locnet-case/1 case is refused with the reader that takes it."""
+    if case_format(obj, where) != CAMPAIGN_FORMAT:
+        raise CaseError(
+            f"{where} is a {FORMAT} case (a 256 m tile with a building map); read it with "
+            "locnet.cases.store.read_case"
+        )
+    check_campaign_kind(obj, where)
+    unknown: list[str] = []
+    try:
+        spec = read_object(CampaignSpec, obj, "", unknown, CAMPAIGN_FORMAT)
+    except CaseError as exc:
+        raise CaseError(f"{where}: {exc}") from None
+    grid = spec.grid
+    by_edges = (grid.x_west_m, grid.y_north_m)
+    if grid.center is None and (grid.crs is None or None in by_edges):
+        raise CaseError(
+            f"{where}: grid: place the grid by its centre (\"center\": [lat, lon]) or by "
+            "\"crs\" with \"x_west_m\" and \"y_north_m\" (its west and north edges)"
+        )
+    if grid.center is not None and any(v is not None for v in by_edges):
+        raise CaseError(
+            f"{where}: grid: give either center or x_west_m/y_north_m, not both (which "
+            "one places the grid could not be known)"
+        )
+    return spec, [f"{where}: {w}" for w in unknown]

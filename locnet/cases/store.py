@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,8 @@ BUILDINGS_PNG = "buildings.png"
 READINGS_CSV = "readings.csv"
 JSON_WHY = "a few fields and the metadata"
 MEMBER_WHY = "a case is a 256 x 256 map and at most 65,536 readings"
+Reader = Callable[[str], "bytes | None"]  # a case's file by name; None: no such file
+T = TypeVar("T")
 
 
 def readings_csv(case: UserCase) -> bytes:
@@ -113,13 +115,11 @@ def write_case(folder: str | Path, case: UserCase, extras: dict[str, bytes] | No
 
 def case_from_files(files: Mapping[str, bytes], where: str, **overrides: Any) -> UserCase:
     """A UserCase from the files of a case held in memory (name -> bytes)."""
-    return _read_case(files.get, where, **overrides)
+    return read_case_with(files.get, where, **overrides)
 
 
-def _read_case(read: Callable[[str], bytes | None], where: str, **overrides: Any) -> UserCase:
-    """The case whose files `read(name)` gives (None: no such file): case.json first,
-    checked against the schema (locnet.cases.schema), then only the two files it names.
-    `overrides` (CLI flags, app inputs) replace case.json's values when not None."""
+def load_case_json(read: Reader, where: str) -> Any:
+    """The parsed case.json of the case whose files `read(name)` gives (size-capped)."""
     raw = read(CASE_JSON)
     if raw is None:
         raise CaseError(
@@ -132,7 +132,14 @@ def _read_case(read: Callable[[str], bytes | None], where: str, **overrides: Any
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise CaseError(f"{where}/{CASE_JSON} is not UTF-8 JSON ({reason}); restore it") from None
-    spec, warnings = read_case_json(meta, f"{where}/{CASE_JSON}")
+    return meta
+
+
+def read_case_with(read: Reader, where: str, **overrides: Any) -> UserCase:
+    """The case whose files `read(name)` gives (None: no such file): case.json first,
+    checked against the schema (locnet.cases.schema), then only the two files it names.
+    `overrides` (CLI flags, app inputs) replace case.json's values when not None."""
+    spec, warnings = read_case_json(load_case_json(read, where), f"{where}/{CASE_JSON}")
     data = {}
     for key, name in (("buildings", spec.buildings), ("readings", spec.readings)):
         data[key] = read(name)
@@ -203,6 +210,12 @@ ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, N
 def read_case_zip(source: bytes | str | Path, where: str, **overrides: Any) -> UserCase:
     """A case zip (its bytes, or its path: then only the central directory and the files
     the case names are read from disk) -> UserCase."""
+    return with_zip(source, where, lambda read, w: read_case_with(read, w, **overrides))
+
+
+def with_zip(source: bytes | str | Path, where: str, consume: Callable[[Reader, str], T]) -> T:
+    """consume(read, where) with `read` giving the files of a case zip (its bytes or its
+    path), checked by zip_index before anything is unpacked."""
 
     def unreadable(exc: BaseException) -> CaseError:
         return CaseError(f"{where} is not a readable zip ({exc}); download the case again")
@@ -225,12 +238,17 @@ def read_case_zip(source: bytes | str | Path, where: str, **overrides: Any) -> U
             except ZIP_ERRORS as exc:
                 raise unreadable(exc) from None
 
-        return _read_case(read, where, **overrides)
+        return consume(read, where)
 
 
 def read_case_folder(folder: str | Path, **overrides: Any) -> UserCase:
     """A case folder -> UserCase, reading case.json and the two files it names and
     nothing else (other files may be anything, of any size)."""
+    return read_case_with(folder_reader(folder), str(folder), **overrides)
+
+
+def folder_reader(folder: str | Path) -> Reader:
+    """The files of a case folder by name, each size-capped before it is read."""
     folder = Path(folder)
 
     def read(name: str) -> bytes | None:
@@ -241,14 +259,19 @@ def read_case_folder(folder: str | Path, **overrides: Any) -> UserCase:
             return read_capped(path, str(path), MAX_CASE_JSON_BYTES, JSON_WHY)
         return read_capped(path, str(path), MAX_MEMBER_BYTES, MEMBER_WHY)
 
-    return _read_case(read, str(folder), **overrides)
+    return read
 
 
 def read_case(path: str | Path, **overrides: Any) -> UserCase:
     """A case folder or .zip on disk -> UserCase."""
+    return with_case(path, lambda read, where: read_case_with(read, where, **overrides))
+
+
+def with_case(path: str | Path, consume: Callable[[Reader, str], T]) -> T:
+    """consume(read, where) on a case folder or .zip on disk."""
     path = Path(path)
     if path.is_dir():
-        return read_case_folder(path, **overrides)
+        return consume(folder_reader(path), str(path))
     if path.is_file():
-        return read_case_zip(path, str(path), **overrides)
+        return with_zip(path, str(path), consume)
     raise CaseError(f"case {path} does not exist; give a case folder or .zip")

@@ -69,5 +69,6 @@ def test_a_bad_readings_file_shows_its_message(app_url, chromium_page, tmp_path:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"x_m,y_m,rss\n1,2,-60\n")
     _upload(page, 0, EXAMPLES / "buildings.png")
+    _see(page, "upload the readings CSV too")  # the first upload's rerun is over
     _upload(page, 1, bad)
     page.get_by_text(re.compile(r"column 'rss' has no unit")).wait_for(timeout=UPDATE_TIMEOUT_MS)
