@@ -159,8 +159,9 @@ def load_model(
 ) -> LocalizationModel:
     """A ready model in eval mode on `device`.
 
-    Accepts a registry name (classical models are built directly; trainable ones load
-    `{checkpoint_dir}/{name}.pt`), a checkpoint stem ('locnet-noenv') or a .pt path.
+    Accepts a registry name (models without weights are built directly, with the
+    calibration of `{checkpoint_dir}/{name}.pt` if `calibrate --model` wrote one; trainable
+    ones load `{checkpoint_dir}/{name}.pt`), a checkpoint stem ('locnet-noenv') or a .pt path.
     `name` says which model a bare state_dict holds (the authors' Pretrained_LocNet.pt:
     name='locnet') and is checked against our checkpoints. A model with weights carries
     their checkpoint_id, which its answers repeat.
@@ -173,10 +174,17 @@ def load_model(
             f"'{spec}' localizes from measured receiver readings, not from a map; run it "
             f"with `python -m locnet evaluate-powder --models {fixed[0]}`"
         )
-    if fixed is not None:  # no weights: classical models, simfit and its variants
-        return create_model(fixed[0], **fixed[1]).to(device).eval()
     path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
-    if spec in names:
+    if fixed is not None and not path.is_file():  # no weights: classical models, simfit...
+        return create_model(fixed[0], **fixed[1]).to(device).eval()
+    if fixed is not None:  # ...unless `calibrate --model` wrote a calibration file for it
+        name, stored = fixed[0], ckpt.checkpoint_info(path)
+        if stored.model == name and {**fixed[1], **stored.options} != fixed[1]:
+            raise LocNetError(
+                f"{path} holds the options {stored.options}, not those of '{spec}' ({fixed[1]}); "
+                f"re-run `{ckpt.weightless_calibrate_command(spec)}` or remove the file"
+            )
+    elif spec in names:
         name = name or spec
         if not path.is_file():
             raise LocNetError(

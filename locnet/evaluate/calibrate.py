@@ -38,10 +38,12 @@ from locnet.evaluate.tables import portable_path
 from locnet.files import claim_output_file
 from locnet.models import checkpoints as ckpt
 from locnet.models.device import pick_device
+from locnet.models.registry import HEATMAP_OUTPUTS, create_model, fixed_variant, model_info
 from locnet.posterior import distribution as P
 from locnet.posterior.calibration import Calibration
 
-CHECK_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # temperatures printed and searched
+# temperatures printed and searched for the readouts (simfit's sum-of-misfits logits want T > 1)
+CHECK_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 4.0, 8.0)
 CALIBRATION_SPLITS = ("val", "train")  # the test split stays unseen
 CHUNK = 64  # maps per posterior computation (bounds memory)
 MIN_SAMPLES = 100  # validation samples below which a fit is refused without --force
@@ -76,7 +78,9 @@ def collect(model, source, plan, device: torch.device, batch_size: int, quiet: b
                     "this model has no heatmap, so nothing to calibrate; calibrate "
                     "LocNet, MSLocNet, TL;DL or DeepMTL checkpoints"
                 )
-            parts["logits"].append(prediction.logits.half().cpu())
+            logits = prediction.logits.float()  # shifted to max 0: float16 keeps the peak sharp
+            logits = logits - logits.flatten(1).amax(dim=1)[:, None, None]
+            parts["logits"].append(logits.half().cpu())
             parts["outdoor"].append(arrays[2] == 0)
             parts["truth"].append(torch.tensor(txs))
             parts["xy"].append(prediction.xy.float().cpu())
@@ -166,8 +170,10 @@ def calibrate(
     batch_size: int = 16,
     quiet: bool = True,
     min_samples: int = MIN_SAMPLES,
+    weightless: tuple[str, dict] | None = None,
 ) -> tuple[Calibration, list[dict]]:
-    """Fit the calibration of one checkpoint (not yet stored: see `run`). Fewer than
+    """Fit the calibration of one checkpoint (not yet stored: see `run`), or of the model
+    `weightless` = (name, options) whose calibration file does not exist yet. Fewer than
     `min_samples` planned samples is a LocNetError before the model runs."""
     if split not in CALIBRATION_SPLITS:
         raise LocNetError(
@@ -175,11 +181,14 @@ def calibrate(
             "split that the results are measured on"
         )
     path = Path(checkpoint)
-    if not path.is_file():
-        raise LocNetError(f"--checkpoint {path} does not exist; give a .pt file from `train`")
-    info = ckpt.checkpoint_info(path)  # refuses a bare state_dict or a foreign file
     torch_device = pick_device(device)
-    model = ckpt.load_weights(path, info.model, device=torch_device)
+    if weightless is not None:  # a model without weights, its calibration file not yet written
+        model = create_model(weightless[0], **weightless[1]).to(torch_device).eval()
+    elif not path.is_file():
+        raise LocNetError(f"--checkpoint {path} does not exist; give a .pt file from `train`")
+    else:
+        info = ckpt.checkpoint_info(path)  # refuses a bare state_dict or a foreign file
+        model = ckpt.load_weights(path, info.model, device=torch_device)
     if not Path(data).is_dir():
         raise LocNetError(f"--data {data} is not a folder; point it at a dataset")
     source = open_dataset(data)
@@ -220,6 +229,11 @@ class CalibrateConfig:
         False, help=f"store a fit on fewer than {MIN_SAMPLES} validation samples"
     )
     quiet: bool = option(False, help="no progress bar")
+    model: str | None = option(
+        None,
+        help="a model without weights (simfit, simfit-robust): --checkpoint is its "
+        "calibration file, written if missing",
+    )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -250,16 +264,46 @@ def _stored_problem(path: Path) -> str | None:
     return ckpt.calibration_problem(stored, P.READOUTS) if stored else None
 
 
+def _command_line() -> str:
+    return " ".join(["python -m locnet", *sys.argv[1:]])
+
+
+def _weightless(spec: str | None, path: Path) -> tuple[str, dict] | None:
+    """(name, options) of `--model spec` when its calibration file `path` is still to be
+    written; None without --model or when the file exists (it is then recalibrated)."""
+    if spec is None:
+        return None
+    fixed = fixed_variant(spec)
+    if fixed is None:
+        raise LocNetError(
+            f"--model {spec}: only models without weights (e.g. simfit, simfit-robust) get a "
+            "calibration file; calibrate a trained model's checkpoint with --checkpoint alone"
+        )
+    if model_info(fixed[0]).output not in HEATMAP_OUTPUTS:
+        raise LocNetError(f"--model {spec} has no heatmap, so nothing to calibrate")
+    if not path.is_file():
+        return fixed
+    info = ckpt.checkpoint_info(path)
+    if info.model != fixed[0] or {**fixed[1], **info.options} != fixed[1]:
+        raise LocNetError(
+            f"--checkpoint {path} holds '{info.variant}' of {info.model}, not '{spec}'; "
+            "give another file name or remove it"
+        )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = config_cli.from_args(CalibrateConfig, args)
     if cfg.masks_per_tx < 1 or cfg.batch_size < 1:
         raise LocNetError("--masks-per-tx and --batch-size must be >= 1")
     path = Path(cfg.checkpoint)
-    if not path.is_file():
+    weightless = _weightless(cfg.model, path)
+    if weightless is None and not path.is_file():
         raise LocNetError(f"--checkpoint {path} does not exist; give a .pt file from `train`")
-    skip = ("checkpoint", "data", "dry_run", "force")
+    skip = ("checkpoint", "data", "dry_run", "force", "model")
     fit_options = {k: v for k, v in asdict(cfg).items() if k not in skip}
     fit_options["rates"] = parse_rates(cfg.rates)
+    fit_options["weightless"] = weightless
     if cfg.force or cfg.dry_run:
         fit_options["min_samples"] = 0
     if cfg.dry_run:
@@ -268,13 +312,22 @@ def run(args: argparse.Namespace) -> int:
         print("dry run: checkpoint not changed")
         return 0
     with claim_output_file(path, flag="--checkpoint", fix=WRITE_FIX):  # before the fit
-        damaged = _stored_problem(path)
+        damaged = _stored_problem(path) if path.is_file() else None
         if damaged:
             print(f"warning: checkpoint {path} holds a damaged calibration ({damaged}); the new "
                   "fit replaces it, the damaged one is kept in calibration_history", file=sys.stderr)
         calibration, grid = calibrate(path, cfg.data, **fit_options)
         _print_fit(calibration, grid)
-        replaced = ckpt.store_calibration(path, calibration.to_dict(), readouts=P.READOUTS)
+        if weightless is not None:  # one atomic write: the file appears calibrated or not at all
+            name, options = weightless
+            ckpt.save_checkpoint(
+                path, name, create_model(name, **options), options=options,
+                calibration=calibration.to_dict(),
+                train_config={"model": name, "options": options, "made_by": _command_line()},
+            )
+            replaced = None
+        else:
+            replaced = ckpt.store_calibration(path, calibration.to_dict(), readouts=P.READOUTS)
     if replaced is not None and not damaged:
         old = Calibration.from_dict(replaced["calibration"])
         print(f"replaced {old.label()}, kept in the checkpoint's calibration_history")

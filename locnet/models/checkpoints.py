@@ -441,6 +441,11 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def weightless_calibrate_command(spec: str, data: str = "data/demo") -> str:
+    """The command that writes the calibration file of a model without weights (simfit)."""
+    return f"python -m locnet calibrate --model {spec} --checkpoint checkpoints/{spec}.pt --data {data}"
+
+
 def how_to_get(model: str) -> str:
     """One sentence for a user who lacks `model`'s checkpoint: what to run."""
     return (

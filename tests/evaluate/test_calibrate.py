@@ -219,3 +219,33 @@ def test_an_unwritable_checkpoint_fails_before_the_fit(tiny_dataset, tiny_checkp
     assert "copy the checkpoint into a folder you can write to" in err and "--dry-run" in err
     assert main([*args, "--dry-run"]) == 0 and fits == [1]
     assert ckpt.file_sha256(tiny_checkpoint) == sha
+
+
+def test_a_model_without_weights_gets_a_calibration_file_that_load_model_uses(
+    tiny_dataset, tmp_path, capsys
+):
+    """simfit has no weights: `calibrate --model` writes its calibration in one new file, and
+    load_model('simfit') answers with it from that folder (and without it elsewhere)."""
+    from locnet.inference import CHECKPOINT_ID, load_model
+
+    path = tmp_path / "simfit.pt"
+    args = ["calibrate", "--model", "simfit", "--checkpoint", str(path), "--data", str(tiny_dataset)]
+    assert main(args + ["--rates", "0.05", "--masks-per-tx", "1", "--quiet", "--force"]) == 0
+    info = ckpt.checkpoint_info(path)
+    assert info.model == "simfit" and info.options == registry.variant_options("simfit")[1]
+    stored = Calibration.from_dict(info.calibration)
+    assert stored.calibrated and stored.fitted["split"] == "val"
+    model = load_model("simfit", tmp_path)
+    assert calibration_of(model) == stored and getattr(model, CHECKPOINT_ID).startswith("simfit.pt")
+    assert calibration_of(load_model("simfit", tmp_path / "elsewhere")) == UNCALIBRATED
+    # a file holding another variant is refused by both, naming the file
+    (tmp_path / "simfit-robust.pt").write_bytes(path.read_bytes())
+    with pytest.raises(Exception, match="simfit-robust.pt holds the options"):
+        load_model("simfit-robust", tmp_path)
+    robust = ["calibrate", "--model", "simfit-robust", "--checkpoint", str(tmp_path / "simfit-robust.pt")]
+    assert main(robust + ["--data", str(tiny_dataset)]) == 2
+    assert "not 'simfit-robust'" in capsys.readouterr().err
+    assert main(["calibrate", "--model", "locnet", "--checkpoint", str(tmp_path / "x.pt"),
+                 "--data", str(tiny_dataset)]) == 2
+    assert "only models without weights" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
