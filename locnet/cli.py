@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "localize": ("locnet.cases.cli", "localize a transmitter in your own case (map + readings)"),
     "import-powder": ("locnet.measurements.importer", "import the POWDER real-measurement dataset into a compact copy"),
     "evaluate-powder": ("locnet.measurements.evaluate", "fit and evaluate the measurement models on the POWDER splits"),
+    "export-powder-case": ("locnet.cases.powder_export", "write one POWDER sample as a campaign case folder (locnet-case/2)"),
 }
 
 

@@ -28,12 +28,13 @@ ALLOWED: dict[str, set[str]] = {
     "evaluate": BASE | {"files", "config_cli", "data", "models", "posterior", "inference"},
     "report": BASE | {"files", "data", "models", "posterior", "evaluate"},
     "viz": BASE | {"data", "posterior"},
-    "cases": BASE | {"files", "data", "models", "posterior", "inference", "viz"},
+    "cases": BASE | {"files", "data", "models", "posterior", "inference", "viz", "measurements"},
     "train": BASE | {"files", "config_cli", "data", "models", "posterior", "evaluate"},
     "measurements": BASE | {"files", "config_cli", "models", "posterior", "evaluate"},
     "bench": BASE | {"files", "data", "models", "posterior", "inference", "evaluate", "train"},
     "app": BASE
-    | {"files", "data", "models", "posterior", "inference", "evaluate", "report", "viz", "cases"},
+    | {"files", "data", "models", "posterior", "inference", "evaluate", "report", "viz", "cases"}
+    | {"measurements"},
     "cli": BASE | {"files"},
     "__main__": {"cli"},
     "__init__": BASE | {"data", "models", "posterior", "inference", "cases"},

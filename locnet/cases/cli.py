@@ -2,7 +2,9 @@
 
 Input: a case folder/zip (--case) or a building map (--buildings PNG or GeoJSON) with a
 readings CSV (--readings); see docs/cases.md. Output in --out: see locnet.cases.outputs.
-Problems are one-line errors (exit 2); dropped readings are printed as warnings.
+A campaign case (locnet-case/2) runs the measurement models that apply instead
+(locnet.cases.campaign_localize). Problems are one-line errors (exit 2); dropped readings
+are printed as warnings.
 """
 
 from __future__ import annotations
@@ -61,10 +63,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--models",
-        default=",".join(DEFAULT_MODELS),
-        help="comma-separated registry names or checkpoint paths",
+        help="comma-separated registry names or checkpoint paths (default: "
+        f"{','.join(DEFAULT_MODELS)}; a campaign case: every measurement model that applies)",
     )
-    parser.add_argument("--checkpoints", default="checkpoints", help="checkpoint folder")
+    parser.add_argument(
+        "--checkpoints",
+        default="checkpoints",
+        help="checkpoint folder (a campaign case's learned models: its real/ folder)",
+    )
+    parser.add_argument(
+        "--powder",
+        default="data/real/powder",
+        help="the POWDER copy a campaign case's provenance names (its splits train the "
+        "POWDER-trained models)",
+    )
     parser.add_argument(
         "--readout",
         choices=READOUTS,
@@ -83,15 +95,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def load_input(args: argparse.Namespace):
     """The UserCase named by --case or by --buildings and --readings."""
+    from locnet.cases.campaign import read_any_case
     from locnet.cases.limits import MAX_CSV_BYTES, MAX_MEMBER_BYTES, read_capped
     from locnet.cases.load import build_case
-    from locnet.cases.store import read_case
 
     tile = {"tx_power_dbm": args.tx_power_dbm, "center": args.center, "bbox": args.bbox}
     if args.case:
         if args.buildings or args.readings:
             raise CaseError("give either --case or --buildings with --readings, not both")
-        return read_case(args.case, **tile, fit=args.fit if args.fit != FIT_EXACT else None)
+        return read_any_case(args.case, **tile, fit=args.fit if args.fit != FIT_EXACT else None)
     if not (args.buildings and args.readings):
         raise CaseError("give --buildings MAP (PNG or GeoJSON) and --readings CSV, or --case DIR")
     why = "a case is a 256 x 256 map and at most 65,536 readings"
@@ -122,7 +134,32 @@ def run(args: argparse.Namespace) -> int:
         return _localize_into(args, out)
 
 
+def _models(args: argparse.Namespace) -> list[str] | None:
+    if args.models is None:
+        return None
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise CaseError("--models is empty; name at least one model (e.g. locnet,centroid)")
+    return models
+
+
+def _command() -> str:
+    return "python -m locnet localize " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else [])
+
+
+def _localize_campaign(args: argparse.Namespace, case, out: Path) -> int:
+    from locnet.cases.campaign_localize import localize_campaign, print_run, write_campaign_outputs
+
+    run = localize_campaign(
+        case, _models(args), powder=args.powder, checkpoints=Path(args.checkpoints) / "real"
+    )
+    write_campaign_outputs(out, case, run, _command())
+    print_run(case, run, out)
+    return 0
+
+
 def _localize_into(args: argparse.Namespace, out: Path) -> int:
+    from locnet.cases.campaign import CampaignCase
     from locnet.cases.localize import case_row, localize
     from locnet.cases.outputs import write_outputs
 
@@ -133,10 +170,10 @@ def _localize_into(args: argparse.Namespace, out: Path) -> int:
     case = load_input(args)
     for warning in case.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if isinstance(case, CampaignCase):
+        return _localize_campaign(args, case, out)
     loaded = time.perf_counter()
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if not models:
-        raise CaseError("--models is empty; name at least one model (e.g. locnet,centroid)")
+    models = _models(args) or list(DEFAULT_MODELS)
     readout = None if args.readout == "auto" else args.readout
     answers, timing = localize(
         case,
@@ -147,8 +184,7 @@ def _localize_into(args: argparse.Namespace, out: Path) -> int:
         tta=args.tta,
     )
     timing = {"imports_s": imported - start, "case_s": loaded - imported, **timing}
-    command = "python -m locnet localize " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else [])
-    write_outputs(out, case, answers, timing, command)
+    write_outputs(out, case, answers, timing, _command())
     timing["total_s"] = time.perf_counter() - start
     write_outputs_timing(out, timing)
     for row in (case_row(a, case) for a in answers):

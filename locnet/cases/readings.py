@@ -268,10 +268,11 @@ def _truth(table, kind, georef, name) -> tuple[float, float] | None:
     return float(a[filled][0]), float(b[filled][0])
 
 
-def parse_readings(
-    data: bytes, name: str, *, tx_power_dbm: float | None = None, georef: GeoRef | None = None
-) -> Readings:
-    """Rows of a readings CSV in map metres and dB (checks everything except the map)."""
+def read_table(
+    data: bytes, name: str, known: frozenset[str] | set[str] = KNOWN_COLUMNS
+) -> tuple[list[str], pd.DataFrame]:
+    """(header, rows of the `known` columns) of a readings CSV's bytes, its size and line
+    lengths checked before it is parsed (see csv_rows)."""
     check_size(
         len(data),
         MAX_CSV_BYTES,
@@ -279,7 +280,14 @@ def parse_readings(
         f"{MAX_READINGS:,} readings of up to 512 bytes: thin it out or drop unused columns",
     )
     check_line_lengths(data, name)
-    header, table = csv_rows(decode_text(data, name), name)
+    return csv_rows(decode_text(data, name), name, known)
+
+
+def parse_readings(
+    data: bytes, name: str, *, tx_power_dbm: float | None = None, georef: GeoRef | None = None
+) -> Readings:
+    """Rows of a readings CSV in map metres and dB (checks everything except the map)."""
+    header, table = read_table(data, name)
     kind, value = _columns(header, name)
     if kind == "latlon" and georef is None:
         raise CaseError(
