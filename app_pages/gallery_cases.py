@@ -1,13 +1,13 @@
 """Cases: individual samples of a model drawn like the paper's Fig. 5, each with its
 heatmap, its 50 / 90 % regions and a measured "why": the best, the worst, the confidently
 wrong (a narrow region that misses the truth) and the lucky (close by chance). Layout
-only; the cards are locnet/app/gallery.py."""
+only; the cards are locnet/app/gallery.py, the real measurements' locnet/app/real_gallery.py."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from locnet.app import cache
+from locnet.app import cache, real_gallery
 from locnet.app.gallery import show_card
 from locnet.app.results_picker import pick_readout, pick_results
 from locnet.app.sidebar import current_settings
@@ -46,6 +46,9 @@ st.caption(
     "prediction yellow, true transmitter red, orange where they coincide; the heatmap and "
     "its 50 % (solid) and 90 % (dashed) regions come from the very weights evaluated."
 )
+if real_gallery.real_cases_switch():  # POWDER's measured samples
+    real_gallery.real_cases_view()
+    st.stop()
 results_root = cache.resolve_path(results_root(st.session_state))
 picked, problem = pick_results(
     results_root,

@@ -2,6 +2,7 @@
 
 `maps` (buildings, radio map, heatmaps; axes in metres), `markers` (sensors green,
 prediction yellow, truth red), `posterior` (credible-region contours and readout
-markers) and `export` (the case picture and table files). May import `posterior`,
+markers), `campus_map` (a measured sample on the campus grid or street tiles) and
+`export` (the case picture and table files). May import `posterior`,
 `data` and the base modules; used by the app and by `cases` (the `localize` outputs).
 """
