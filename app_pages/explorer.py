@@ -16,7 +16,7 @@ from locnet.app import upload as upload_ui
 from locnet.app.binding import bind
 from locnet.app.explorer_sequence import sequence_section
 from locnet.app.explorer_table import downloads, results_table
-from locnet.app.keys import AUTO_RUN, SOURCE_REAL, SOURCE_UPLOAD
+from locnet.app.keys import AUTO_RUN, CASE_SOURCE, SOURCE_REAL, SOURCE_UPLOAD
 from locnet.app.sidebar import GENERATE_HINT, current_settings
 from locnet.app.tour import EXPLORER_PAGE
 from locnet.app.tour_panel import tour_panel
@@ -24,13 +24,13 @@ from locnet.app.upload_case import with_latlon
 from locnet.errors import LocNetError
 
 st.title("Explorer")
-st.caption(
+st.caption(real_explorer.PAGE_CAPTION if st.session_state.get(CASE_SOURCE) == SOURCE_REAL else (
     "Pick a city and a transmitter, place a handful of signal-strength sensors, and see "
     "where each model thinks the transmitter is. Sensors green, prediction yellow, truth red "
     "(orange when the prediction is on the true pixel); for heatmap models, lines around "
     "the 50 % and 90 % credible regions of the calibrated posterior and markers for its "
     "mode and mean."
-)
+))
 
 settings = current_settings()
 tour_panel(EXPLORER_PAGE, settings)

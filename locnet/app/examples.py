@@ -5,6 +5,8 @@ Case folders (examples/NAME/case.json) are listed with their `metadata.example_l
 (examples/make_demo_cases.py writes "LocNet wins: ..." and "... wins: ..." from measured
 errors) or title; the Helsinki GeoJSON in lon/lat with readings in dBm also needs the
 transmit power and the tile centre, which `form_values` fills into the form's fields.
+The campaign cases under examples/campaigns/ (real measured POWDER samples, locnet-case/2,
+written by `python -m locnet export-powder-case`) are offered after them, labelled as real.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from locnet.cases.campaign import CampaignCase
 from locnet.cases.case import FIT_EXACT, UserCase
 from locnet.files import PROJECT_ROOT
 
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
 ORDER = ("locnet-wins", "baseline-wins", "helsinki-latlon")  # shown first, in this order
+CAMPAIGNS = "campaigns"  # examples/campaigns/NAME/case.json: real measured samples
+REAL_LABEL = "Real measured POWDER sample"
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,20 @@ def list_examples(root: Path = EXAMPLES_DIR) -> list[Example]:
             (float(centre[0]), float(centre[1])),
         )
     first = [found.pop(n) for n in ORDER if n in found]
-    return first + list(found.values())
+    return first + list(found.values()) + campaign_examples(root)
+
+
+def campaign_examples(root: Path = EXAMPLES_DIR) -> list[Example]:
+    """The campaign cases under root/campaigns, labelled as real measured samples."""
+    out = []
+    for case_file in sorted(Path(root).glob(f"{CAMPAIGNS}/*/case.json")):
+        folder = case_file.parent
+        meta = _case_json(folder).get("metadata") or {}
+        label = str(meta.get("example_label") or meta.get("title") or folder.name)
+        label = label.removeprefix("POWDER, ").removeprefix("POWDER ")
+        name = f"{CAMPAIGNS}/{folder.name}"
+        out.append(Example(name, f"{REAL_LABEL} · {label}", f"{name}/case.json"))
+    return out
 
 
 def form_values(example: Example) -> dict[str, object]:
@@ -75,14 +93,15 @@ def form_values(example: Example) -> dict[str, object]:
     return {"tx_power_dbm": example.tx_power_dbm, "center": centre, "fit": FIT_EXACT}
 
 
-def load_example(example: Example, root: Path = EXAMPLES_DIR) -> UserCase:
-    """The example's UserCase, read as an upload of its files would be."""
+def load_example(example: Example, root: Path = EXAMPLES_DIR) -> UserCase | CampaignCase:
+    """The example's case (a tile case, or a campaign case for a real measured sample),
+    read as an upload of its files would be."""
+    from locnet.cases.campaign import read_any_case
     from locnet.cases.load import build_case
-    from locnet.cases.store import read_case_folder
 
     root = Path(root)
     if example.readings_file is None:
-        case = read_case_folder(root / Path(example.map_file).parent)
+        case = read_any_case(root / Path(example.map_file).parent)
     else:
         map_path, readings_path = root / example.map_file, root / example.readings_file
         case = build_case(

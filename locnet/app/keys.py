@@ -34,7 +34,7 @@ SHOW_RADIO = "explorer_show_radio"
 RUNS = "explorer_runs"  # {run_key(case, model, checkpoint, device, TTA): inference.Answer}, session only
 FIGURES = "explorer_figures"  # {chart slot: (key, token, figure)}: the last figure of each chart
 CASE_SOURCE = "explorer_case_source"  # SOURCE_DATASET, SOURCE_UPLOAD or SOURCE_REAL
-UPLOADED = "explorer_uploaded_case"  # the last uploaded case (locnet.cases.UserCase) or None
+UPLOADED = "explorer_uploaded_case"  # the last uploaded case (a UserCase or a CampaignCase) or None
 EXAMPLE = "explorer_example"  # name of the example loaded by "Try an example", or None
 TOUR_STEP = "tour_step"  # index of the guided tour's step shown, or None (no tour)
 TOUR_FOLDER = "tour_folder"  # results folder the tour's cases come from
@@ -45,7 +45,7 @@ REAL_SAMPLE = "explorer_real_sample"  # timestamp of the measured sample shown, 
 REAL_MODELS = "explorer_real_models"  # measurement models to run on it, or None (REAL_DEFAULT_MODELS)
 REAL_POSTERIOR = "explorer_real_posterior"  # the model whose posterior is drawn, or None (the first)
 REAL_BASEMAP = "explorer_real_basemap"  # street tiles under the map (the viewer's browser fetches them)
-CASES_SOURCE = "cases_source"  # the Cases page's cases: SOURCE_DATASET (results folder) or SOURCE_REAL
+CASES_REAL = "cases_real"  # the Cases page shows the real measurements' samples (not a results folder's)
 RESULTS_FOLDER_PREFIX = "results_folder:"  # + page name: each page's chosen results folder
 
 SOURCE_DATASET = "dataset"
@@ -105,7 +105,7 @@ DEFAULTS: dict[str, Any] = {
     REAL_MODELS: None,
     REAL_POSTERIOR: None,
     REAL_BASEMAP: False,
-    CASES_SOURCE: SOURCE_DATASET,
+    CASES_REAL: False,
 }
 ENV_DEFAULTS = {DATASET_DIR: "LOCNET_DATASET_DIR", CHECKPOINT_DIR: "LOCNET_CHECKPOINT_DIR"}
 MAX_RUNS_KEPT = 24  # results memo per session (each holds a 256 KB heatmap)

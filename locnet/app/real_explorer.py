@@ -32,26 +32,52 @@ from locnet.app.keys import (
     REAL_SET,
     REAL_TWO_TX,
 )
-from locnet.app.real_models import (
-    ReceiverLayout,
-    SampleAnswer,
-    answer_sample,
-    fit_classical,
-    layout_of,
-    map_answers,
-    results_table,
-)
+from locnet.app.real_models import map_answers, map_posterior, results_table
 from locnet.app.real_state import fit_choice
+from locnet.cases.campaign import CampaignCase
+from locnet.cases.campaign_localize import (
+    check_powder_case,
+    fingerprint_note,
+    fixed_receivers,
+    why_not_powder,
+)
 from locnet.errors import LocNetError
 from locnet.measurements import learned
 from locnet.measurements.campus import CampusGrid
 from locnet.measurements.dataset import DEFAULT_FOLDER, MeasuredSample, PowderDataset
 from locnet.measurements.evaluate import is_learned, measurement_models
+from locnet.measurements.one_sample import (
+    SCORED_AS,
+    TEST,
+    TRAINING,
+    UNTRAINED,
+    ReceiverLayout,
+    SampleAnswer,
+    answer_sample,
+    fit_classical,
+    fit_untrained,
+    layout_of,
+    own_layout,
+    sample_on,
+    sample_side,
+    untrained_about,
+)
 from locnet.models.measurement import MeasuredBatch
 from locnet.report.display import plural
 from locnet.viz.campus_map import campus_figure
 
 MAP_HEIGHT = 680  # px of the Explorer's campus map
+PAGE_CAPTION = (
+    "Real measurements: one sample of a measured campaign (no building map, no simulation): "
+    "the receivers that heard a transmitter, with their RSS, on a campus grid in metres; "
+    "where each measurement model puts the transmitter, and for a learned one its "
+    "calibrated posterior with the 50 % and 90 % credible regions. Receivers green, "
+    "answers yellow, truth red."
+)
+CAMPAIGN_NOTE = (
+    "A campaign case (locnet-case/2, docs/cases.md): its RSS is as each receiver reports "
+    "it, comparable within one receiver, not across two."
+)
 NO_POSTERIOR = "(none)"
 SOURCE_NOTE = (
     "Real measurements: the POWDER outdoor RSS dataset (University of Utah, 2022; MIT "
@@ -185,7 +211,7 @@ def show_measured_case(
                 )
             except LocNetError as exc:
                 st.warning(str(exc))
-    with_posterior = [a.spec for a in answers if a.posterior is not None]
+    with_posterior = [a.model for a in answers if a.probs is not None]
     left, right = st.columns([2, 1])
     choices = [*with_posterior, NO_POSTERIOR]
     fit_choice(st.session_state, REAL_POSTERIOR, choices, choices[0])
@@ -199,7 +225,9 @@ def show_measured_case(
     basemap = right.toggle(
         "Street map (needs your browser online)", **bind(REAL_BASEMAP, convert=bool)
     )
-    drawn = next((a.posterior for a in answers if a.spec == st.session_state[REAL_POSTERIOR]), None)
+    drawn = next(
+        (map_posterior(a) for a in answers if a.model == st.session_state[REAL_POSTERIOR]), None
+    )
     figure = campus_figure(
         grid,
         receivers=sample.receivers,
@@ -232,7 +260,7 @@ def show_measured_case(
         about = "; ".join(f"{m.spec}: {m.about}" for m in models)
         st.caption(
             f"Errors in metres to the true transmitter, computed as `python -m locnet "
-            f"evaluate-powder` does. {about}. {note}"
+            f"evaluate-powder` and `localize --case` do. {about}. {note}"
         )
     elif two_tx:
         st.info(
@@ -303,3 +331,99 @@ def real_measurements_view() -> None:
     where = "two-transmitter sample" if name == REAL_TWO_TX else f"split {name}, test sample"
     title = f"POWDER · {where} #{position[sample.sample] + 1} ({sample.sample})"
     show_measured_case(dataset.grid, sample, models, title=title)
+
+
+# --- a campaign case (an upload or an example: locnet-case/2) ------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """What a campaign case is shown with: the grid and sample (on the POWDER copy's grid
+    when its trained models run), the models that apply (localize_campaign's rule), notes
+    on what was left out, and the sample's side of the split (None: no split applies)."""
+
+    grid: CampusGrid
+    sample: MeasuredSample
+    models: list[FittedModel]
+    notes: list[str]
+    side: str | None = None
+
+
+def campaign_plan(case: CampaignCase) -> CampaignPlan:
+    """The models `localize --case` runs on the case: for POWDER receivers and a split named
+    in its provenance, every model fitted or loaded for that split (cached as the POWDER
+    source's); otherwise the training-free ones on the case's own receivers. Raises
+    CaseError (a receiver or split the copy lacks) or LocNetError (no POWDER copy)."""
+    why_not = why_not_powder(case)
+    if why_not is not None:
+        fixed = fixed_receivers(case)
+        layout = own_layout(case.sample, case.grid, fixed)
+        key = f"untrained:{case.grid.to_dict()}:{fixed.tobytes().hex()}"
+        models = [
+            FittedModel(
+                spec,
+                fit_untrained(spec, layout, case.sample, case.grid),
+                layout,
+                f"fitted on {untrained_about(spec)}",
+                f"{key}:{spec}",
+            )
+            for spec in UNTRAINED
+        ]
+        return CampaignPlan(
+            case.grid, case.sample, models, [f"POWDER-trained models not run: {why_not}."]
+        )
+    dataset = powder_dataset()
+    check_powder_case(case, dataset)
+    split = case.provenance.split
+    offered, missing = offered_models(split)
+    models, problems = fitted_models(split, offered)
+    notes = fingerprint_note(case, dataset) + problems
+    notes += [
+        f"{spec}: not run, no checkpoint for split {split} (`{cmd}`)"
+        for spec, cmd in missing.items()
+    ]
+    side = sample_side(dataset, split, case.provenance.sample)
+    sample = sample_on(case.sample, case.grid, dataset.grid)
+    return CampaignPlan(dataset.grid, sample, models, notes, side)
+
+
+def campaign_title(case: CampaignCase, name: str) -> str:
+    return str(case.metadata.get("title") or name)
+
+
+def campaign_case_view(case: CampaignCase, name: str) -> None:
+    """A campaign case in the Explorer: what it is, the models that apply, the leakage
+    note on a training sample, then `show_measured_case`. A problem is one st.error
+    naming the file."""
+    try:
+        plan = campaign_plan(case)
+    except (LocNetError, OSError) as exc:
+        message = str(exc)
+        st.error(message if name in message else f"{name}: {message}")
+        return
+    p = case.provenance
+    where = "" if p is None else f" · {p.dataset}" + (f", split {p.split}" if p.split else "")
+    st.markdown(
+        f"**Campaign case** `{name}`{where}: {plural(len(case.sample.receivers), 'receiver')} "
+        f"on a {case.grid.size} x {case.grid.size} grid of {case.grid.metres_per_pixel:g} m "
+        f"({case.grid.crs})."
+    )
+    for warning in case.warnings:
+        st.warning(warning)
+    if plan.side == TRAINING:
+        st.warning(
+            f"In-sample: sample {p.sample} is on split {p.split}'s training side, so the "
+            "POWDER-trained models were fitted on it: their errors here are leakage, not a "
+            "test (export a test sample of the split, or name the split it tests)."
+        )
+    elif plan.side is not None and plan.side != TEST:
+        st.info(f"Scored as: {SCORED_AS[plan.side]}.")
+    for note in plan.notes:
+        st.caption(note)
+    show_measured_case(
+        plan.grid,
+        plan.sample,
+        plan.models,
+        title=campaign_title(case, name),
+        note=SOURCE_NOTE if plan.side is not None else CAMPAIGN_NOTE,
+    )

@@ -2,13 +2,19 @@
 
 The files are parsed by locnet.cases (cached on their bytes); a CaseError is shown as
 st.error, dropped readings as st.warning. The parsed case lives in the plain session key
-keys.UPLOADED, so it survives a visit to another page (file widgets do not). The
-case then runs exactly like a dataset case (locnet.app.upload_case.UploadedCase).
+keys.UPLOADED, so it survives a visit to another page (file widgets do not). A tile case
+(locnet-case/1) then runs exactly like a dataset case (locnet.app.upload_case.UploadedCase);
+a campaign case (locnet-case/2: a zip, or its case.json with its readings CSV) is a
+measured sample, shown with the measurement models that apply to it
+(locnet.app.real_explorer.campaign_case_view).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 
 import streamlit as st
 
@@ -25,15 +31,19 @@ from locnet.app.keys import (
     UPLOADED,
 )
 from locnet.app.latlon_hover import add_latlon_hover
+from locnet.app.real_explorer import campaign_case_view
 from locnet.app.upload_case import UploadedCase, explorer_case, form_wording
+from locnet.cases.campaign import CampaignCase, read_any_case_zip
 from locnet.cases.case import FIT_CROP_OR_PAD, FIT_EXACT, CaseError, UserCase
 from locnet.cases.limits import MAX_CASE_BYTES, MAX_CSV_BYTES, MAX_READINGS
+from locnet.cases.store import CASE_JSON
 from locnet.constants import PIXEL_M
 from locnet.report.display import plural
 from locnet.viz.maps import case_figure
 
 POWER_KEY, CENTER_KEY, FIT_KEY = "upload_tx_power", "upload_center", "upload_fit"
 EXAMPLE_PICK_KEY = "upload_example_pick"
+UPLOAD = "upload"  # where an uploaded case.json and its readings are read from
 TRUTH_SUFFIX = re.compile(r"\s*·\s*truth at \([^)]*\) m")
 
 SOURCE_LABELS = {SOURCE_DATASET: "Dataset", SOURCE_UPLOAD: "Upload a case"}
@@ -72,6 +82,45 @@ def parse_center(text: str) -> tuple[float, float] | None:
     return lat, lon
 
 
+def case_json_named(map_name: str, map_bytes: bytes) -> dict | None:
+    """The parsed case.json when the uploaded .json is one (its format locnet-case/...),
+    else None (a GeoJSON map)."""
+    if not map_name.lower().endswith(".json"):
+        return None
+    try:
+        meta = json.loads(map_bytes)
+    except ValueError:
+        return None
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    return meta if isinstance(fmt, str) and fmt.startswith("locnet-case/") else None
+
+
+def readings_member(meta: dict) -> str:
+    """The readings file case.json names (its base name, as a case zip holds it)."""
+    named = meta.get("readings")
+    return named.replace("\\", "/").rsplit("/", 1)[-1] if isinstance(named, str) else "readings.csv"
+
+
+def zip_of_case_json(readings_name: str, map_bytes: bytes, readings_bytes: bytes) -> bytes:
+    """A case zip of an uploaded case.json and readings CSV (the CSV under the name
+    case.json gives it), read as a case zip upload is."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(CASE_JSON, map_bytes)
+        archive.writestr(readings_name, readings_bytes)
+    return out.getvalue()
+
+
+def _v1_only(data: bytes, where: str) -> bool:
+    """Whether a case zip is a tile case (locnet-case/1), whose form fields apply."""
+    from locnet.cases.case import CAMPAIGN_FORMAT
+    from locnet.cases.schema import case_format
+    from locnet.cases.store import load_case_json, with_zip
+
+    fmt = with_zip(data, where, lambda read, w: case_format(load_case_json(read, w), w))
+    return fmt != CAMPAIGN_FORMAT
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def parse_upload(
     map_name: str,
@@ -81,19 +130,30 @@ def parse_upload(
     tx_power_dbm,
     center,
     fit: str,
-) -> UserCase:
-    """The UserCase of the uploaded files (a case zip, or a map plus a readings CSV)."""
+) -> UserCase | CampaignCase:
+    """The case of the uploaded files: a case zip of either format, a campaign case.json
+    with its readings CSV, or a map plus a readings CSV. The form's transmit power, tile
+    centre and crop apply to tile cases only (a campaign's case.json holds its own)."""
     from locnet.cases.load import build_case
-    from locnet.cases.store import read_case_zip
 
+    meta = case_json_named(map_name, map_bytes)
+    if meta is not None:
+        if readings_bytes is None:
+            raise CaseError(f"{map_name} is a case.json: upload its readings CSV too")
+        named = readings_member(meta)
+        try:
+            case = read_any_case_zip(zip_of_case_json(named, map_bytes, readings_bytes), UPLOAD)
+        except CaseError as exc:  # name the files as uploaded, not as zip members
+            text = str(exc).replace(f"{UPLOAD}/{CASE_JSON}", map_name)
+            raise CaseError(text.replace(f"{UPLOAD}/{named}", readings_name)) from None
+        if isinstance(case, CampaignCase):
+            case.readings_file = readings_name
+        return case
     if map_name.lower().endswith(".zip"):
-        return read_case_zip(
-            map_bytes,
-            map_name,
-            tx_power_dbm=tx_power_dbm,
-            center=center,
-            fit=fit if fit != FIT_EXACT else None,
-        )
+        overrides = {"tx_power_dbm": tx_power_dbm, "center": center}
+        overrides["fit"] = fit if fit != FIT_EXACT else None
+        tile = _v1_only(map_bytes, map_name)
+        return read_any_case_zip(map_bytes, map_name, **(overrides if tile else {}))
     if readings_bytes is None:
         raise CaseError(
             f"upload the readings CSV too (or a case .zip holding both). {upload_limit_text()}"
@@ -145,7 +205,8 @@ def example_picker() -> None:
         format_func=lambda n: by_name[n].label,
         key=EXAMPLE_PICK_KEY,
         help="Example cases in examples/: one where LocNet wins, one where a classical "
-        "method wins (measured by examples/make_demo_cases.py), and a geographic one.",
+        "method wins (measured by examples/make_demo_cases.py), a geographic one, and real "
+        "measured POWDER samples (examples/campaigns, campaign cases).",
     )
     state = st.session_state
     c_load.button(
@@ -162,12 +223,13 @@ def upload_form() -> UploadedCase | None:
     example_picker()
     c_map, c_readings = st.columns(2)
     map_file = c_map.file_uploader(
-        "Building map: 256 x 256 PNG, GeoJSON footprints, or a case .zip",
+        "Building map: 256 x 256 PNG, GeoJSON footprints, a case .zip or a campaign's case.json",
         type=MAP_TYPES,
         key="upload_map",
         help="PNG: buildings non-zero, 1 m/pixel. GeoJSON: polygons in "
         "lon/lat or a metric CRS, with a bbox member or the tile centre below. A .zip is "
-        "what 'Download case' gives.",
+        "what 'Download case' or `export-powder-case` gives; a campaign case's case.json "
+        "(locnet-case/2) goes with its readings CSV.",
     )
     readings = c_readings.file_uploader(
         "Readings (CSV)",
@@ -207,7 +269,13 @@ def upload_form() -> UploadedCase | None:
             st.info(f"Example loaded: **{example.label}** ({example.files_text}).")
         else:
             st.info("Showing the case uploaded earlier; upload files to replace it.")
-    if state.get(UPLOADED) is None:
+    uploaded = state.get(UPLOADED)
+    if isinstance(uploaded, CampaignCase):
+        example = uploaded.metadata.get("example")
+        name = map_file.name if map_file is not None else f"examples/{example or 'case'}"
+        campaign_case_view(uploaded, name)
+        return None
+    if uploaded is None:
         if map_file is None:
             st.info(
                 "Upload a building map and readings, or a case .zip, or press **Load "

@@ -28,7 +28,7 @@ from locnet.cases.outputs import OUTPUT_FORMAT
 from locnet.cases.readings import line_list
 from locnet.errors import LocNetError
 from locnet.files import atomic_write, write_json
-from locnet.measurements.dataset import DEFAULT_FOLDER
+from locnet.measurements.dataset import DEFAULT_FOLDER, PowderDataset
 from locnet.measurements.one_sample import (
     UNTRAINED,
     SampleAnswer,
@@ -58,8 +58,9 @@ class CampaignRun:
     timing: dict[str, float] = field(default_factory=dict)
 
 
-def _wants_powder(case: CampaignCase) -> str | None:
-    """Why the POWDER-trained models do not apply, or None when they do."""
+def why_not_powder(case: CampaignCase) -> str | None:
+    """Why the POWDER-trained models do not apply, or None when they do (provenance names
+    dataset "powder" and a split)."""
     p = case.provenance
     if p is None or p.dataset.lower() != POWDER:
         return 'the case names no POWDER provenance (case.json campaign.dataset "powder")'
@@ -68,12 +69,9 @@ def _wants_powder(case: CampaignCase) -> str | None:
     return None
 
 
-def _open_powder(case: CampaignCase, folder: str | Path):
-    """The POWDER copy, its receivers checked against the case's (CaseError naming the
-    readings file, the field and the line of an unknown one)."""
-    from locnet.measurements.dataset import PowderDataset
-
-    dataset = PowderDataset.open(folder)
+def check_powder_case(case: CampaignCase, dataset: PowderDataset) -> None:
+    """A CaseError naming the readings file, the field and the line of a receiver the
+    POWDER copy lacks, or case.json's campaign.split when the copy has no such split."""
     missing = unknown_receivers(dataset, case.sample)
     if missing:
         lines = case.lines[np.isin(case.sample.receivers, missing)]
@@ -89,7 +87,24 @@ def _open_powder(case: CampaignCase, folder: str | Path):
             f"case.json: campaign.split {split!r} is not a split of {dataset.folder}; "
             f"splits: {', '.join(dataset.splits)}"
         )
-    return dataset
+
+
+def fingerprint_note(case: CampaignCase, dataset: PowderDataset) -> list[str]:
+    """A note when the case was exported from another copy of the data than `dataset`."""
+    p = case.provenance
+    if not p or not p.fingerprint or p.fingerprint == dataset.fingerprint:
+        return []
+    note = (
+        f"the case was exported from another copy of the data (fingerprint "
+        f"{p.fingerprint[:12]}..., this one {dataset.fingerprint[:12]}...); the "
+        f"split's sides are those of {dataset.folder}"
+    )
+    return [note]
+
+
+def fixed_receivers(case: CampaignCase) -> np.ndarray:
+    """(K,) bool: the receivers that never move (kind "fixed", or not said)."""
+    return np.array([k in ("fixed", "") for k in case.kinds], dtype=bool)
 
 
 def measurement_specs(names: list[str] | None) -> list[str] | None:
@@ -118,18 +133,13 @@ def localize_campaign(
     """Every model that applies to the case (`models`: a subset of measurement specs)."""
     specs = measurement_specs(models)
     start = time.perf_counter()
-    why_not = _wants_powder(case)
+    why_not = why_not_powder(case)
     if why_not is None:
-        dataset = _open_powder(case, powder)
+        dataset = PowderDataset.open(powder)
+        check_powder_case(case, dataset)
         loaded = time.perf_counter()
         p = case.provenance
-        notes = []
-        if p.fingerprint and p.fingerprint != dataset.fingerprint:
-            notes.append(
-                f"the case was exported from another copy of the data (fingerprint "
-                f"{p.fingerprint[:12]}..., this one {dataset.fingerprint[:12]}...); the "
-                f"split's sides are those of {dataset.folder}"
-            )
+        notes = fingerprint_note(case, dataset)
         answers, left_out = answer_trained(
             dataset, p.split, case.sample, case.grid, sample_id=p.sample,
             checkpoints=checkpoints, models=specs,
@@ -139,9 +149,10 @@ def localize_campaign(
         loaded = time.perf_counter()
         chosen = [m for m in (specs or UNTRAINED) if m in UNTRAINED]
         skipped = [m for m in (specs or []) if m not in UNTRAINED]
-        fixed = np.array([k in ("fixed", "") for k in case.kinds], dtype=bool)
         run = CampaignRun(
-            answer_untrained(case.sample, case.grid, fixed, chosen) if chosen else [],
+            answer_untrained(case.sample, case.grid, fixed_receivers(case), chosen)
+            if chosen
+            else [],
             [f"the POWDER-trained models are not run: {why_not}"]
             + ([f"not run: {', '.join(skipped)} (trained on POWDER)"] if skipped else []),
         )
@@ -159,7 +170,7 @@ def campaign_row(answer: SampleAnswer, case: CampaignCase) -> dict[str, Any]:
     lat, lon = (float(v[0]) for v in case.latlon(answer.xy_m))
     truth = case.sample.truth_m
     error = float(np.hypot(x - truth[0, 0], y - truth[0, 1])) if len(truth) else None
-    post = answer.posterior
+    post = answer.posterior_columns
     return {
         "model": answer.model,
         "readout": answer.readout,

@@ -1,11 +1,9 @@
-"""Measurement models on one measured sample (locnet.app.real_models, real_state): the one-row
-batch is the dataset's, the answers are evaluate-powder's (results/powder), two transmitters
-are refused, and "Open in Explorer" sets the real source."""
+"""What the Explorer shows of one measured sample's answers (locnet.app.real_models) and
+the real source's session logic (real_state): the table and the map's markers and posterior
+say the answers (locnet.measurements.one_sample), "Open in Explorer" sets the real source."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from locnet.app.keys import (
@@ -17,97 +15,23 @@ from locnet.app.keys import (
     REAL_SET,
     SOURCE_REAL,
 )
-from locnet.app.real_models import (
-    answer_sample,
-    fit_classical,
-    layout_of,
-    map_answers,
-    results_table,
-    sample_batch,
-)
+from locnet.app.real_models import map_answers, map_posterior, results_table
 from locnet.app.real_state import fit_choice, open_real_sample
-from locnet.errors import LocNetError
-from locnet.evaluate.folders import SAMPLES_FILE
-from locnet.measurements import learned
-from locnet.measurements.dataset import MeasuredSample, PowderDataset
-from locnet.measurements.evaluate import RESULTS_FOLDER, is_learned, measurement_models
+from locnet.measurements.dataset import PowderDataset
+from locnet.measurements.one_sample import answer_sample
 from locnet.posterior.distribution import REGION_LEVELS
-
-SPLIT = "grid"
-
-
-@pytest.fixture(scope="module")
-def powder() -> PowderDataset:
-    return PowderDataset.open()
+from tests.measurements.test_one_sample import SPLIT, fit_on_split
 
 
 @pytest.fixture(scope="module")
-def fitted(powder):
-    """Every classical model fitted on the split's training side, and rss-mlp loaded."""
-    train, _ = powder.split(SPLIT)
-    batch, truth = powder.batch(train), powder.truth_m(train)
-    models = {
-        spec: fit_classical(spec, batch, truth)
-        for spec in measurement_models()
-        if not is_learned(spec)
-    }
-    path = learned.checkpoint_path(learned.CHECKPOINT_ROOT, "rss-mlp", SPLIT)
-    models["rss-mlp"] = learned.load(path, "rss-mlp", powder, SPLIT)
-    return models, layout_of(batch)
+def fitted() -> tuple[PowderDataset, dict, object]:
+    """The committed copy, its models fitted or loaded for SPLIT, and their layout."""
+    powder = PowderDataset.open()
+    return (powder, *fit_on_split(powder))
 
 
-def test_a_sample_becomes_the_datasets_own_row(powder):
-    train, test = powder.split(SPLIT)
-    layout = layout_of(powder.batch(train[:2]))
-    for sid in test[::97]:
-        batch, unknown = sample_batch(layout, powder.sample(sid))
-        ref = powder.batch([sid])
-        assert not unknown
-        assert np.array_equal(np.isnan(batch.rss_db), np.isnan(ref.rss_db))
-        assert np.allclose(batch.rss_db, ref.rss_db, equal_nan=True)
-        assert np.allclose(batch.xy_m, ref.xy_m, equal_nan=True)  # unheard fixed ones too
-
-
-def test_unknown_receivers_are_left_out_and_named(powder):
-    train, test = powder.split(SPLIT)
-    layout = layout_of(powder.batch(train[:1]))
-    s = powder.sample(test[0])
-    odd = MeasuredSample(
-        s.sample,
-        (*s.receivers, "new-radio"),
-        np.vstack([s.xy_m, [[10.0, 10.0]]]),
-        np.append(s.rss_db, -60.0),
-        s.truth_m,
-    )
-    batch, unknown = sample_batch(layout, odd)
-    assert unknown == ["new-radio"] and batch.heard.sum() == len(s.receivers)
-
-
-def test_answers_equal_evaluate_powder_per_sample_table(powder, fitted):
-    models, layout = fitted
-    table = pd.read_parquet(RESULTS_FOLDER / SPLIT / SAMPLES_FILE)
-    _, test = powder.split(SPLIT)
-    for sid in test[::111]:
-        sample = powder.sample(sid)
-        rows = table[table["sample"] == sid].set_index("model")
-        for spec, model in models.items():
-            answer = answer_sample(model, spec, layout, sample)
-            row = rows.loc[spec]
-            assert answer.error_m == pytest.approx(row["error_m"], abs=0.01), (sid, spec)
-            assert answer.readout == row["readout"]
-            assert np.allclose(answer.xy_m, [row["pred_x_m"], row["pred_y_m"]], atol=0.01)
-            if spec == "rss-mlp":
-                cols = answer.posterior_columns
-                assert bool(cols["in90"]) == bool(row["in90"])
-                assert cols["area90_m2"] == pytest.approx(row["area90_m2"])
-                assert answer.posterior.regions.shape == (len(REGION_LEVELS), 64, 64)
-                assert answer.posterior.probs.sum() == pytest.approx(1.0, abs=1e-4)
-            else:
-                assert answer.posterior is None and not answer.posterior_columns
-
-
-def test_results_table_shows_the_answers(powder, fitted):
-    models, layout = fitted
+def test_results_table_shows_the_answers(fitted):
+    powder, models, layout = fitted
     _, test = powder.split(SPLIT)
     sample = powder.sample(test[3])
     answers = [answer_sample(models[s], s, layout, sample) for s in ("rss-knn", "rss-mlp")]
@@ -119,18 +43,14 @@ def test_results_table_shows_the_answers(powder, fitted):
     assert float(table.loc["rss-mlp", "mean's error (m)"]) == pytest.approx(mean_error, abs=0.05)
     lat, lon = powder.grid.m_to_latlon(*answers[0].xy_m)
     assert table.loc["rss-knn", "lat, lon"] == f"{float(lat):.6f}, {float(lon):.6f}"
+    drawn = map_posterior(answers[1])
+    assert drawn.regions.shape == (len(REGION_LEVELS), *answers[1].probs.shape)
+    assert drawn.label == "rss-mlp" and map_posterior(answers[0]) is None
     labels = [m.label for m in map_answers(answers)]
     assert labels == [
         f"rss-knn: {answers[0].error_m:.1f} m",
         f"rss-mlp ({answers[1].readout}): {answers[1].error_m:.1f} m",
     ]
-
-
-def test_two_transmitters_are_not_solved(powder, fitted):
-    models, layout = fitted
-    two = powder.samples.loc[powder.samples["n_tx"] == 2, "sample"].iloc[0]
-    with pytest.raises(LocNetError, match="not solved yet"):
-        answer_sample(models["rss-knn"], "rss-knn", layout, powder.sample(two))
 
 
 def test_open_real_sample_sets_the_source_split_sample_and_model():
