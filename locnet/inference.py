@@ -178,12 +178,9 @@ def load_model(
     if fixed is not None and not path.is_file():  # no weights: classical models, simfit...
         return create_model(fixed[0], **fixed[1]).to(device).eval()
     if fixed is not None:  # ...unless `calibrate --model` wrote a calibration file for it
-        name, stored = fixed[0], ckpt.checkpoint_info(path)
-        if stored.model == name and {**fixed[1], **stored.options} != fixed[1]:
-            raise LocNetError(
-                f"{path} holds the options {stored.options}, not those of '{spec}' ({fixed[1]}); "
-                f"re-run `{ckpt.weightless_calibrate_command(spec)}` or remove the file"
-            )
+        name, problem = fixed[0], ckpt.weightless_file_problem(path, spec, *fixed)
+        if problem:
+            raise LocNetError(problem)
     elif spec in names:
         name = name or spec
         if not path.is_file():

@@ -283,12 +283,9 @@ def _weightless(spec: str | None, path: Path) -> tuple[str, dict] | None:
         raise LocNetError(f"--model {spec} has no heatmap, so nothing to calibrate")
     if not path.is_file():
         return fixed
-    info = ckpt.checkpoint_info(path)
-    if info.model != fixed[0] or {**fixed[1], **info.options} != fixed[1]:
-        raise LocNetError(
-            f"--checkpoint {path} holds '{info.variant}' of {info.model}, not '{spec}'; "
-            "give another file name or remove it"
-        )
+    problem = ckpt.weightless_file_problem(path, spec, *fixed)
+    if problem:
+        raise LocNetError(f"--checkpoint {problem}")
     return None
 
 

@@ -44,17 +44,23 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
             for problem in ckpt.checkpoint_problems(checkpoint_dir):
                 print(f"warning: skipped {problem}", file=sys.stderr)
             infos = ckpt.list_checkpoints(checkpoint_dir)
-            entries += [
+            entries += [  # trained models; simfit's calibration files only when named
                 ModelEntry(i.path.stem, i.model, i.variant, i.path, i.budget, i.metrics)
                 for i in infos
+                if model_info(i.model).trainable
             ]
             entries += [
                 ModelEntry(n, n, "default") for n in names if model_info(n).family == "classical"
             ]
             continue
         fixed = fixed_variant(spec)
-        if fixed is not None:  # a model without weights (simfit-robust): built from options
-            entries.append(ModelEntry(spec, fixed[0], ckpt.variant_name(*fixed)))
+        if fixed is not None:  # a model without weights (simfit-robust): built from options,
+            path = ckpt.resolve_checkpoint(spec, checkpoint_dir)  # calibrated by its file
+            problem = ckpt.weightless_file_problem(path, spec, *fixed) if path.is_file() else None
+            if problem:
+                raise LocNetError(problem)
+            path = path if path.is_file() else None
+            entries.append(ModelEntry(spec, fixed[0], ckpt.variant_name(*fixed), path))
             continue
         name, _, weights = spec.partition("=")
         if weights:  # NAME=PATH: a bare state_dict such as the authors' Pretrained_LocNet.pt

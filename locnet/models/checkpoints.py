@@ -441,6 +441,18 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def weightless_file_problem(path: Path, spec: str, name: str, options: Mapping[str, Any]) -> str | None:
+    """Why the calibration file `path` cannot stand for model variant `spec` (= `name` with
+    `options`), or None: it must hold that model with exactly those options."""
+    info = checkpoint_info(path)
+    if info.model == name and {**options, **info.options} == dict(options):
+        return None
+    return (
+        f"{path} holds '{info.variant}' of {info.model} ({info.options}), not '{spec}'; re-run "
+        f"`{weightless_calibrate_command(spec)}` or remove the file"
+    )
+
+
 def weightless_calibrate_command(spec: str, data: str = "data/demo") -> str:
     """The command that writes the calibration file of a model without weights (simfit)."""
     return f"python -m locnet calibrate --model {spec} --checkpoint checkpoints/{spec}.pt --data {data}"

@@ -226,6 +226,7 @@ def test_a_model_without_weights_gets_a_calibration_file_that_load_model_uses(
 ):
     """simfit has no weights: `calibrate --model` writes its calibration in one new file, and
     load_model('simfit') answers with it from that folder (and without it elsewhere)."""
+    from locnet.evaluate.plan import resolve_models
     from locnet.inference import CHECKPOINT_ID, load_model
 
     path = tmp_path / "simfit.pt"
@@ -240,8 +241,12 @@ def test_a_model_without_weights_gets_a_calibration_file_that_load_model_uses(
     assert calibration_of(load_model("simfit", tmp_path / "elsewhere")) == UNCALIBRATED
     # a file holding another variant is refused by both, naming the file
     (tmp_path / "simfit-robust.pt").write_bytes(path.read_bytes())
-    with pytest.raises(Exception, match="simfit-robust.pt holds the options"):
+    with pytest.raises(Exception, match="simfit-robust.pt holds 'default' of simfit"):
         load_model("simfit-robust", tmp_path)
+    entries = resolve_models(["simfit"], tmp_path)  # evaluate records the file it used
+    assert entries[0].path == path
+    with pytest.raises(Exception, match="not 'simfit-robust'"):
+        resolve_models(["simfit-robust"], tmp_path)
     robust = ["calibrate", "--model", "simfit-robust", "--checkpoint", str(tmp_path / "simfit-robust.pt")]
     assert main(robust + ["--data", str(tiny_dataset)]) == 2
     assert "not 'simfit-robust'" in capsys.readouterr().err
