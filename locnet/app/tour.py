@@ -173,6 +173,7 @@ def tour_steps(
     if samples is not None:
         rows = samples[samples["model"] == LOCNET]["in90"].dropna()
         coverage = 100 * float(rows.mean()) if len(rows) else None
+    chance = _chance_note(_locnet_rows(samples))
     for kind in ("win", "fail", "regions"):
         case = cases.get(kind)
         sensors = None if case is None else sensors_of(case)
@@ -186,6 +187,7 @@ def tour_steps(
             text = _fail(case, n)
         else:
             text = _regions(case, n, coverage)
+        text += chance
         steps.append(
             TourStep(
                 kind,
@@ -284,10 +286,13 @@ def _no_case_text(
             )
     else:
         text = f"In {where}, LocNet's only test cases are at the transmitter the step before shows."
-    chance = chance_reasons(rows)
-    if chance:
-        text += f" LocNet here is {CHANCE_LABEL}: {next(iter(chance.values()))}."
-    return text, facts
+    return text + _chance_note(rows), facts
+
+
+def _chance_note(rows: pd.DataFrame) -> str:
+    """' LocNet here is not trained enough (at chance): RMSE 119 m against ...', or ''."""
+    chance = chance_reasons(rows) if len(rows) else {}
+    return f" LocNet here is {CHANCE_LABEL}: {next(iter(chance.values()))}." if chance else ""
 
 
 def _no_case_step(
