@@ -105,13 +105,21 @@ def posterior_text(row: pd.Series) -> str:
 
 
 def card_figure(
-    row: pd.Series, label: str, buildings, sensors, answer: Answer | None, chance: str | None = None
+    row: pd.Series,
+    label: str,
+    buildings,
+    sensors,
+    answer: Answer | None,
+    chance: str | None = None,
+    *,
+    titled: bool = True,
 ):
     """The card's map: the live heatmap and regions when there is an answer (no regions for
-    a model at chance), else the folder's answer on the building map."""
+    a model at chance), else the folder's answer on the building map. titled: name the
+    model and its error above the map (off where the card's own line above says it)."""
     truth = (row["true_x"], row["true_y"])
     name = label if chance is None else f"{label} ({CHANCE_LABEL})"
-    title = f"{name}{_readout_of(row)}: error {row['error_m']:.1f} m"
+    title = f"{name}{_readout_of(row)}: error {row['error_m']:.1f} m" if titled else None
     if answer is not None and answer.heatmap is not None and answer.regions is not None:
         return posterior_figure(
             buildings,
@@ -187,10 +195,9 @@ def show_card(
                 except LocNetError as exc:
                     note = str(exc)
         columns = st.columns(2 if other else 1)
-        with columns[0]:
-            show_chart(
-                card_figure(row, label, buildings, sensors, answer, chance), key=f"card-{i}"
-            )
+        with columns[0]:  # a title only to tell it from the comparison beside it
+            figure = card_figure(row, label, buildings, sensors, answer, chance, titled=bool(other))
+            show_chart(figure, key=f"card-{i}")
         if other and other[1] is not None:
             with columns[1]:
                 show_chart(

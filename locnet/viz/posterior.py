@@ -1,12 +1,12 @@
 """A heatmap model's calibrated posterior on its case figure (locnet.posterior.distribution, docs/posterior.md).
 
-Over the model's score heatmap: the 50 % and 90 % highest-probability regions as contour
-lines, and markers for the mode (argmax, the paper's answer) and the posterior mean;
-the answer of the chosen readout keeps the prediction yellow of locnet.viz.maps. Contours
-are drawn by plotly in the browser from each region's bounding box only (uint8): at
-most 64 KB per level and usually a few KB, so the page rerun stays fast. Buildings a
-region encloses count as inside it for the line, which then outlines the region rather
-than every building in it.
+Over the model's score heatmap: the 50 % and 90 % highest-probability regions as
+outlines, and markers for the mode (argmax, the paper's answer) and the posterior mean;
+the answer of the chosen readout keeps the prediction yellow of locnet.viz.maps. The
+outlines are traced here (scikit-image, shapely) and sent as one simplified line per region:
+plotly's contour trace did the tracing in the browser, which took seconds of a click on
+ragged regions. Buildings a region encloses count as inside it for the line, which then
+outlines the region rather than every building in it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import shapely
 from scipy import ndimage
+from skimage import measure
 
 from locnet.constants import PIXEL_M
 from locnet.posterior.distribution import REGION_LEVELS
@@ -30,6 +32,7 @@ READOUT_MARKERS = {  # readout -> (legend name, symbol): white with a black outl
 }
 READOUT_MARKER_SIZE = 10  # smaller than the prediction diamond, so both show when they meet
 LEGEND_ROW_PX = 20  # extra top margin per additional legend row
+OUTLINE_TOLERANCE_PX = 0.5  # a region outline strays at most this far from the traced one
 
 
 def region_name(level: float) -> str:
@@ -46,30 +49,47 @@ def outline_mask(mask: np.ndarray, buildings: np.ndarray | None = None) -> np.nd
     return mask | (ndimage.binary_fill_holes(mask) & (np.asarray(buildings) != 0))
 
 
-def region_contour(
-    mask: np.ndarray, level: float, buildings: np.ndarray | None = None
-) -> go.Contour | None:
-    """One contour line around a (H, W) bool region; None for an empty region.
+def outline_xy_m(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outline of a (H, W) bool region in metres: x and y (float32) of every closed
+    piece, NaN between pieces, so one line trace draws it (holes included); empty if the
+    region is.
 
-    Only the bounding box (plus one empty pixel each side, so the line closes even along
-    the map's edge) is sent; x0/y0 put pixel i at i metres, as the heatmaps do.
+    The line runs half-way between pixel centres inside and outside (pixel i at i metres,
+    as the heatmaps place it, so on the pixel edges), simplified (Douglas-Peucker, in
+    shapely's C: skimage's approximate_polygon took 0.5 s on a ragged region) to within
+    OUTLINE_TOLERANCE_PX. Only the bounding box plus one empty pixel each side is traced:
+    pieces close along the map's edge too.
     """
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
+        return np.empty(0, np.float32), np.empty(0, np.float32)
+    y0, x0 = rows.min(), cols.min()
+    crop = np.pad(np.asarray(mask, bool)[y0 : rows.max() + 1, x0 : cols.max() + 1], 1)
+    pieces = measure.find_contours(crop.astype(np.float32), 0.5)
+    piece_of = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+    lines = shapely.linestrings(np.concatenate(pieces), indices=piece_of)
+    simple = shapely.simplify(lines, OUTLINE_TOLERANCE_PX, preserve_topology=False)
+    rc, piece_of = shapely.get_coordinates(simple, return_index=True)
+    starts = np.flatnonzero(np.diff(piece_of)) + 1  # a NaN row before each later piece
+    rc = np.insert(rc, starts, np.nan, axis=0) + np.array([y0 - 1, x0 - 1])
+    rc = (rc * PIXEL_M).astype(np.float32)
+    return rc[:, 1], rc[:, 0]
+
+
+def region_contour(
+    mask: np.ndarray, level: float, buildings: np.ndarray | None = None
+) -> go.Scatter | None:
+    """One line around a (H, W) bool region (buildings it encloses filled in); None for an
+    empty region. Traced here, not by plotly's contour trace in the browser, whose path
+    search took seconds of a click on ragged regions (issue #26)."""
+    x, y = outline_xy_m(outline_mask(mask, buildings))
+    if x.size == 0:
         return None
-    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    crop = None if buildings is None else buildings[y0:y1, x0:x1]
-    z = np.pad(outline_mask(mask[y0:y1, x0:x1], crop).astype(np.uint8), 1)
-    return go.Contour(
-        z=z,
-        x0=float(x0 - 1) * PIXEL_M,
-        dx=PIXEL_M,
-        y0=float(y0 - 1) * PIXEL_M,
-        dy=PIXEL_M,
-        contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-        colorscale=[[0.0, REGION_COLOR], [1.0, REGION_COLOR]],
-        line={"width": 1.5, "dash": REGION_DASH.get(level, "dot"), "smoothing": 0},
-        showscale=False,
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        line={"color": REGION_COLOR, "width": 1.5, "dash": REGION_DASH.get(level, "dot")},
         showlegend=True,
         hoverinfo="skip",
         name=region_name(level),
@@ -80,8 +100,8 @@ def region_contours(
     regions: np.ndarray,
     levels: Sequence[float] = REGION_LEVELS,
     buildings: np.ndarray | None = None,
-) -> list[go.Contour]:
-    """Contours of the (L, H, W) bool regions, widest level first (drawn underneath)."""
+) -> list[go.Scatter]:
+    """Outlines of the (L, H, W) bool regions, widest level first (drawn underneath)."""
     pairs = sorted(zip(levels, regions), key=lambda p: -p[0])
     contours = (region_contour(m, level, buildings) for level, m in pairs)
     return [c for c in contours if c is not None]

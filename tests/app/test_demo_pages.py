@@ -152,7 +152,10 @@ def test_cases_cards_agree_with_the_explorer_and_open_it_after_an_upload(
     line = next(m.value for m in at.markdown if ": error **" in m.value)
     card_error = float(line.split("error **")[1].split(" m")[0])
     card = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert {t["name"] for t in card["data"] if t["type"] == "contour"} == {"50 % region", "90 % region"}
+    regions = {
+        t["name"]: (t["type"], t["mode"]) for t in card["data"] if "region" in t.get("name", "")
+    }
+    assert regions == {"50 % region": ("scatter", "lines"), "90 % region": ("scatter", "lines")}
     assert any(m.value.startswith("**Why?**") for m in at.markdown)
     at.button(key="open-case-0").click().run()
     assert not at.exception and at.title[0].value == "Explorer"
@@ -200,8 +203,9 @@ def test_a_model_at_chance_draws_no_regions():
     case = Case(0, 0, (100, 100), buildings, np.zeros((256, 256), np.uint8), [(1, 1)])
     plain = result_figure(case, run)
     flagged = result_figure(case, run, chance="collapsed")
-    assert any(t.type == "contour" for t in plain.data)
-    assert not any(t.type == "contour" for t in flagged.data)
+    lines = [t.name for t in plain.data if t.type == "scatter" and t.mode == "lines"]
+    assert lines == ["90 % region", "50 % region"]
+    assert not any("region" in (t.name or "") for t in flagged.data)
     assert CHANCE_LABEL in flagged.layout.title.text and "expected" not in flagged.layout.title.text
 
 

@@ -175,12 +175,16 @@ def test_locnet_figure_draws_credible_regions_mode_and_mean(make_app):
     at = make_app().run()
     assert not at.exception and not at.error
     names = [t.get("name") for t in _figure(at, "LocNet:")["data"]]
-    contours = [t for t in _figure(at, "LocNet:")["data"] if t["type"] == "contour"]
-    assert {t["name"] for t in contours} == {"50 % region", "90 % region"}
-    assert all(t["contours"]["coloring"] == "lines" for t in contours)
+    regions = [t for t in _figure(at, "LocNet:")["data"] if "region" in t.get("name", "")]
+    assert sorted(t["name"] for t in regions) == ["50 % region", "90 % region"]
+    assert all(t["type"] == "scatter" and t["mode"] == "lines" for t in regions)  # traced here
+    assert {t["name"]: t["line"]["dash"] for t in regions} == {
+        "50 % region": "solid",
+        "90 % region": "dash",
+    }
     assert {"mode (argmax)", "mean", "prediction (mode)"} <= set(names)  # uncalibrated: mode
-    classical = [t["type"] for t in _figure(at, "RSS centroid:")["data"]]
-    assert "contour" not in classical
+    classical = [t.get("name", "") for t in _figure(at, "RSS centroid:")["data"]]
+    assert not [n for n in classical if "region" in n]
 
 
 def test_table_has_readout_uncertainty_and_calibration_columns(make_app):

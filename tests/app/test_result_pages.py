@@ -6,6 +6,7 @@ Cases page can draw sensors) with synthetic errors; the pages only read it.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -310,11 +311,27 @@ def answers(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if ": error **" in m.value]
 
 
+def chart_titles(at: AppTest) -> list[str]:
+    return [
+        (json.loads(c.proto.spec)["layout"].get("title") or {}).get("text") or ""
+        for c in at.get("plotly_chart")
+    ]
+
+
 @pytest.mark.slow
 def test_case_gallery_confidently_wrong_and_lucky(results_root, tiny_dataset):
     at = page("gallery_cases", results_root, tiny_dataset)
     assert widget(at, "selectbox", "Heatmap readout").value == "mean"
     assert all("(mean)" in a and "expected error" in a for a in answers(at))
+    # each card states its error once: in its line, not again as its map's title ...
+    heads = [a.split(" · ")[0].replace("**", "") for a in answers(at)]  # 'X (mean): error 0.1 m'
+    assert heads and len(chart_titles(at)) == len(heads)
+    assert not [t for t in chart_titles(at) if ": error" in t]
+    # ... unless a comparison stands beside it: then both maps say whose they are
+    widget(at, "selectbox", "Compare with").set_value("RSS centroid").run()
+    titles = chart_titles(at)
+    assert titles[0::2] == heads and all(t.startswith("RSS centroid: error") for t in titles[1::2])
+    widget(at, "selectbox", "Compare with").set_value("(none)").run()
     at.radio[0].set_value("confidently wrong").run()
     wrong = answers(at)
     assert wrong and all("truth **outside**" in a for a in wrong)

@@ -253,19 +253,49 @@ def _square_region(x0: int, y0: int, side: int) -> np.ndarray:
     return mask
 
 
+def _pieces(trace) -> list[np.ndarray]:
+    """The (N, 2) xy pieces of a line trace, split at its NaN gaps."""
+    xy = np.column_stack([np.asarray(trace.x, float), np.asarray(trace.y, float)])
+    gaps = np.flatnonzero(np.isnan(xy[:, 0]))
+    pieces = (p[~np.isnan(p[:, 0])] for p in np.split(xy, gaps))
+    return [p for p in pieces if len(p)]
+
+
 def test_region_contour_is_one_line_around_the_known_mask():
     mask = _square_region(30, 40, 5)  # x 30..34, y 40..44
     trace = viz_posterior.region_contour(mask, 0.9)
-    assert trace.type == "contour" and trace.name == "90 % region" and trace.showlegend
-    assert trace.contours.coloring == "lines" and trace.contours.start == 0.5
-    assert trace.contours.end == 0.5 and trace.hoverinfo == "skip" and not trace.showscale
-    z = np.asarray(trace.z)
-    assert z.shape == (7, 7) and z.dtype == np.uint8  # the box plus one empty pixel around
-    assert z[1:-1, 1:-1].all() and z.sum() == 25
-    # pixel i sits at i metres: the box's first cell is the empty pixel left of / above it
-    assert (trace.x0, trace.y0) == (29 * PIXEL_M, 39 * PIXEL_M)
-    assert trace.dx == trace.dy == PIXEL_M
+    assert trace.type == "scatter" and trace.mode == "lines" and trace.name == "90 % region"
+    assert trace.showlegend and trace.hoverinfo == "skip"
+    assert trace.line.color == viz_posterior.REGION_COLOR and trace.line.dash == "dash"
+    (piece,) = _pieces(trace)
+    assert (piece[0] == piece[-1]).all()  # closed
+    # pixel i sits at i metres: the line runs on the pixel edges, half a pixel out
+    assert piece[:, 0].min() == 29.5 * PIXEL_M and piece[:, 0].max() == 34.5 * PIXEL_M
+    assert piece[:, 1].min() == 39.5 * PIXEL_M and piece[:, 1].max() == 44.5 * PIXEL_M
+    assert len(piece) <= 9  # a square simplifies to its (cut) corners
     assert viz_posterior.region_contour(np.zeros_like(mask), 0.5) is None
+
+
+def test_region_outline_of_a_disc_lies_on_its_circle():
+    rows, cols = np.mgrid[:MAP_SIZE, :MAP_SIZE]
+    disc = np.hypot(cols - 100, rows - 120) <= 20  # radius 20 px around (x 100, y 120)
+    x, y = viz_posterior.outline_xy_m(disc)
+    assert not np.isnan(x).any() and len(x) < 2 * np.pi * 20  # one piece, simplified
+    radius_px = np.hypot(x / PIXEL_M - 100, y / PIXEL_M - 120)
+    assert np.abs(radius_px - 20).max() <= 1.0
+    ring = disc & (np.hypot(cols - 100, rows - 120) > 8)  # a hole: two closed pieces
+    trace = viz_posterior.region_contour(ring, 0.5)
+    radii = [np.hypot(p[:, 0] / PIXEL_M - 100, p[:, 1] / PIXEL_M - 120) for p in _pieces(trace)]
+    assert sorted(round(float(np.median(r))) for r in radii) == [8, 20]
+
+
+def test_region_outline_of_the_whole_map_runs_along_its_edge():
+    x, y = viz_posterior.outline_xy_m(np.ones((MAP_SIZE, MAP_SIZE), dtype=bool))
+    edge = (MAP_SIZE - 0.5) * PIXEL_M
+    assert (x.min(), x.max(), y.min(), y.max()) == (-0.5 * PIXEL_M, edge, -0.5 * PIXEL_M, edge)
+    assert len(x) <= 9
+    empty_x, empty_y = viz_posterior.outline_xy_m(np.zeros((MAP_SIZE, MAP_SIZE), dtype=bool))
+    assert empty_x.size == empty_y.size == 0
 
 
 def test_region_contours_widest_first_with_their_own_dash():
@@ -273,7 +303,7 @@ def test_region_contours_widest_first_with_their_own_dash():
     contours = viz_posterior.region_contours(regions, (0.5, 0.9))
     assert [c.name for c in contours] == ["90 % region", "50 % region"]
     assert contours[0].line.dash != contours[1].line.dash
-    assert np.asarray(contours[0].z).sum() == 81 and np.asarray(contours[1].z).sum() == 9
+    assert np.nanmax(contours[0].x) == 36.5 and np.nanmax(contours[1].x) == 32.5
 
 
 def test_region_line_skips_the_buildings_the_region_encloses():
@@ -281,8 +311,9 @@ def test_region_line_skips_the_buildings_the_region_encloses():
     buildings[12:15, 12:15] = 1  # a building inside the region ...
     buildings[10:13, 30:40] = 1  # ... and one beside it
     region = _square_region(10, 10, 7) & (buildings == 0)
-    z = np.asarray(viz_posterior.region_contour(region, 0.9, buildings).z)
-    assert z.sum() == 49  # the enclosed building is filled in: one line around the square
+    assert len(_pieces(viz_posterior.region_contour(region, 0.9))) == 2  # with its hole
+    (piece,) = _pieces(viz_posterior.region_contour(region, 0.9, buildings))
+    assert piece[:, 0].min() == 9.5 and piece[:, 0].max() == 16.5  # one line, the square's
     outline = viz_posterior.outline_mask(region, buildings)
     assert outline[12:15, 12:15].all() and not outline[10:13, 30:40].any()  # beside: outside
 
@@ -320,7 +351,7 @@ def test_posterior_figure_draws_regions_mode_mean_and_the_chosen_readout(buildin
     plain = viz_posterior.posterior_figure(
         buildings, scores, regions=None, readouts={}, readout="mode"
     )
-    assert not [t for t in plain.data if t.type == "contour"]
+    assert not [t for t in plain.data if "region" in t.name]
 
 
 def test_a_map_figure_fits_the_payload_budget(buildings):
