@@ -10,12 +10,14 @@ the same answer without running the model again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from locnet.data.maps import gray_to_db, sensors_to_mask
 from locnet.errors import LocNetError
@@ -171,6 +173,31 @@ def default_selection(choices: Sequence[ModelChoice]) -> list[str]:
     return picked or [c.label for c in available[:1]]
 
 
+THREADS_ENV = "LOCNET_TORCH_THREADS"  # torch threads for the app's model calls (default: by load)
+
+
+def torch_threads_now(
+    environ: Mapping[str, str] | None = None, load: float | None = None, cores: int | None = None
+) -> int | None:
+    """torch's thread count for the next model call, or None to leave it as it is.
+
+    LOCNET_TORCH_THREADS if set; none if OMP_NUM_THREADS is (the user chose); else one
+    thread when the machine is busy (1-minute load >= cores - 0.5) and every core when not.
+    On a busy 2-core machine torch's two threads wait for each other: LocNet took 1.43 s a
+    click with 2 threads and 0.20 s with 1 (docs/app.md, Speed); idle, 68 against 93 ms."""
+    environ = os.environ if environ is None else environ
+    if environ.get(THREADS_ENV, "").strip():
+        try:
+            return max(1, int(environ[THREADS_ENV]))
+        except ValueError:
+            return None
+    if environ.get("OMP_NUM_THREADS", "").strip():
+        return None
+    cores = cores or len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0] if load is None else load
+    return 1 if load >= cores - 0.5 else cores
+
+
 def run_choice(
     model: Any,
     choice: ModelChoice,
@@ -188,6 +215,9 @@ def run_choice(
         return Answer(
             choice.label, problem="no sensors: add at least one sensor on an outdoor pixel"
         )
+    threads = torch_threads_now()
+    if threads is not None and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
     try:
         return predict(
             model,

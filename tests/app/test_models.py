@@ -54,3 +54,14 @@ def test_choices_list_checkpoints_and_missing_models_with_their_recipe():
     assert not choices["mslocnet"].available
     assert "python -m locnet generate" in choices["mslocnet"].note
     assert choices["centroid"].available and choices["centroid"].family == "classical"
+
+
+def test_torch_threads_follow_the_load_unless_the_user_chose():
+    from locnet.app.models import THREADS_ENV, torch_threads_now
+
+    assert torch_threads_now({}, load=0.3, cores=2) == 2  # idle: every core
+    assert torch_threads_now({}, load=1.6, cores=2) == 1  # busy: threads would wait for each other
+    assert torch_threads_now({THREADS_ENV: "3"}, load=5.0, cores=2) == 3
+    assert torch_threads_now({THREADS_ENV: "0"}, load=0.0, cores=2) == 1
+    assert torch_threads_now({THREADS_ENV: "many"}, load=0.0, cores=2) is None
+    assert torch_threads_now({"OMP_NUM_THREADS": "2"}, load=5.0, cores=2) is None
