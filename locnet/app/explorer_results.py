@@ -16,7 +16,7 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app import state as S
 from locnet.app.binding import bind
-from locnet.app.charts import show_chart
+from locnet.app.charts import RESULT_CHART_CONFIG, show_chart
 from locnet.app.keys import CHANCE, MODELS, READOUT, READOUT_AUTO, READOUT_CHOICES, TTA
 from locnet.app.latlon_hover import add_latlon_hover
 from locnet.app.models import Case, ModelChoice, default_selection, model_choices, run_choice
@@ -238,7 +238,7 @@ def show_result(
         lambda: result_figure(case, run, height, score_step=step, chance=chance),
         token=run if run.heatmap is None else run.heatmap,
     )
-    show_chart(fig, key=key)
+    show_chart(fig, key=key, config=RESULT_CHART_CONFIG)
     if chance:
         st.caption(f"{run.label} is {CHANCE_LABEL}: {chance}; its credible regions are not drawn.")
 
