@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,17 +44,20 @@ def start_app(
     checkpoint_dir: str | os.PathLike,
     log: Path,
     port: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[str, subprocess.Popen]:
     """Start `streamlit run app.py` in a new process group; returns (url, process).
 
     The app opens `dataset_dir` / `checkpoint_dir` through LOCNET_DATASET_DIR and
-    LOCNET_CHECKPOINT_DIR; server output goes to `log`.
+    LOCNET_CHECKPOINT_DIR, plus any `env` (the server's only, not this process's); server
+    output goes to `log`.
     """
     port = port or free_port()
     env = {
         **os.environ,
         "LOCNET_DATASET_DIR": str(dataset_dir),
         "LOCNET_CHECKPOINT_DIR": str(checkpoint_dir),
+        **(env or {}),
     }
     command = [
         sys.executable,
@@ -125,10 +128,13 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def running_app(
-    dataset_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, log: Path
+    dataset_dir: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    log: Path,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """The URL of a healthy app server for the duration of the block."""
-    url, proc = start_app(dataset_dir, checkpoint_dir, log)
+    """The URL of a healthy app server (started with start_app's `env`) for the block."""
+    url, proc = start_app(dataset_dir, checkpoint_dir, log, env=env)
     try:
         wait_healthy(url, proc, log)
         yield url

@@ -44,14 +44,9 @@ def results_app(
         dataset_path=str(tiny_dataset),
     )
     log = tmp_path_factory.mktemp("streamlit-results") / "server.log"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ROOT_ENV, str(root))
-        url, proc = serve.start_app(tiny_dataset, browser_checkpoints, log)
-    try:
-        serve.wait_healthy(url, proc, log)
+    env = {ROOT_ENV: str(root)}  # the server's results folder, not this process's
+    with serve.running_app(tiny_dataset, browser_checkpoints, log, env=env) as url:
         yield url
-    finally:
-        serve.stop_app(proc)
 
 
 def open_page(page, url: str, path: str) -> None:

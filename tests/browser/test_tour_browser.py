@@ -48,14 +48,9 @@ def tour_app(
     """URL of an app whose main results folder evaluated the app's own checkpoint."""
     root = evaluate_into(tiny_dataset, browser_checkpoints, tmp_path_factory.mktemp("tour"))
     log = tmp_path_factory.mktemp("streamlit-tour") / "server.log"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ROOT_ENV, str(root))
-        url, proc = serve.start_app(tiny_dataset, browser_checkpoints, log)
-    try:
-        serve.wait_healthy(url, proc, log)
+    env = {ROOT_ENV: str(root)}  # the server's results folder, not this process's
+    with serve.running_app(tiny_dataset, browser_checkpoints, log, env=env) as url:
         yield url
-    finally:
-        serve.stop_app(proc)
 
 
 def figure_errors(page) -> dict[str, float]:
