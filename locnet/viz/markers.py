@@ -49,7 +49,8 @@ def sensor_trace(
     )
 
 
-def _single(xy: Sequence[float], name: str, color: str, symbol: str, size: int) -> go.Scatter:
+def point_trace(xy: Sequence[float], name: str, color: str, symbol: str, size: int) -> go.Scatter:
+    """One marker at pixel `xy` (drawn in metres), hover naming it with its position."""
     x, y = _points([xy])
     return go.Scatter(
         x=x,
@@ -59,6 +60,11 @@ def _single(xy: Sequence[float], name: str, color: str, symbol: str, size: int) 
         name=name,
         hovertemplate=f"{name} (%{{x:.0f}}, %{{y:.0f}}) m<extra></extra>",
     )
+
+
+def truth_trace(truth_xy: Sequence[float]) -> go.Scatter:
+    """The true transmitter: a red star."""
+    return point_trace(truth_xy, TRUTH_NAME, TRUTH_COLOR, "star", 18)
 
 
 def coincide(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
@@ -78,10 +84,10 @@ def marker_traces(
     """Sensors, truth and prediction markers; one orange marker when the two coincide."""
     traces = [sensor_trace(sensors_xy, gains_db)]
     if coincide(truth_xy, prediction_xy):
-        traces.append(_single(truth_xy, OVERLAP_NAME, OVERLAP_COLOR, "star", 18))
+        traces.append(point_trace(truth_xy, OVERLAP_NAME, OVERLAP_COLOR, "star", 18))
         return traces
     if truth_xy is not None:
-        traces.append(_single(truth_xy, TRUTH_NAME, TRUTH_COLOR, "star", 18))
+        traces.append(truth_trace(truth_xy))
     if prediction_xy is not None:
-        traces.append(_single(prediction_xy, prediction_name, PREDICTION_COLOR, "diamond", 14))
+        traces.append(point_trace(prediction_xy, prediction_name, PREDICTION_COLOR, "diamond", 14))
     return traces

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from locnet.constants import MAP_SIZE, PIXEL_M, PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
+from locnet.constants import MAP_SIZE, PIXEL_M, PREDICTION_COLOR, SENSOR_COLOR
 from locnet.viz.maps import SCORE_COLORSCALE, SCORE_LEVELS, building_image, map_layout
-from locnet.viz.markers import MARKER_OUTLINE
+from locnet.viz.markers import MARKER_OUTLINE, truth_trace
 
 FRAME_MS = 600  # one added sensor per 0.6 s when playing
 BASELINE_COLOR = "#ffffff"
@@ -92,16 +92,7 @@ def sequence_figure(
     step_m = MAP_SIZE / seq.frames.shape[-1] * PIXEL_M
     truth = []
     if truth_xy is not None:
-        truth = [
-            go.Scatter(
-                x=[float(truth_xy[0]) * PIXEL_M],
-                y=[float(truth_xy[1]) * PIXEL_M],
-                mode="markers",
-                marker={"size": 18, "color": TRUTH_COLOR, "symbol": "star", "line": MARKER_OUTLINE},
-                name="true transmitter",
-                hovertemplate="true transmitter (%{x:.0f}, %{y:.0f}) m<extra></extra>",
-            )
-        ]
+        truth = [truth_trace(truth_xy)]
     titles = [
         _frame_title(
             k, seq.errors_m[k - 1], seq.baseline, seq.baseline_errors_m[k - 1], seq.radius90_m[k - 1]
