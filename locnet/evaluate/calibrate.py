@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from locnet import config_cli
 from locnet.config_cli import option
@@ -32,7 +31,7 @@ from locnet.constants import PIXEL_M, RATES_PERCENT
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import encode_batch
 from locnet.errors import LocNetError
-from locnet.evaluate.plan import SampleLoader, plan_samples
+from locnet.evaluate.plan import plan_samples, planned_batches
 from locnet.evaluate.run import parse_rates
 from locnet.evaluate.tables import portable_path
 from locnet.files import claim_output_file
@@ -64,15 +63,11 @@ class Collected:
 
 def collect(model, source, plan, device: torch.device, batch_size: int, quiet: bool) -> Collected:
     """Run the model over planned samples, keeping logits (not probabilities) in float16."""
-    load = SampleLoader(source, seed=0)
     env = bool((getattr(model, "options", None) or {}).get("env", True))
     parts: dict[str, list] = {k: [] for k in ("logits", "outdoor", "truth", "xy")}
     with torch.inference_mode():
-        for start in tqdm(range(0, len(plan), batch_size), disable=quiet, unit="batch"):
-            batch = plan[start : start + batch_size]
-            gray, mask, buildings, txs = zip(*(load(s) for s in batch))
-            arrays = [torch.from_numpy(np.stack(a)) for a in (gray, mask, buildings)]
-            prediction = model.predict(encode_batch(*arrays, env=env).to(device))
+        for gray, mask, buildings, truth in planned_batches(source, plan, batch_size, quiet):
+            prediction = model.predict(encode_batch(gray, mask, buildings, env=env).to(device))
             if prediction.logits is None:
                 raise LocNetError(
                     "this model has no heatmap, so nothing to calibrate; calibrate "
@@ -81,8 +76,8 @@ def collect(model, source, plan, device: torch.device, batch_size: int, quiet: b
             logits = prediction.logits.float()  # shifted to max 0: float16 keeps the peak sharp
             logits = logits - logits.flatten(1).amax(dim=1)[:, None, None]
             parts["logits"].append(logits.half().cpu())
-            parts["outdoor"].append(arrays[2] == 0)
-            parts["truth"].append(torch.tensor(txs))
+            parts["outdoor"].append(buildings == 0)
+            parts["truth"].append(truth)
             parts["xy"].append(prediction.xy.float().cpu())
     return Collected(
         torch.cat(parts["logits"]),

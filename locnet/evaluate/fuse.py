@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from locnet import config_cli
 from locnet.config_cli import option
@@ -26,7 +25,7 @@ from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import encode_batch
 from locnet.errors import LocNetError
 from locnet.evaluate.calibrate import CALIBRATION_SPLITS, Collected, fit_calibration, readout_errors
-from locnet.evaluate.plan import SampleLoader, plan_samples
+from locnet.evaluate.plan import plan_samples, planned_batches
 from locnet.evaluate.run import parse_rates
 from locnet.evaluate.tables import portable_path
 from locnet.models import checkpoints as ckpt
@@ -53,18 +52,15 @@ class Parts:
 
 def collect_parts(model: Fusion, source, plan, batch_size: int, quiet: bool) -> Parts:
     """Run the base model and simfit over the planned samples (each once)."""
-    load = SampleLoader(source, seed=0)
     device = next(model.base.parameters()).device
     kept: dict[str, list] = {k: [] for k in ("base", "physics", "outdoor", "truth")}
     with torch.inference_mode():
-        for start in tqdm(range(0, len(plan), batch_size), disable=quiet, unit="batch"):
-            gray, mask, buildings, txs = zip(*(load(s) for s in plan[start : start + batch_size]))
-            arrays = [torch.from_numpy(np.stack(a)) for a in (gray, mask, buildings)]
-            base, physics = model.parts(encode_batch(*arrays).to(device))
+        for gray, mask, buildings, truth in planned_batches(source, plan, batch_size, quiet):
+            base, physics = model.parts(encode_batch(gray, mask, buildings).to(device))
             kept["base"].append(base.float().cpu())
             kept["physics"].append(physics.float().cpu())
-            kept["outdoor"].append(arrays[2] == 0)
-            kept["truth"].append(torch.tensor(txs))
+            kept["outdoor"].append(buildings == 0)
+            kept["truth"].append(truth)
     return Parts(*(torch.cat(kept[k]) for k in kept), np.array([s[2] for s in plan]))
 
 

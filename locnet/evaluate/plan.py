@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
+from tqdm import tqdm
 
 from locnet.data.radiomapseer import RadioMapDataset
 from locnet.data.sampling import evaluation_mask_rng, sample_mask
@@ -156,6 +159,18 @@ class SampleLoader:
             rng = evaluation_mask_rng(self.seed, map_id, tx_id, rate, k)
             mask = sample_mask(buildings, rate, rng)
         return self._radio[1], mask, buildings, self.source.transmitter(map_id, tx_id)
+
+
+def planned_batches(
+    source: RadioMapDataset, plan: list[tuple], batch_size: int, quiet: bool
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The plan's samples in batches of (gray, mask, buildings, truth xy) tensors, masks
+    drawn by SampleLoader (seed 0, the evaluation's): what calibrate and fuse run over."""
+    load = SampleLoader(source, seed=0)
+    for start in tqdm(range(0, len(plan), batch_size), disable=quiet, unit="batch"):
+        gray, mask, buildings, txs = zip(*(load(s) for s in plan[start : start + batch_size]))
+        arrays = [torch.from_numpy(np.stack(a)) for a in (gray, mask, buildings)]
+        yield (*arrays, torch.tensor(txs))
 
 
 def _environment(source: RadioMapDataset) -> dict[int, tuple[str, str]]:
