@@ -15,7 +15,7 @@ from locnet.app import real_explorer
 from locnet.app import upload as upload_ui
 from locnet.app.binding import bind
 from locnet.app.explorer_sequence import sequence_section
-from locnet.app.explorer_table import downloads, results_table
+from locnet.app.explorer_table import downloads, results_table, show_results_table
 from locnet.app.keys import AUTO_RUN, CASE_SOURCE, SOURCE_REAL, SOURCE_UPLOAD
 from locnet.app.sidebar import GENERATE_HINT, current_settings
 from locnet.app.tour import EXPLORER_PAGE
@@ -108,6 +108,6 @@ if runs:
     st.subheader("Results")
     weights = {c.label: c.note for c in choices if c.family != "classical"}
     table = with_latlon(results_table(runs, case.truth_xy, weights), runs, case)
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_results_table(table)
     downloads(case, runs, title)
     sequence_section(case, runs, choices, settings)

@@ -245,7 +245,7 @@ def measure_reruns(dataset: Path, checkpoints: Path, labels: list[str], repeats:
         at.run()
         readout_change.add((time.perf_counter() - start) * 1000)
         at.session_state[READOUT] = READOUT_AUTO
-    shown = set(at.dataframe[0].value["model"]) if len(at.dataframe) else set()
+    shown = set(at.table[0].value["model"]) if len(at.table) else set()
     if at.exception or not set(labels) <= shown:
         raise LocNetError(f"the reruns did not show every model's result (shown: {shown})")
     print(f"AppTest rerun after a click ({len(labels)} models run): {after_click.line()}")
@@ -354,7 +354,7 @@ def first_pages(browser, url: str, repeats: int) -> dict[str, Series]:
     visit: Streamlit's scripts are downloaded) and from a warm one (a return visit)."""
     pages = {
         "landing": (url, '[data-testid="stMetric"]'),
-        "Explorer": (f"{url}/explorer", '[data-testid="stDataFrame"]'),
+        "Explorer": (f"{url}/explorer", '[data-testid="stTable"]'),
     }
     found = {(name, cache): Series() for name in pages for cache in ("empty", "warm")}
     cached = new_context(browser)
@@ -424,7 +424,7 @@ def measure_clicks(
     found = {name: Series() for name in ("click", "bytes", "server CPU", "Chromium CPU")}
     context = new_context(browser)
     clock = PageClock(context)
-    clock.open(f"{url}/explorer", '[data-testid="stDataFrame"]')
+    clock.open(f"{url}/explorer", '[data-testid="stTable"]')
     select_models(clock.page, labels)
     env = clock.page.get_by_role("combobox", name=re.compile("^Environment")).input_value()
     buildings = open_dataset(dataset).buildings(int(env.split()[1]))  # "map 12 · ..."

@@ -35,7 +35,7 @@ MARGIN_PX = 40  # kept under a page's last content
 PAGES = {
     "home": ("", '[data-testid="stMetric"]'),
     "tour": ("", ".st-key-tour_box"),  # reached by pressing Start the demo on the landing page
-    "explorer": ("explorer", '[data-testid="stDataFrame"]'),
+    "explorer": ("explorer", '[data-testid="stTable"]'),
     "benchmark": ("benchmark", ".js-plotly-plot"),
     "ablation": ("ablation", ".js-plotly-plot"),
     "environments": ("gallery_environments", ".js-plotly-plot"),

@@ -1,4 +1,4 @@
-"""Explorer, below the figures: the results table and the PNG / CSV / case-zip downloads.
+"""Explorer, below the figures: the results table (a static table) and the PNG / CSV / case-zip downloads.
 
 Distances are shown in metres (answers hold pixel (x, y)); every row comes from
 locnet.inference.answer_row, as the downloads' and `localize`'s do.
@@ -77,6 +77,14 @@ def results_table(
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     unused = [c for c in ("TTA", "problem") if not table[c].astype(bool).any()]
     return readable_table(table.drop(columns=unused))  # a gap is a blank, never "None"
+
+
+def show_results_table(table: pd.DataFrame) -> None:
+    """A results table drawn as a static table: a few rows need no scrolling or sorting,
+    and the interactive data grid (a canvas with its own script) cost the browser ~0.3 s of
+    the Explorer's first page (docs/app.md, Speed). Numbers keep the one decimal that
+    readable_table rounded them to (a static table would print four)."""
+    st.table(table.style.format(precision=1), hide_index=True)
 
 
 def downloads(case: Case, runs: Sequence[Answer], title: str) -> None:

@@ -22,6 +22,7 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app.binding import bind
 from locnet.app.charts import show_chart
+from locnet.app.explorer_table import show_results_table
 from locnet.app.keys import (
     REAL_BASEMAP,
     REAL_DEFAULT_MODELS,
@@ -256,7 +257,7 @@ def show_measured_case(
     if answers:
         st.subheader("Results")
         truth = sample.truth_m[0] if len(sample.truth_m) else None
-        st.dataframe(results_table(answers, grid, truth), hide_index=True, width="stretch")
+        show_results_table(results_table(answers, grid, truth))
         about = "; ".join(f"{m.spec}: {m.about}" for m in models)
         st.caption(
             f"Errors in metres to the true transmitter, computed as `python -m locnet "

@@ -36,7 +36,7 @@ def _texts(elements) -> str:
 
 
 def _errors(at) -> dict[str, float]:
-    table = at.dataframe[0].value
+    table = at.table[0].value
     return {m: float(e) for m, e in zip(table["model"], table["error (m)"]) if str(e).strip()}
 
 

@@ -59,7 +59,7 @@ def test_load_example_fills_the_form_and_runs(make_app):
     assert at.number_input(key=POWER_KEY).value == 23.0
     assert at.text_input(key=CENTER_KEY).value.startswith("60.17")
     assert any("Example loaded" in i.value for i in at.info)
-    assert len(at.dataframe) == 1 and "LocNet" in set(at.dataframe[0].value["model"])
+    assert len(at.table) == 1 and "LocNet" in set(at.table[0].value["model"])
 
 
 def test_the_title_says_the_truth_once_after_a_re_upload(make_app):

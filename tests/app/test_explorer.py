@@ -38,9 +38,9 @@ def _texts(elements) -> str:
 
 
 def _results(at):
-    """The results table as a DataFrame (the only dataframe on the page)."""
-    assert len(at.dataframe) == 1, f"no results table; errors: {_texts(at.error)}"
-    return at.dataframe[0].value
+    """The results table as a DataFrame (the only table on the page)."""
+    assert len(at.table) == 1, f"no results table; errors: {_texts(at.error)}"
+    return at.table[0].value
 
 
 def _sensor_count(at) -> int:
@@ -82,7 +82,7 @@ def test_resample_and_clear_buttons(make_app):
     next(b for b in at.button if b.label == "Clear all").click().run()
     assert not at.exception and _sensor_count(at) == 0
     assert "No sensors" in _texts(at.warning)
-    assert len(at.dataframe) == 0  # nothing is run on zero sensors
+    assert len(at.table) == 0  # nothing is run on zero sensors
 
 
 def test_manual_sensors_stand_for_clicks(make_app, tiny_dataset: Path):

@@ -34,7 +34,7 @@ def evaluated(split: str, sample: str) -> pd.DataFrame:
 
 
 def shown_errors(at) -> dict[str, float]:
-    table = at.dataframe[0].value
+    table = at.table[0].value
     return {m: float(e) for m, e in zip(table["model"], table["error (m)"])}
 
 
@@ -52,7 +52,7 @@ def test_real_source_runs_the_models_with_evaluate_powders_errors(make_app):
     assert list(errors) == list(REAL_DEFAULT_MODELS)
     for spec, error in errors.items():
         assert error == pytest.approx(rows.loc[spec, "error_m"], abs=0.051), spec
-    table = at.dataframe[0].value.set_index("model")
+    table = at.table[0].value.set_index("model")
     in90 = "yes" if rows.loc["rss-mlp", "in90"] else "no"
     assert table.loc["rss-mlp", "truth in 90 % region"] == in90
     spec = chart(at)
@@ -74,7 +74,7 @@ def test_street_map_toggle_draws_on_tiles(make_app):
 def test_two_transmitter_sample_is_shown_not_solved(make_app):
     at = make_app(**{CASE_SOURCE: SOURCE_REAL, REAL_SET: REAL_TWO_TX}).run()
     assert not at.exception and not at.error
-    assert not at.dataframe and not at.multiselect  # no model runs on it
+    assert not at.table and not at.multiselect  # no model runs on it
     assert any("not solved yet" in i.value for i in at.info)
     spec = chart(at)
     assert "not solved yet" in spec["layout"]["title"]["text"]
@@ -89,7 +89,7 @@ def test_a_copy_that_cannot_be_opened_is_one_error(make_app, tmp_path, monkeypat
 
     monkeypatch.setattr(real_explorer, "DEFAULT_FOLDER", tmp_path / "no-copy")
     at = make_app(**{CASE_SOURCE: SOURCE_REAL}).run()
-    assert not at.exception and not at.dataframe
+    assert not at.exception and not at.table
     (error,) = at.error
     assert "Cannot open the real measurements" in error.value and "import-powder" in error.value
 

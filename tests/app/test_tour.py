@@ -148,7 +148,7 @@ def _tour_texts(at) -> list[str]:
 
 
 def _errors(at) -> dict[str, float]:
-    table = at.dataframe[0].value
+    table = at.table[0].value
     return {m: float(e) for m, e in zip(table["model"], table["error (m)"]) if str(e).strip()}
 
 
@@ -215,7 +215,7 @@ def test_the_tour_walks_from_the_landing_page_to_your_own_data(make_app, evaluat
     assert step.key == "own-data" and at.title[0].value == "Explorer"
     assert at.session_state[CASE_SOURCE] == SOURCE_UPLOAD and at.session_state[EXAMPLE]
     assert at.session_state[UPLOADED] is not None
-    assert len(at.dataframe) == 1 and "LocNet" in set(at.dataframe[0].value["model"])
+    assert len(at.table) == 1 and "LocNet" in set(at.table[0].value["model"])
     at.button(key="tour_next").click().run()  # Finish
     assert not at.exception and at.session_state[TOUR_STEP] is None
 

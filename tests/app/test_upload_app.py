@@ -44,7 +44,7 @@ def test_geojson_and_latlon_dbm_upload_runs_like_a_dataset_case(make_app):
     )
     assert not at.exception and not at.error, _texts(at.error)
     assert "33 sensors" in _texts(at.markdown) and "23 dBm" in _texts(at.markdown)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert {"LocNet", "RSS centroid"} <= set(table["model"])
     assert table["prediction (lat, lon)"].str.match(r"60\.1\d+, 24\.9\d+").all()
     assert (table["error (m)"] >= 0).all()
@@ -56,7 +56,7 @@ def test_a_case_zip_upload_and_its_predictions(make_app):
     at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at = _upload(at, ("case.zip", zipped, "application/zip"))
     assert not at.exception and not at.error, _texts(at.error)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     centroid = table[table["model"] == "RSS centroid"]
     assert float(centroid["error (m)"].iloc[0]) < 256
 
@@ -71,7 +71,7 @@ def test_bad_files_are_st_errors(make_app):
     assert not at.exception and "r.csv is not UTF-8 text" in _texts(at.error)
     at = _upload(at, _file("buildings.geojson"), _file("readings_latlon_dbm.csv"), power=23.0)
     assert not at.exception and "does not say which 256 m tile" in _texts(at.error)
-    assert len(at.dataframe) == 0
+    assert len(at.table) == 0
 
 
 def test_dropped_readings_are_warned_and_the_rest_runs(make_app):
@@ -85,7 +85,7 @@ def test_dropped_readings_are_warned_and_the_rest_runs(make_app):
     assert "dropped 1 reading(s) on a building (line 3" in warnings
     assert "dropped 1 reading(s) outside the 256 m x 256 m tile (line 4" in warnings
     assert "2 sensors" in _texts(at.markdown)
-    assert "prediction (lat, lon)" not in at.dataframe[0].value.columns
+    assert "prediction (lat, lon)" not in at.table[0].value.columns
 
 
 def test_upload_works_without_a_dataset_and_switching_back_keeps_the_dataset_case(
@@ -95,12 +95,12 @@ def test_upload_works_without_a_dataset_and_switching_back_keeps_the_dataset_cas
     assert not at.exception and not at.error  # an upload needs no dataset: nothing to fix
     assert "cannot be opened" in _texts(at.sidebar.caption)  # Advanced says it, quietly
     at = _upload(at, _file("buildings.png"), _file("readings_metres.csv"))
-    assert not at.exception and len(at.dataframe) == 1
+    assert not at.exception and len(at.table) == 1
     at2 = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at2.radio(
         key=next(k for k in [r.key for r in at2.radio] if k and "case_source" in k)
     ).set_value(SOURCE_DATASET).run()
-    assert not at2.exception and not at2.error and len(at2.dataframe) == 1
+    assert not at2.exception and not at2.error and len(at2.table) == 1
 
 
 def _case_zip(**changes) -> bytes:
@@ -146,7 +146,7 @@ def test_bad_case_zips_are_one_st_error_naming_the_problem(make_app, probe, chan
     at = _upload(at, ("case.zip", _case_zip(**changes), "application/zip"))
     assert not at.exception, probe
     assert len(at.error) == 1 and message in _texts(at.error), _texts(at.error)
-    assert len(at.dataframe) == 0  # nothing ran on a substituted or half-read case
+    assert len(at.table) == 0  # nothing ran on a substituted or half-read case
 
 
 def test_the_upload_size_limit_is_said_on_the_page(make_app):
@@ -173,6 +173,6 @@ def test_30000_sensors_run_within_memory(make_app):
     at = _upload(at, _file("buildings.png"), readings)
     assert not at.exception and not at.error, _texts(at.error)
     assert "30,000 sensors" in _texts(at.markdown)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert {"Strongest sensor", "RSS centroid"} <= set(table["model"])
     assert table["prediction (m)"].notna().all()

@@ -34,7 +34,7 @@ def case_zip(folder: Path, **changes) -> bytes:
 
 
 def shown_errors(at) -> dict[str, float]:
-    table = at.dataframe[0].value
+    table = at.table[0].value
     return {m: float(e) for m, e in zip(table["model"], table["error (m)"])}
 
 
@@ -96,7 +96,7 @@ def test_a_training_sample_is_labelled_leakage(make_app):
     assert not at.exception and not at.error, [e.value for e in at.error]
     (warning,) = at.warning
     assert "training side" in warning.value and "leakage, not a test" in warning.value
-    assert at.dataframe
+    assert at.table
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_a_training_sample_is_labelled_leakage(make_app):
 def test_a_bad_campaign_case_is_one_error_naming_file_and_field(make_app, changes, field):
     at = make_app(**{CASE_SOURCE: SOURCE_UPLOAD}).run()
     at = upload(at, ("bad.zip", case_zip(TYPICAL, **changes), "application/zip"))
-    assert not at.exception and not at.dataframe
+    assert not at.exception and not at.table
     (error,) = at.error
     assert "bad.zip/readings.csv" in error.value and field in error.value, error.value
 
@@ -143,7 +143,7 @@ def test_the_campaign_examples_are_offered_as_real_samples(make_app):
     next(b for b in at.button if b.label == "Load example").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Example loaded" in i.value and REAL_LABEL in i.value for i in at.info)
-    assert any("not solved yet" in i.value for i in at.info) and not at.dataframe
+    assert any("not solved yet" in i.value for i in at.info) and not at.table
 
 
 def test_the_real_source_says_what_it_shows(make_app):

@@ -102,7 +102,7 @@ def session(checkpoints: str, map_file, readings, results: dict, label: str) -> 
         at.file_uploader[1].set_value(readings)
         with RUN_LOCK:
             at.run()
-        table = at.dataframe[0].value if len(at.dataframe) else None
+        table = at.table[0].value if len(at.table) else None
         results[label] = {
             "exception": [str(e.value)[:300] for e in at.exception],
             "errors": [str(e.value)[:300] for e in at.error if "dataset" not in str(e.value)],

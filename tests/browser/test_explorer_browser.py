@@ -124,7 +124,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
 
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Results", exact=True).wait_for(timeout=UPDATE_TIMEOUT_MS)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    page.locator('[data-testid="stTable"]').first.wait_for(timeout=UPDATE_TIMEOUT_MS)
     page.locator(".gtitle", has_text=re.compile(r"LocNet: error \d+(\.\d)? m")).first.wait_for(
         timeout=UPDATE_TIMEOUT_MS
     )

@@ -66,9 +66,8 @@ def figure_errors(page) -> dict[str, float]:
 
 
 def table_errors(page) -> dict[str, float]:
-    """{model: error (m)} from the Explorer's results table (the data grid's accessible
-    cells: the canvas draws the same values)."""
-    grid = page.locator("[data-testid=stDataFrame] table").filter(
+    """{model: error (m)} from the Explorer's results table (a static HTML table)."""
+    grid = page.locator("[data-testid=stTable] table").filter(
         has=page.locator("th", has_text="error (m)")
     )
     assert grid.count() == 1, "no results table on the page"
