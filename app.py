@@ -6,11 +6,18 @@ app_pages/ whose logic is in locnet/ (see docs/architecture.md). Pages written b
 appear once their file exists.
 """
 
+import os
 from pathlib import Path
 
-import streamlit as st
+# Before anything loads torch: OpenMP threads that finish their share sleep instead of
+# spinning, so a model call sharing the cores with a browser or another session is not slowed
+# several-fold (LocNet, 2 threads, one core busy: 212 -> 96 ms; docs/app.md, Speed). A value
+# the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from locnet.app.sidebar import render_sidebar
+import streamlit as st  # noqa: E402
+
+from locnet.app.sidebar import render_sidebar  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = (  # (file, title, icon); the first one is the default page

@@ -120,3 +120,16 @@ def test_a_dataset_with_a_symlink_loop_is_an_error_on_every_page(
         at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         assert line in _texts(at.warning), page  # the page's own dataset check, same words
+
+
+def test_app_lets_openmp_threads_sleep_unless_the_user_chose(make_app, monkeypatch):
+    """app.py sets OMP_WAIT_POLICY=PASSIVE before torch loads (spinning threads slowed a model
+    call sharing the cores several-fold, docs/app.md Speed) and keeps a value the user set."""
+    import os
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert not make_app().run().exception
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert not make_app().run().exception
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
