@@ -30,7 +30,8 @@ machine the times say as much about the load as about the app. Nothing is assert
 Without a LocNet checkpoint, one with random weights is used (the timing does not depend
 on the weights). `--threads` sets torch's threads here and in the server (with the other
 core busy, 1 thread is steadier than 2); `--profile` prints where a rerun's time goes
-and the JavaScript functions one more click spends its browser time in.
+and the JavaScript functions and source modules that one more Explorer first page and one
+more click spend their browser time in.
 """
 
 from __future__ import annotations
@@ -348,10 +349,11 @@ class PageClock:
         return seconds, self.received, int(self.page.evaluate(FILES_JS))
 
 
-def first_pages(browser, url: str, repeats: int) -> dict[str, Series]:
+def first_pages(browser, url: str, repeats: int, profile: bool = False) -> dict[str, Series]:
     """Seconds to the first page drawn, landing and Explorer: the server's first visit
     (cold, printed), then `repeats` new sessions from an empty browser cache (a first
-    visit: Streamlit's scripts are downloaded) and from a warm one (a return visit)."""
+    visit: Streamlit's scripts are downloaded) and from a warm one (a return visit);
+    `profile`: one more Explorer first page (warm cache) under the JavaScript profiler."""
     pages = {
         "landing": (url, '[data-testid="stMetric"]'),
         "Explorer": (f"{url}/explorer", '[data-testid="stTable"]'),
@@ -374,6 +376,15 @@ def first_pages(browser, url: str, repeats: int) -> dict[str, Series]:
             clock = PageClock(cached)
             found[(name, "warm")].add(clock.open(address, ready)[0])
             clock.page.close()
+    if profile:
+        clock = PageClock(cached)
+        address, ready = pages["Explorer"]
+        js_profile(
+            cached,
+            clock.page,
+            "the Explorer's first page (warm browser cache)",
+            lambda: clock.open(address, ready),
+        )
     cached.close()
     return {f"{name}, {cache} browser cache": series for (name, cache), series in found.items()}
 
@@ -442,7 +453,8 @@ def measure_clicks(
         found["server CPU"].add((cpu_seconds([server.pid]) - cpu[0]) * 1000)
         found["Chromium CPU"].add((cpu_seconds(browser_pids) - cpu[1]) * 1000)
     if profile:
-        js_profile(context, clock.page, buildings)
+        xy = open_pixels(buildings, 1, 5)[0]
+        js_profile(context, clock.page, "one click", lambda: click_map(clock.page, xy))
     shown = clock.page.locator(".gtitle").all_text_contents()
     missing = [m for m in labels if not any(t.startswith(m) for t in shown)]
     context.close()
@@ -451,24 +463,46 @@ def measure_clicks(
     return found
 
 
-def js_profile(context, page, buildings: np.ndarray, top: int = 8) -> None:
-    """Chromium's JavaScript profile of one more click: the functions with the most time
-    of their own, named by the source module the bundle notes before them."""
+def js_profile(context, page, what: str, action, top: int = 8) -> None:
+    """Chromium's JavaScript profile of `action()` on `page` until the page settles: the
+    functions with the most time of their own, and the bundled source modules with the most
+    time spent in them or below them (each named by the module the bundle notes before it)."""
     cdp = context.new_cdp_session(page)
     cdp.send("Profiler.enable")
     cdp.send("Profiler.start")
-    click_map(page, open_pixels(buildings, 1, 5)[0])
+    action()
     serve.settle(page, BROWSER_TIMEOUT_MS)
     profile = cdp.send("Profiler.stop")["profile"]
-    nodes = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    frames = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    parent = {child: n["id"] for n in profile["nodes"] for child in n.get("children", ())}
+    names: dict[tuple, str] = {}
+
+    def module(node: int) -> str:
+        frame = frames[node]
+        key = (frame["url"], frame["lineNumber"], frame["columnNumber"])
+        if key not in names:
+            names[key] = _bundle_module(*key)
+        return names[key]
+
     own: dict[tuple, float] = {}
+    inside: dict[str, float] = {}
     for node, delta in zip(profile["samples"], profile["timeDeltas"]):
-        frame = nodes[node]
-        key = (frame["url"], frame["lineNumber"], frame["columnNumber"], frame["functionName"])
+        frame = frames[node]
+        key = (module(node), frame["functionName"] or "(anonymous)")
         own[key] = own.get(key, 0.0) + delta / 1e6
-    print(f"JavaScript profile of one click ({sum(own.values()):.2f} s sampled), own time:")
-    for (url, line, column, name), seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {seconds:5.2f} s  {name or '(anonymous)'}  {_bundle_module(url, line, column)}")
+        seen, up = set(), node
+        while up is not None:  # each module once per sample, however deep the recursion
+            name = module(up).split(": ")[-1]
+            if "/" in name and name not in seen:
+                seen.add(name)
+                inside[name] = inside.get(name, 0.0) + delta / 1e6
+            up = parent.get(up)
+    print(f"JavaScript profile of {what} ({sum(own.values()):.2f} s sampled), own time:")
+    for (name, function), seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {seconds:5.2f} s  {function}  {name}")
+    print("  time in (or below) each source module:")
+    for name, seconds in sorted(inside.items(), key=lambda kv: -kv[1])[: 2 * top]:
+        print(f"  {seconds:5.2f} s  {name}")
 
 
 def _bundle_module(url: str, line: int, column: int) -> str:
@@ -508,7 +542,7 @@ def measure_browser(
                 executable_path=serve.CHROMIUM, headless=True, args=list(serve.CHROMIUM_ARGS)
             )
             try:
-                first = first_pages(browser, url, repeats)
+                first = first_pages(browser, url, repeats, profile)
                 clicks = measure_clicks(browser, url, dataset, labels, repeats, server, profile)
             finally:
                 browser.close()
@@ -562,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
     parser.add_argument(
-        "--profile", action="store_true", help="also profile reruns and one click's JavaScript"
+        "--profile",
+        action="store_true",
+        help="also profile reruns, and the JavaScript of an Explorer first page and of a click",
     )
     args = parser.parse_args(argv)
     from playwright.sync_api import Error as PlaywrightError
