@@ -192,6 +192,14 @@ def result_figure(
     score_step: pixels per sent heatmap cell (SMALL_SCORE_STEP for the small figures)."""
     georef = getattr(getattr(case, "user", None), "georef", None)  # an uploaded geographic case
     title = _title(run, case.truth_xy, chance)
+    shared = {  # what both figure builders draw the same way
+        "sensors_xy": case.sensors_xy,
+        "truth_xy": case.truth_xy,
+        "prediction_xy": run.xy,
+        "title": title,
+        "height": height,
+        "score_step": score_step,
+    }
     if run.heatmap is not None and run.regions is not None:
         figure = posterior_figure(
             case.buildings,
@@ -199,24 +207,10 @@ def result_figure(
             regions=None if chance else run.regions,
             readouts=run.readouts,
             readout=run.readout,
-            sensors_xy=case.sensors_xy,
-            truth_xy=case.truth_xy,
-            prediction_xy=run.xy,
-            title=title,
-            height=height,
-            score_step=score_step,
+            **shared,
         )
     else:
-        figure = case_figure(
-            case.buildings,
-            sensors_xy=case.sensors_xy,
-            truth_xy=case.truth_xy,
-            prediction_xy=run.xy,
-            scores=run.heatmap,
-            title=title,
-            height=height,
-            score_step=score_step,
-        )
+        figure = case_figure(case.buildings, scores=run.heatmap, **shared)
     return add_latlon_hover(figure, georef)
 
 
