@@ -15,7 +15,8 @@ first page <= 3 s and click -> result <= 1 s on an idle 2-core machine. Measured
 - in headless Debian Chromium against `streamlit run app.py`: the first page, landing and
   Explorer (the server's first visit is "cold": imports, dataset, models; then new
   sessions on the warm server, from an empty browser cache, as a first visit downloads
-  Streamlit's scripts, and from a warm one, a return visit); click -> result (a click on
+  Streamlit's scripts, and from a warm one, a return visit; and the Explorer reached by
+  its sidebar link from a first visit's landing page); click -> result (a click on
   the case map adds a sensor and every model runs again; timed by the page's own clock
   from the click to the page's last change, so the figures are drawn); the websocket
   bytes the server sends per click; the CPU time per click of the server and of Chromium
@@ -352,18 +353,24 @@ class PageClock:
 def first_pages(browser, url: str, repeats: int, profile: bool = False) -> dict[str, Series]:
     """Seconds to the first page drawn, landing and Explorer: the server's first visit
     (cold, printed), then `repeats` new sessions from an empty browser cache (a first
-    visit: Streamlit's scripts are downloaded) and from a warm one (a return visit);
-    `profile`: one more Explorer first page (warm cache) under the JavaScript profiler."""
+    visit: Streamlit's scripts are downloaded) and from a warm one (a return visit); also
+    the Explorer reached from a first visit's landing page (its link in the sidebar: the
+    scripts are loaded, plotly's is not), a visitor's usual way in. `profile`: one more
+    Explorer first page (warm cache) under the JavaScript profiler."""
     pages = {
         "landing": (url, '[data-testid="stMetric"]'),
         "Explorer": (f"{url}/explorer", '[data-testid="stTable"]'),
     }
     found = {(name, cache): Series() for name in pages for cache in ("empty", "warm")}
+    from_landing = Series()
     cached = new_context(browser)
     for visit in range(repeats + 1):
         for name, (address, ready) in pages.items():
             fresh = new_context(browser)
-            seconds, sent, files = PageClock(fresh).open(address, ready)
+            clock = PageClock(fresh)
+            seconds, sent, files = clock.open(address, ready)
+            if visit and name == "landing":
+                from_landing.add(explorer_from_landing(clock, pages["Explorer"][1]))
             fresh.close()
             if visit == 0:
                 print(
@@ -386,7 +393,18 @@ def first_pages(browser, url: str, repeats: int, profile: bool = False) -> dict[
             lambda: clock.open(address, ready),
         )
     cached.close()
-    return {f"{name}, {cache} browser cache": series for (name, cache), series in found.items()}
+    series = {f"{name}, {cache} browser cache": found[(name, cache)] for name, cache in found}
+    return {**series, "Explorer, reached from a first visit's landing page": from_landing}
+
+
+def explorer_from_landing(clock: PageClock, ready: str) -> float:
+    """Seconds from a click on the sidebar's Explorer link on the landing page `clock`
+    shows to the Explorer drawn."""
+    page = clock.page
+    start = clock.now_ms()
+    page.locator("[data-testid=stSidebarNavLink]", has_text="Explorer").first.click()
+    page.locator(ready).first.wait_for(timeout=BROWSER_TIMEOUT_MS)
+    return (clock.last_change_ms() - start) / 1000
 
 
 def select_models(page, labels: list[str]) -> None:
