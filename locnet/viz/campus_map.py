@@ -414,6 +414,7 @@ def _basemap_figure(grid, layers, posterior, title, height) -> go.Figure:
     layout = map_layout(title=title, height=height)
     for key in ("xaxis", "yaxis", "plot_bgcolor", "dragmode"):
         layout.pop(key)
+    layout["margin"] |= {"l": 8, "b": 8}  # no axes to make room for
     layout |= {
         "uirevision": "campus-map",
         "map": {

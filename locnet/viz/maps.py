@@ -33,6 +33,10 @@ BUILDING_OPACITY = 0.85  # over a score map
 MAP_TEMPLATE = "none"  # plotly's empty template: the default one is ~4 KB per figure
 CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
 CLICK_GRID_NAME = "click target"
+# Room left of and under a map for its tick labels (0-250 m) and axis titles, fixed rather
+# than plotly's automargin: measuring and redrawing every map cost Chromium ~0.15 s on the
+# Explorer's first page (docs/app.md, Speed). What automargin chose for these axes.
+AXIS_MARGIN_PX = {"l": 42, "b": 40}
 
 
 # A heatmap's cell centres as a linear space (pixel i is centred at i * PIXEL_M): the same
@@ -215,7 +219,7 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
     pass (update_layout / update_xaxes walk plotly's validators key by key, ~30 ms)."""
     extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
     axis = {
-        "automargin": True,  # room for the tick labels, so the axis title never sits on them
+        "automargin": False,  # AXIS_MARGIN_PX keeps the titles off the tick labels
         "constrain": "domain",
         "showgrid": False,
         "zeroline": False,
@@ -234,7 +238,7 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
         if title
         else None,
         "height": height,
-        "margin": {"l": 8, "r": 0, "t": 62 if title else 34, "b": 8},
+        "margin": {**AXIS_MARGIN_PX, "r": 0, "t": 62 if title else 34},
         "plot_bgcolor": OUTDOOR_COLOR,
         "legend": {
             "orientation": "h",

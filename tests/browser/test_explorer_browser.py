@@ -24,6 +24,9 @@ pytestmark = pytest.mark.browser
 RENDER_TIMEOUT_MS = 120_000  # cold start: imports torch, opens the dataset, warms LocNet up
 UPDATE_TIMEOUT_MS = 60_000
 CLEARANCE_PX = 6  # clicked pixel: this far from buildings, sensors and the transmitter
+# A text's box includes its line's blank ascent and descent: boxes may touch by this much
+# where the glyphs do not (plotly's automargin left "y (m)" 0.4 px into the "250" label's box).
+TEXT_BOX_SLACK_PX = 1.0
 
 
 def default_case(dataset: Path) -> tuple[np.ndarray, list[tuple[int, int]], tuple[int, int]]:
@@ -97,6 +100,27 @@ def assert_regions_drawn(page) -> None:
     assert len(lines) == 2 and all(len(d) > 10 for d in lines), lines
 
 
+def assert_axis_titles_clear(page) -> None:
+    """On every map the axis titles sit inside the figure and off the tick labels (the
+    margins are fixed, viz.maps.AXIS_MARGIN_PX, not measured by plotly's automargin)."""
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+          const box = el => el.getBoundingClientRect();
+          const all = sel => [...gd.querySelectorAll(sel)].map(box);
+          const one = sel => { const el = gd.querySelector(sel); return el ? box(el) : null; };
+          return {figure: box(gd), ytitle: one('.g-ytitle text'), xtitle: one('.g-xtitle text'),
+                  yticks: all('.ytick text'), xticks: all('.xtick text')};
+        })"""
+    )
+    maps = [b for b in boxes if b["ytitle"] and b["yticks"] and b["xticks"]]
+    assert len(maps) >= 2, boxes  # the case map and LocNet's
+    for b in maps:
+        assert b["ytitle"]["left"] >= b["figure"]["left"], b
+        assert b["ytitle"]["right"] <= min(t["left"] for t in b["yticks"]) + TEXT_BOX_SLACK_PX, b
+        assert b["xtitle"]["top"] >= max(t["bottom"] for t in b["xticks"]) - TEXT_BOX_SLACK_PX, b
+        assert b["xtitle"]["bottom"] <= b["figure"]["bottom"], b
+
+
 def sensor_text(n: int):
     return re.compile(rf"^{n} sensors$")
 
@@ -130,6 +154,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
     )
     assert page.get_by_text(sensor_text(len(sensors) + 1)).count() == 1  # the rerun kept it
     assert_regions_drawn(page)
+    assert_axis_titles_clear(page)
     page.screenshot(path=str(tmp_path / "explorer.png"))
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
 

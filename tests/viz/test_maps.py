@@ -83,7 +83,12 @@ def test_axes_are_metres_with_rows_going_down(buildings):
     assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]  # reversed: row 0 at the top
     assert fig.layout.yaxis.scaleanchor == "x"
     assert fig.layout.xaxis.range[1] == pytest.approx((MAP_SIZE - 0.5) * PIXEL_M)
-    assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin  # title clear of ticks
+    # fixed room for ticks and titles (checked in Chromium: test_explorer_browser.py)
+    assert not fig.layout.xaxis.automargin and not fig.layout.yaxis.automargin
+    assert (fig.layout.margin.l, fig.layout.margin.b) == (
+        viz.AXIS_MARGIN_PX["l"],
+        viz.AXIS_MARGIN_PX["b"],
+    )
     (image,) = fig.layout.images  # the buildings: one small PNG, not a 256 x 256 heatmap
     assert np.array_equal(_image_mask(image), buildings != 0)
     assert (image.x, image.y, image.sizex, image.sizey) == (-0.5, -0.5, MAP_SIZE, MAP_SIZE)
