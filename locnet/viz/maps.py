@@ -34,7 +34,7 @@ MAP_TEMPLATE = "none"  # plotly's empty template: the default one is ~4 KB per f
 CLICK_GRID_STEP_PX = 2  # an invisible click target every 2 px: clicks snap to +-1 m
 CLICK_GRID_NAME = "click target"
 # Room left of and under a map for its tick labels (0-250 m) and axis titles, fixed rather
-# than plotly's automargin: measuring and redrawing every map cost Chromium ~0.15 s on the
+# than plotly's automargin: measuring and redrawing every map cost Chromium ~0.2 s on the
 # Explorer's first page (docs/app.md, Speed). What automargin chose for these axes.
 AXIS_MARGIN_PX = {"l": 42, "b": 40}
 
