@@ -589,7 +589,8 @@ def goals_line(landing: Series, explorer: Series, clicks: Series, payload: Serie
 
     first = max(landing.median(), explorer.median())
     return (
-        f"goals (medians): payload <= 1 MB -> {says(payload.median() / 1e6, 1.0, 'MB')}; "
+        f"goals (medians): payload <= {GOAL_PAYLOAD_BYTES / 1e6:g} MB -> "
+        f"{says(payload.median() / 1e6, GOAL_PAYLOAD_BYTES / 1e6, 'MB')}; "
         f"first page <= {GOAL_FIRST_PAGE_S:g} s -> {says(first, GOAL_FIRST_PAGE_S, 's')}; "
         f"click -> result <= {GOAL_CLICK_S:g} s -> {says(clicks.median() / 1000, GOAL_CLICK_S, 's')}"
         f"; load average {os.getloadavg()[0]:.1f} at the end (an idle machine reads ~0)"

@@ -264,11 +264,6 @@ def read_campaign(path: str | Path) -> CampaignCase:
     return with_case(path, _read_campaign)
 
 
-def read_campaign_zip(data: bytes, where: str) -> CampaignCase:
-    """A campaign case zip's bytes (an upload) -> CampaignCase."""
-    return with_zip(data, where, _read_campaign)
-
-
 def _either(read: Reader, where: str, overrides: dict[str, Any]) -> UserCase | CampaignCase:
     meta = load_case_json(read, where)
     if case_format(meta, f"{where}/{CASE_JSON}") != CAMPAIGN_FORMAT:
