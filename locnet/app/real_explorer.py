@@ -57,8 +57,8 @@ from locnet.measurements.one_sample import (
     answer_sample,
     fit_classical,
     fit_untrained,
-    layout_of,
     own_layout,
+    powder_layout,
     sample_on,
     sample_side,
     untrained_about,
@@ -159,8 +159,9 @@ def fitted_models(split: str, specs: Sequence[str]) -> tuple[list[FittedModel], 
     """(the models fitted or loaded for `split`, one line per model that could not be)."""
     folder = powder_folder()
     stamp = cache.folder_mtimes_ns(folder)
-    train, _ = _training_side(str(folder), stamp, split)
-    layout = layout_of(train.take(np.arange(1)))
+    dataset = _powder(str(folder), stamp)
+    layout = powder_layout(dataset)  # what every model fitted on the copy reads
+    n_train = len(dataset.split(split)[0])
     out, problems = [], []
     for spec in specs:
         try:
@@ -172,7 +173,7 @@ def fitted_models(split: str, specs: Sequence[str]) -> tuple[list[FittedModel], 
                 key = f"{path}:{mtime}"
             else:
                 model = _classical(str(folder), stamp, split, spec)
-                about = f"fitted on split {split}'s training side ({len(train):,} samples)"
+                about = f"fitted on split {split}'s training side ({n_train:,} samples)"
                 key = f"{folder}:{stamp}:{split}:{spec}"
         except (LocNetError, OSError) as exc:
             problems.append(f"{spec}: {exc}")
