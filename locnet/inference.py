@@ -174,20 +174,20 @@ def load_model(
             f"'{spec}' localizes from measured receiver readings, not from a map; run it "
             f"with `python -m locnet evaluate-powder --models {fixed[0]}`"
         )
-    path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
-    if fixed is not None and not path.is_file():  # no weights: classical models, simfit...
-        return create_model(fixed[0], **fixed[1]).to(device).eval()
-    if fixed is not None:  # ...unless `calibrate --model` wrote a calibration file for it
-        name, problem = fixed[0], ckpt.weightless_file_problem(path, spec, *fixed)
-        if problem:
-            raise LocNetError(problem)
-    elif spec in names:
-        name = name or spec
-        if not path.is_file():
-            raise LocNetError(
-                f"model '{spec}' needs trained weights and {path} does not exist: "
-                f"{how_to_get(spec)}; or pass another checkpoint"
-            )
+    if fixed is not None:  # no weights (classical models, simfit...): built from options...
+        path = ckpt.weightless_calibration(spec, checkpoint_dir, *fixed)
+        if path is None:
+            return create_model(fixed[0], **fixed[1]).to(device).eval()
+        name = fixed[0]  # ...unless `calibrate --model` wrote a calibration file for it
+    else:
+        path = ckpt.resolve_checkpoint(spec, checkpoint_dir)
+        if spec in names:
+            name = name or spec
+            if not path.is_file():
+                raise LocNetError(
+                    f"model '{spec}' needs trained weights and {path} does not exist: "
+                    f"{how_to_get(spec)}; or pass another checkpoint"
+                )
     model = ckpt.load_weights(path, name, device=device)
     model.calibration = Calibration.from_dict(model.calibration, path)  # malformed: fails here
     setattr(model, CHECKPOINT_ID, checkpoint_id(path))

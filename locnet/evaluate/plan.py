@@ -58,11 +58,7 @@ def resolve_models(specs: list[str], checkpoint_dir: str | os.PathLike) -> list[
             continue
         fixed = fixed_variant(spec)
         if fixed is not None:  # a model without weights (simfit-robust): built from options,
-            path = ckpt.resolve_checkpoint(spec, checkpoint_dir)  # calibrated by its file
-            problem = ckpt.weightless_file_problem(path, spec, *fixed) if path.is_file() else None
-            if problem:
-                raise LocNetError(problem)
-            path = path if path.is_file() else None
+            path = ckpt.weightless_calibration(spec, checkpoint_dir, *fixed)  # calibrated by its file
             entries.append(ModelEntry(spec, fixed[0], ckpt.variant_name(*fixed), path))
             continue
         name, _, weights = spec.partition("=")

@@ -453,6 +453,21 @@ def weightless_file_problem(path: Path, spec: str, name: str, options: Mapping[s
     )
 
 
+def weightless_calibration(
+    spec: str, checkpoint_dir: str | os.PathLike, name: str, options: Mapping[str, Any]
+) -> Path | None:
+    """The calibration file `calibrate --model` wrote for model variant `spec` (= `name` with
+    `options`) in `checkpoint_dir`, or None when there is none; LocNetError when the file
+    there holds another model or other options (weightless_file_problem)."""
+    path = resolve_checkpoint(spec, checkpoint_dir)
+    if not path.is_file():
+        return None
+    problem = weightless_file_problem(path, spec, name, options)
+    if problem:
+        raise LocNetError(problem)
+    return path
+
+
 def weightless_calibrate_command(spec: str, data: str = "data/demo") -> str:
     """The command that writes the calibration file of a model without weights (simfit)."""
     return f"python -m locnet calibrate --model {spec} --checkpoint checkpoints/{spec}.pt --data {data}"
