@@ -62,7 +62,6 @@ from locnet.app.keys import (
     READOUT_AUTO,
     READOUT_CHOICES,
 )
-from locnet.constants import MAP_SIZE
 from locnet.errors import LocNetError
 from locnet.evaluate.tables import portable_path
 from tests.browser import serve
@@ -426,17 +425,6 @@ def select_models(page, labels: list[str]) -> None:
         serve.settle(page, BROWSER_TIMEOUT_MS)
 
 
-def click_map(page, xy: tuple[int, int]) -> None:
-    """Click pixel xy of the case map (plotly's drag layer spans -0.5..255.5 on both axes)."""
-    plot = page.locator(".js-plotly-plot").filter(has_text=re.compile(r"transmitter.* at \(")).first
-    drag = plot.locator(".nsewdrag").first
-    drag.scroll_into_view_if_needed()
-    box = drag.bounding_box()
-    fx, fy = ((v + 0.5) / MAP_SIZE for v in xy)
-    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-    page.mouse.move(1, 1)  # off the map: no hover label changes the page later
-
-
 def sensor_count(page) -> int:
     text = page.get_by_text(re.compile(r"^\d+ sensors? · effective rate")).first.inner_text()
     return int(text.split()[0])
@@ -463,7 +451,7 @@ def measure_clicks(
         cpu = cpu_seconds([server.pid]), cpu_seconds(browser_pids)
         clock.received = 0
         start = clock.now_ms()
-        click_map(clock.page, xy)
+        serve.click_map(clock.page, xy)
         added = clock.page.get_by_text(re.compile(rf"^{before + 1} sensors? · effective rate"))
         added.first.wait_for(timeout=BROWSER_TIMEOUT_MS)
         found["click"].add(clock.last_change_ms() - start)
@@ -472,7 +460,7 @@ def measure_clicks(
         found["Chromium CPU"].add((cpu_seconds(browser_pids) - cpu[1]) * 1000)
     if profile:
         xy = open_pixels(buildings, 1, 5)[0]
-        js_profile(context, clock.page, "one click", lambda: click_map(clock.page, xy))
+        js_profile(context, clock.page, "one click", lambda: serve.click_map(clock.page, xy))
     shown = clock.page.locator(".gtitle").all_text_contents()
     missing = [m for m in labels if not any(t.startswith(m) for t in shown)]
     context.close()

@@ -9,6 +9,7 @@ sync API without `playwright install`.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from locnet.constants import MAP_SIZE
 from locnet.errors import LocNetError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -166,6 +168,19 @@ IDLE_JS = """() => {
   return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
     && document.querySelectorAll('[data-testid="stSpinner"]').length === 0;
 }"""
+
+
+def click_map(page, xy: tuple[int, int]) -> None:
+    """Click pixel xy of the Explorer's case map (the plot titled '... transmitter ... at (x,
+    y) m'; plotly's drag layer spans -0.5..255.5 on both axes), then move the mouse off it
+    so no hover label changes the page later."""
+    plot = page.locator(".js-plotly-plot").filter(has_text=re.compile(r"transmitter.* at \(")).first
+    drag = plot.locator(".nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    fx, fy = ((v + 0.5) / MAP_SIZE for v in xy)
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.mouse.move(1, 1)
 
 
 def settle(

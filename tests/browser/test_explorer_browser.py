@@ -18,6 +18,7 @@ from locnet.app.keys import MAP_ID, SENSORS
 from locnet.constants import MAP_SIZE, PIXEL_M
 from locnet.data.radiomapseer import open_dataset
 from locnet.data.sampling import sample_mask
+from tests.browser import serve
 
 pytestmark = pytest.mark.browser
 
@@ -64,15 +65,6 @@ def building_pixel(buildings: np.ndarray) -> tuple[int, int]:
             if buildings[y - 3 : y + 4, x - 3 : x + 4].all():
                 return x, y
     raise AssertionError("no building large enough to click on")
-
-
-def click_map(page, xy: tuple[int, int]) -> None:
-    """Click the case map (the plot titled '... at (x, y) m') on pixel xy."""
-    plot = page.locator(".js-plotly-plot").filter(has_text=re.compile(r"transmitter.* at \(")).first
-    drag = plot.locator(".nsewdrag").first
-    box = drag.bounding_box()
-    fx, fy = ((v + 0.5) / MAP_SIZE for v in xy)
-    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 
 
 def case_map_sensors(page) -> set[tuple[float, float]]:
@@ -135,7 +127,7 @@ def test_click_adds_a_sensor_and_locnet_runs(
     page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
 
     clicked = open_pixel(buildings, [*sensors, tx])
-    click_map(page, clicked)
+    serve.click_map(page, clicked)
     page.get_by_text(sensor_text(len(sensors) + 1)).wait_for(timeout=UPDATE_TIMEOUT_MS)
     assert page.get_by_text("edited by clicks", exact=False).count() == 1
     for _ in range(40):  # the redrawn map (a new chart key) may mount after the caption
@@ -165,6 +157,6 @@ def test_click_on_a_building_is_refused_with_a_message(app_url, chromium_page, t
     page.goto(f"{app_url}/explorer")  # the app opens on the landing page
     page.get_by_text(sensor_text(len(sensors))).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.locator(".js-plotly-plot .nsewdrag").first.wait_for(timeout=RENDER_TIMEOUT_MS)
-    click_map(page, building_pixel(buildings))
+    serve.click_map(page, building_pixel(buildings))
     page.get_by_text("inside a building", exact=False).wait_for(timeout=UPDATE_TIMEOUT_MS)
     assert page.get_by_text(sensor_text(len(sensors))).count() == 1
