@@ -49,10 +49,13 @@ def outline_mask(mask: np.ndarray, buildings: np.ndarray | None = None) -> np.nd
     return mask | (ndimage.binary_fill_holes(mask) & (np.asarray(buildings) != 0))
 
 
-def outline_xy_m(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The outline of a (H, W) bool region in metres: x and y (float32) of every closed
-    piece, NaN between pieces, so one line trace draws it (holes included); empty if the
-    region is.
+def outline_xy_m(
+    mask: np.ndarray, buildings: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The outline of a (H, W) bool region in metres, with the buildings it encloses filled
+    in (outline_mask, on the region's bounding box only: a filled hole never leaves it): x
+    and y (float32) of every closed piece, NaN between pieces, so one line trace draws it
+    (holes included); empty if the region is.
 
     The line runs half-way between pixel centres inside and outside (pixel i at i metres,
     as the heatmaps place it, so on the pixel edges), simplified (Douglas-Peucker, in
@@ -64,7 +67,9 @@ def outline_xy_m(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if rows.size == 0:
         return np.empty(0, np.float32), np.empty(0, np.float32)
     y0, x0 = rows.min(), cols.min()
-    crop = np.pad(np.asarray(mask, bool)[y0 : rows.max() + 1, x0 : cols.max() + 1], 1)
+    box = np.s_[y0 : rows.max() + 1, x0 : cols.max() + 1]
+    crop_buildings = None if buildings is None else np.asarray(buildings)[box]
+    crop = np.pad(outline_mask(np.asarray(mask, bool)[box], crop_buildings), 1)
     pieces = measure.find_contours(crop.astype(np.float32), 0.5)
     piece_of = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
     lines = shapely.linestrings(np.concatenate(pieces), indices=piece_of)
@@ -82,7 +87,7 @@ def region_contour(
     """One line around a (H, W) bool region (buildings it encloses filled in); None for an
     empty region. Traced here, not by plotly's contour trace in the browser, whose path
     search took seconds of a click on ragged regions (issue #26)."""
-    x, y = outline_xy_m(outline_mask(mask, buildings))
+    x, y = outline_xy_m(mask, buildings)
     if x.size == 0:
         return None
     return go.Scatter(
