@@ -157,11 +157,11 @@ def _owner_record() -> dict:
         "host": socket.gethostname(),
         "process_start": _process_start(pid),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": _command_line(),
+        "command": typed_command(),
     }
 
 
-def _command_line() -> str:
+def typed_command() -> str:
     """This process's command as typed: `python -m locnet evaluate ...`, not its script path."""
     if not sys.argv:
         return ""

@@ -34,7 +34,7 @@ from locnet.errors import LocNetError
 from locnet.evaluate.plan import plan_samples, planned_batches
 from locnet.evaluate.run import parse_rates
 from locnet.evaluate.tables import portable_path
-from locnet.files import claim_output_file
+from locnet.files import claim_output_file, typed_command
 from locnet.models import checkpoints as ckpt
 from locnet.models.device import pick_device
 from locnet.models.registry import HEATMAP_OUTPUTS, create_model, fixed_variant, model_info
@@ -259,10 +259,6 @@ def _stored_problem(path: Path) -> str | None:
     return ckpt.calibration_problem(stored, P.READOUTS) if stored else None
 
 
-def _command_line() -> str:
-    return " ".join(["python -m locnet", *sys.argv[1:]])
-
-
 def _weightless(spec: str | None, path: Path) -> tuple[str, dict] | None:
     """(name, options) of `--model spec` when its calibration file `path` is still to be
     written; None without --model or when the file exists (it is then recalibrated)."""
@@ -315,7 +311,7 @@ def run(args: argparse.Namespace) -> int:
             ckpt.save_checkpoint(
                 path, name, create_model(name, **options), options=options,
                 calibration=calibration.to_dict(),
-                train_config={"model": name, "options": options, "made_by": _command_line()},
+                train_config={"model": name, "options": options, "made_by": typed_command()},
             )
             replaced = None
         else:
