@@ -89,7 +89,8 @@ def card_answer(
     return run_choice(loaded, choice, case, readout=None if readout == POINT_READOUT else readout)
 
 
-def _readout_of(row: pd.Series) -> str:
+def readout_suffix(row: pd.Series) -> str:
+    """' (mean)' after a model's name for a posterior readout, nothing for a point answer."""
     return "" if row["readout"] == POINT_READOUT else f" ({row['readout']})"
 
 
@@ -119,7 +120,7 @@ def card_figure(
     model and its error above the map (off where the card's own line above says it)."""
     truth = (row["true_x"], row["true_y"])
     name = label if chance is None else f"{label} ({CHANCE_LABEL})"
-    title = f"{name}{_readout_of(row)}: error {row['error_m']:.1f} m" if titled else None
+    title = f"{name}{readout_suffix(row)}: error {row['error_m']:.1f} m" if titled else None
     if answer is not None and answer.heatmap is not None and answer.regions is not None:
         return posterior_figure(
             buildings,
@@ -170,7 +171,7 @@ def show_card(
             f"{row['mask']} · rate {row['rate_percent']:g} % · {count}"
         )
         st.markdown(
-            f"{label}{_readout_of(row)}: error **{row['error_m']:.1f} m** · {posterior_text(row)}"
+            f"{label}{readout_suffix(row)}: error **{row['error_m']:.1f} m** · {posterior_text(row)}"
         )
         if not dataset_dir:
             return

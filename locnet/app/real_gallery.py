@@ -16,7 +16,7 @@ import streamlit as st
 from locnet.app import cache
 from locnet.app.binding import bind
 from locnet.app.charts import show_chart
-from locnet.app.gallery import EXPLORER_PAGE
+from locnet.app.gallery import EXPLORER_PAGE, readout_suffix
 from locnet.app.keys import CASES_REAL
 from locnet.app.real_explorer import SOURCE_NOTE, powder_dataset, set_samples
 from locnet.app.real_state import open_real_sample
@@ -25,7 +25,7 @@ from locnet.evaluate.folders import META_FILE, SAMPLES_FILE
 from locnet.measurements.dataset import PowderDataset
 from locnet.measurements.evaluate import RESULTS_FOLDER
 from locnet.measurements.splits import SPLIT_NAMES
-from locnet.posterior.distribution import POINT_READOUT, equivalent_radius_m
+from locnet.posterior.distribution import equivalent_radius_m
 from locnet.viz.campus_map import MapAnswer, campus_figure
 
 VIEWS = ("best", "worst")
@@ -79,8 +79,7 @@ def pick_samples(table: pd.DataFrame, model: str, view: str, k: int) -> pd.DataF
 
 def card_text(row: pd.Series) -> str:
     """The card's second line: the answer's error and, for a posterior, its 90 % region."""
-    readout = "" if row["readout"] == POINT_READOUT else f" ({row['readout']})"
-    text = f"{row['model']}{readout}: error **{row['error_m']:.1f} m**"
+    text = f"{row['model']}{readout_suffix(row)}: error **{row['error_m']:.1f} m**"
     if pd.notna(row.get("in90")):
         inside = "inside" if bool(row["in90"]) else "**outside**"
         radius = equivalent_radius_m(float(row["area90_m2"]))
