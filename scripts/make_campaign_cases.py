@@ -24,10 +24,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from locnet.cases.powder_export import powder_case
-from locnet.files import atomic_write
+from locnet.cases.powder_export import powder_case, write_case_folder
 from locnet.measurements.dataset import DEFAULT_FOLDER, PowderDataset
-from locnet.measurements.output import write_folder
 
 RESULTS = REPO / "results" / "powder"
 MODEL = "rss-mlp"
@@ -47,12 +45,7 @@ def write_case(out: Path, dataset: PowderDataset, sample: str, split, meta: dict
     flags = f"--sample '{sample}'" + (f" --split {split}" if split else "")
     command = f"python -m locnet export-powder-case {flags} --out {out.relative_to(REPO)}"
     _, files = powder_case(dataset, sample, split, command, meta)
-
-    def write(folder: Path) -> None:
-        for name, data in files.items():
-            atomic_write(folder / name, lambda tmp, data=data: tmp.write_bytes(data))
-
-    write_folder(out, write)
+    write_case_folder(out, files)
     print(f"{out.relative_to(REPO)}: {sample} ({split or 'no split'})")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,17 @@ def powder_case(
     return case, campaign_files(case, latlon=latlon, truth_latlon=truth)
 
 
+def write_case_folder(out: Path, files: Mapping[str, bytes]) -> None:
+    """Write a case's files (name -> bytes) as the folder `out`, each file atomically and the
+    folder replaced only once all are written (measurements.output.write_folder)."""
+
+    def write(folder: Path) -> None:
+        for name, data in files.items():
+            atomic_write(folder / name, lambda tmp, data=data: tmp.write_bytes(data))
+
+    write_folder(out, write)
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", required=True, help="the sample's id (its timestamp)")
     parser.add_argument(
@@ -114,12 +126,7 @@ def run(args: argparse.Namespace) -> int:
     flags += [] if args.data == str(DEFAULT_FOLDER) else ["--data", args.data]
     command = shlex.join(["python", "-m", "locnet", "export-powder-case", *flags, "--out", "DIR"])
     case, files = powder_case(dataset, args.sample, args.split, command)
-
-    def write(folder: Path) -> None:
-        for name, data in files.items():
-            atomic_write(folder / name, lambda tmp, data=data: tmp.write_bytes(data))
-
-    write_folder(out, write)
+    write_case_folder(out, files)
     split = case.provenance.split
     print(
         f"{case.sample.sample}: {len(case.sample.receivers)} receivers, "
