@@ -49,14 +49,18 @@ def _case_json(folder: Path) -> dict:
         return {}
 
 
+def _label(folder: Path) -> str:
+    """What a case folder calls itself: its case.json's example_label or title, else its name."""
+    meta = _case_json(folder).get("metadata") or {}
+    return str(meta.get("example_label") or meta.get("title") or folder.name)
+
+
 def list_examples(root: Path = EXAMPLES_DIR) -> list[Example]:
     """Every case folder under `root`, plus the Helsinki lat/lon example when present."""
     found: dict[str, Example] = {}
     for case_file in sorted(Path(root).glob("*/case.json")):
         folder = case_file.parent
-        meta = _case_json(folder).get("metadata") or {}
-        label = str(meta.get("example_label") or meta.get("title") or folder.name)
-        found[folder.name] = Example(folder.name, label, f"{folder.name}/case.json")
+        found[folder.name] = Example(folder.name, _label(folder), f"{folder.name}/case.json")
     helsinki = Path(root) / "helsinki"
     meta = _case_json(helsinki).get("metadata") or {}
     centre = meta.get("tile_center_latlon")
@@ -79,9 +83,7 @@ def campaign_examples(root: Path = EXAMPLES_DIR) -> list[Example]:
     out = []
     for case_file in sorted(Path(root).glob(f"{CAMPAIGNS}/*/case.json")):
         folder = case_file.parent
-        meta = _case_json(folder).get("metadata") or {}
-        label = str(meta.get("example_label") or meta.get("title") or folder.name)
-        label = label.removeprefix("POWDER, ").removeprefix("POWDER ")
+        label = _label(folder).removeprefix("POWDER, ").removeprefix("POWDER ")
         name = f"{CAMPAIGNS}/{folder.name}"
         out.append(Example(name, f"{REAL_LABEL} · {label}", f"{name}/case.json"))
     return out
