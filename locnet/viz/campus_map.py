@@ -27,7 +27,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from locnet.constants import PREDICTION_COLOR, SENSOR_COLOR, TRUTH_COLOR
-from locnet.viz.maps import SCORE_COLORSCALE, SCORE_LEVELS, map_layout
+from locnet.viz.maps import OUTDOOR_COLOR, SCORE_COLORSCALE, SCORE_LEVELS, figure_layout
 from locnet.viz.markers import MARKER_OUTLINE
 from locnet.viz.posterior import REGION_COLOR, REGION_DASH, region_name
 
@@ -338,8 +338,10 @@ def _metre_figure(grid, layers, posterior, title, height) -> go.Figure:
         "ticks": "outside",
         "automargin": True,
     }
-    layout = map_layout(title=title, height=height)  # the app's title, legend, font, margins
+    layout = figure_layout(title=title, height=height)  # the app's title, legend, font, margins
     layout |= {
+        "plot_bgcolor": OUTDOOR_COLOR,
+        "dragmode": "zoom",
         "uirevision": "campus",
         "xaxis": {"title": {"text": "x (m east)"}, "range": x_range, **axis},
         "yaxis": {
@@ -411,10 +413,7 @@ def _basemap_figure(grid, layers, posterior, title, height) -> go.Figure:
     middle = np.mean(grid_range_m(grid))
     points = np.concatenate([layer["latlon"] for layer in layers] + [_latlon(grid, middle, middle)])
     centre = points.mean(axis=0) if len(points) == 1 else points[:-1].mean(axis=0)
-    layout = map_layout(title=title, height=height)
-    for key in ("xaxis", "yaxis", "plot_bgcolor", "dragmode"):
-        layout.pop(key)
-    layout["margin"] |= {"l": 8, "b": 8}  # no axes to make room for
+    layout = figure_layout(title=title, height=height)
     layout |= {
         "uirevision": "campus-map",
         "map": {

@@ -213,19 +213,11 @@ def click_grid(step_px: int = CLICK_GRID_STEP_PX) -> go.Scattergl:
     )
 
 
-def map_layout(*, title: str | None = None, height: int = 560, clickable: bool = False) -> dict:
-    """Layout of a square map in metres, rows going down; title and legend above it, so the
-    square gets the column's full width. A plain dict: go.Figure(layout=...) takes it in one
-    pass (update_layout / update_xaxes walk plotly's validators key by key, ~30 ms)."""
-    extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
-    axis = {
-        "automargin": False,  # AXIS_MARGIN_PX keeps the titles off the tick labels
-        "constrain": "domain",
-        "showgrid": False,
-        "zeroline": False,
-        "ticks": "outside",
-        "ticklen": 3,
-    }
+def figure_layout(*, title: str | None = None, height: int = 560) -> dict:
+    """What every map figure of the app shares, with or without axes: the title and the
+    legend above the plot (so it gets the column's full width), font, template, hover, and
+    8 px margins at the sides. A plain dict: go.Figure(layout=...) takes it in one pass
+    (update_layout / update_xaxes walk plotly's validators key by key, ~30 ms)."""
     return {
         "title": {
             "text": title,
@@ -238,8 +230,7 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
         if title
         else None,
         "height": height,
-        "margin": {**AXIS_MARGIN_PX, "r": 0, "t": 62 if title else 34},
-        "plot_bgcolor": OUTDOOR_COLOR,
+        "margin": {"l": 8, "r": 0, "t": 62 if title else 34, "b": 8},
         "legend": {
             "orientation": "h",
             "yanchor": "bottom",
@@ -250,8 +241,27 @@ def map_layout(*, title: str | None = None, height: int = 560, clickable: bool =
         },
         "template": MAP_TEMPLATE,
         "font": {"family": "sans-serif", "size": 12, "color": "#31333f"},
-        "dragmode": False if clickable else "zoom",
         "hovermode": "closest",
+    }
+
+
+def map_layout(*, title: str | None = None, height: int = 560, clickable: bool = False) -> dict:
+    """figure_layout for a square city map in metres, rows going down, with AXIS_MARGIN_PX
+    of room for its tick labels and axis titles."""
+    extent = [-0.5 * PIXEL_M, (MAP_SIZE - 0.5) * PIXEL_M]
+    axis = {
+        "automargin": False,  # AXIS_MARGIN_PX keeps the titles off the tick labels
+        "constrain": "domain",
+        "showgrid": False,
+        "zeroline": False,
+        "ticks": "outside",
+        "ticklen": 3,
+    }
+    layout = figure_layout(title=title, height=height)
+    layout["margin"] |= AXIS_MARGIN_PX
+    return layout | {
+        "plot_bgcolor": OUTDOOR_COLOR,
+        "dragmode": False if clickable else "zoom",
         "uirevision": "map",
         "xaxis": {"title": {"text": "x (m)", "standoff": 6}, "range": extent, **axis},
         "yaxis": {
