@@ -65,6 +65,7 @@ from locnet.app.keys import (
 from locnet.errors import LocNetError
 from locnet.evaluate.tables import portable_path
 from tests.browser import serve
+from tests.browser.profiling import cpu_seconds, js_profile, process_tree
 
 DEFAULT_MODELS = "locnet,strongest,centroid"
 GOAL_PAYLOAD_BYTES = 1_000_000
@@ -144,37 +145,6 @@ def open_pixels(buildings: np.ndarray, n: int, seed: int) -> list[tuple[int, int
         raise LocNetError(f"the default map has only {len(xs)} open pixels to click on")
     picks = np.random.default_rng(seed).choice(len(xs), size=n, replace=False)
     return [(int(xs[i]), int(ys[i])) for i in picks]
-
-
-def process_tree(root: int) -> list[int]:
-    """root and every process below it (Linux /proc; [root] elsewhere)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            parents[int(entry.name)] = int(
-                (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            )
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, grew = {root}, True
-    while grew:
-        below = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= below
-        grew = bool(below)
-    return sorted(tree)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of `pids` (all their threads) so far; NaN without /proc."""
-    ticks, found = 0, False
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-        found = True
-    return ticks / os.sysconf("SC_CLK_TCK") if found else float("nan")
 
 
 def measure_models(dataset: Path, checkpoints: Path, models: list, repeats: int) -> None:
@@ -390,6 +360,7 @@ def first_pages(browser, url: str, repeats: int, profile: bool = False) -> dict[
             clock.page,
             "the Explorer's first page (warm browser cache)",
             lambda: clock.open(address, ready),
+            BROWSER_TIMEOUT_MS,
         )
     cached.close()
     series = {f"{name}, {cache} browser cache": found[(name, cache)] for name, cache in found}
@@ -460,70 +431,19 @@ def measure_clicks(
         found["Chromium CPU"].add((cpu_seconds(browser_pids) - cpu[1]) * 1000)
     if profile:
         xy = open_pixels(buildings, 1, 5)[0]
-        js_profile(context, clock.page, "one click", lambda: serve.click_map(clock.page, xy))
+        js_profile(
+            context,
+            clock.page,
+            "one click",
+            lambda: serve.click_map(clock.page, xy),
+            BROWSER_TIMEOUT_MS,
+        )
     shown = clock.page.locator(".gtitle").all_text_contents()
     missing = [m for m in labels if not any(t.startswith(m) for t in shown)]
     context.close()
     if missing:
         raise LocNetError(f"the Explorer did not show {missing} after the clicks ({shown})")
     return found
-
-
-def js_profile(context, page, what: str, action, top: int = 8) -> None:
-    """Chromium's JavaScript profile of `action()` on `page` until the page settles: the
-    functions with the most time of their own, and the bundled source modules with the most
-    time spent in them or below them (each named by the module the bundle notes before it)."""
-    cdp = context.new_cdp_session(page)
-    cdp.send("Profiler.enable")
-    cdp.send("Profiler.start")
-    action()
-    serve.settle(page, BROWSER_TIMEOUT_MS)
-    profile = cdp.send("Profiler.stop")["profile"]
-    frames = {n["id"]: n["callFrame"] for n in profile["nodes"]}
-    parent = {child: n["id"] for n in profile["nodes"] for child in n.get("children", ())}
-    names: dict[tuple, str] = {}
-
-    def module(node: int) -> str:
-        frame = frames[node]
-        key = (frame["url"], frame["lineNumber"], frame["columnNumber"])
-        if key not in names:
-            names[key] = _bundle_module(*key)
-        return names[key]
-
-    own: dict[tuple, float] = {}
-    inside: dict[str, float] = {}
-    for node, delta in zip(profile["samples"], profile["timeDeltas"]):
-        frame = frames[node]
-        key = (module(node), frame["functionName"] or "(anonymous)")
-        own[key] = own.get(key, 0.0) + delta / 1e6
-        seen, up = set(), node
-        while up is not None:  # each module once per sample, however deep the recursion
-            name = module(up).split(": ")[-1]
-            if "/" in name and name not in seen:
-                seen.add(name)
-                inside[name] = inside.get(name, 0.0) + delta / 1e6
-            up = parent.get(up)
-    print(f"JavaScript profile of {what} ({sum(own.values()):.2f} s sampled), own time:")
-    for (name, function), seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {seconds:5.2f} s  {function}  {name}")
-    print("  time in (or below) each source module:")
-    for name, seconds in sorted(inside.items(), key=lambda kv: -kv[1])[: 2 * top]:
-        print(f"  {seconds:5.2f} s  {name}")
-
-
-def _bundle_module(url: str, line: int, column: int) -> str:
-    """The module path ('src/traces/contour/find_all_paths.js') that Streamlit's bundled
-    file names last before `line`:`column`, or the file's name."""
-    import streamlit
-
-    name = url.rsplit("/", 1)[-1]
-    path = Path(streamlit.__file__).parent / "static" / "static" / "js" / name
-    if not name or not path.is_file():
-        return name or "(native)"
-    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    text = "\n".join(lines[:line]) + "\n" + (lines[line][:column] if line < len(lines) else "")
-    modules = re.findall(r'"((?:src|node_modules)/[^"]+\.js)"', text[-200_000:])
-    return f"{name}: {modules[-1]}" if modules else name
 
 
 def measure_browser(
