@@ -24,7 +24,14 @@ import pandas as pd
 
 from locnet.cases import geo
 from locnet.cases.case import CAMPAIGN_FORMAT, CaseError, GeoRef, TILE_M, UserCase
-from locnet.cases.readings import RSS_RANGE_DBM, check_range, line_list, numbers_in, read_table
+from locnet.cases.readings import (
+    POSITIONS,
+    RSS_RANGE_DBM,
+    check_range,
+    line_list,
+    numbers_in,
+    read_table,
+)
 from locnet.cases.schema import (
     CAMPAIGN_KIND,
     CampaignSpec,
@@ -46,7 +53,6 @@ from locnet.measurements.dataset import MeasuredSample
 
 READINGS_CSV = "readings.csv"
 RECEIVER, KIND, RSS = "receiver", "kind", "rss_db"
-POSITIONS = {"latlon": ("lat", "lon"), "metres": ("x_m", "y_m")}
 RECEIVER_KINDS = ("fixed", "shuttle", "mobile")  # fixed: never moves (a fingerprint feature)
 COLUMNS = frozenset({RECEIVER, KIND, RSS, *POSITIONS["latlon"], *POSITIONS["metres"]})
 MAX_RECEIVER_CHARS = 100
